@@ -1,0 +1,45 @@
+"""One error type for bad input, so every front end (CLI, notebook, checker) can report it
+as a single line naming the file, the row, the column and what was expected."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class InputError(ValueError):
+    """Bad input data.
+
+    Parameters
+    ----------
+    file
+        The file the data came from (or a short description such as ``"<DataFrame>"``).
+    message
+        What was wrong and what was expected.
+    row
+        Row number as a spreadsheet shows it (the header is row 1, the first data row is
+        row 2), or ``None`` when the problem concerns the whole file.
+    column
+        Column name, or ``None``.
+    """
+
+    def __init__(
+        self,
+        file: str | Path,
+        message: str,
+        *,
+        row: int | None = None,
+        column: str | None = None,
+    ) -> None:
+        self.file = str(file)
+        self.row = row
+        self.column = column
+        self.message = message
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column '{self.column}'")
+        return f"{', '.join(where)}: {self.message}"

@@ -1,0 +1,96 @@
+"""Reading the kit's bundled data tables (``data/``) with their provenance checked.
+
+Every numeric row in ``data/`` carries a ``source`` and a ``quality`` flag; this module is the
+one place that reads such a table and refuses it, with file/row/column, when a row lacks them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from m100model.errors import InputError
+
+QUALITY_FLAGS = ("sourced", "derived", "illustrative")
+
+
+def data_dir() -> Path:
+    """The folder holding the bundled data (``$M100_DATA`` overrides it)."""
+    env = os.environ.get("M100_DATA")
+    return Path(env) if env else Path(__file__).resolve().parents[1] / "data"
+
+
+def display_path(path: Path) -> str:
+    """A path as a user should see it in messages: relative to the working folder if possible."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def sheet_row(index: int) -> int:
+    """Row number as a spreadsheet shows it for the ``index``-th data row (header is row 1)."""
+    return index + 2
+
+
+def read_table(
+    path: Path,
+    required: Iterable[str],
+    *,
+    numeric: Iterable[str] = (),
+    provenance: bool = True,
+) -> pd.DataFrame:
+    """Read a bundled CSV table, check its columns, parse its numeric columns and provenance.
+
+    Parameters
+    ----------
+    path
+        CSV file.
+    required
+        Columns that must be present.
+    numeric
+        Columns that must parse as numbers on every row.
+    provenance
+        If true, every row must have a non-empty ``source`` and a ``quality`` flag in
+        :data:`QUALITY_FLAGS`.
+    """
+    shown = display_path(path)
+    if not path.exists():
+        raise InputError(shown, "file not found")
+    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    df.columns = [c.strip() for c in df.columns]
+    needed = list(required) + (["source", "quality"] if provenance else [])
+    for col in needed:
+        if col not in df.columns:
+            raise InputError(
+                shown, f"missing column (expected columns: {', '.join(needed)})", column=col
+            )
+    for col in df.columns:
+        df[col] = df[col].str.strip()
+    for col in numeric:
+        parsed = pd.to_numeric(df[col], errors="coerce")
+        bad = parsed.isna()
+        if bad.any():
+            i = int(bad.to_numpy().nonzero()[0][0])
+            raise InputError(
+                shown, f"expected a number, got '{df[col].iloc[i]}'", row=sheet_row(i), column=col
+            )
+        df[col] = parsed.astype(float)
+    if provenance:
+        for i, (src, q) in enumerate(zip(df["source"], df["quality"], strict=True)):
+            if not src:
+                raise InputError(
+                    shown, "every row needs a source", row=sheet_row(i), column="source"
+                )
+            if q not in QUALITY_FLAGS:
+                raise InputError(
+                    shown,
+                    f"expected one of {', '.join(QUALITY_FLAGS)}, got '{q}'",
+                    row=sheet_row(i),
+                    column="quality",
+                )
+    df.attrs["path"] = shown
+    return df

@@ -1,0 +1,111 @@
+"""The bundled data: provenance on every row, the 13 cities, and inventories that compute."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from m100model.cities import load_cities
+from m100model.factors import load_factors
+from m100model.inventory import bundled_inventories, load_inventory
+from m100model.tables import QUALITY_FLAGS, data_dir
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = data_dir()
+NUMERIC_TABLES = sorted(
+    p for p in DATA.rglob("*.csv") if "value" in pd.read_csv(p, nrows=0).columns
+)
+
+
+@pytest.mark.parametrize("path", NUMERIC_TABLES, ids=lambda p: str(p.relative_to(DATA)))
+def test_every_number_has_a_source_and_quality(path):
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    assert {"source", "quality"} <= set(df.columns)
+    assert (df["source"].str.strip() != "").all()
+    assert df["quality"].isin(QUALITY_FLAGS).all(), set(df["quality"]) - set(QUALITY_FLAGS)
+
+
+def test_factor_tables_load_and_are_consistent():
+    lib = load_factors()
+    assert lib.default_ef_id("natural_gas", "residential") is not None
+    # Published values: IPCC 2006 Vol 2 Table 1.4 / 2.5; AR5 and AR6 GWPs (data_anchors §2).
+    ef = lib.factor_set(lib.default_ef_id("natural_gas", "residential")).set_index("gas")
+    assert ef.loc["CO2", "value"] == 56100
+    assert (ef.loc["CH4", "value"], ef.loc["N2O", "value"]) == (5, 0.1)
+    ar5 = lib.gwp("AR5")
+    assert (ar5["CO2"], ar5["CH4_fossil"], ar5["CH4_non_fossil"], ar5["N2O"]) == (1, 28, 28, 265)
+    ar6 = lib.gwp("AR6")
+    assert (ar6["CH4_fossil"], ar6["CH4_non_fossil"], ar6["N2O"]) == (29.8, 27.0, 273)
+    assert lib.grid_factor("production_mix", 2022).t_per_mwh == pytest.approx(0.27077)
+    assert lib.com_factor("natural_gas") == pytest.approx(0.202, abs=5e-4)
+
+
+def test_the_thirteen_cities():
+    cities = load_cities()
+    assert len(cities) == 13
+    mission = set(cities.index[cities["group"] == "eu_mission"])
+    assert mission == {"cluj_napoca", "bucharest_sector_2", "suceava"}
+    assert (cities.loc[list(mission), "target_year"] == 2030).all()
+    mirror = cities[cities["group"] == "m100_mirror"]
+    # The 10 selected in the 2024 national call (data_anchors §3.1), not the older list.
+    assert set(mirror.index) == {
+        "alba_iulia",
+        "bistrita",
+        "brasov",
+        "bucharest",
+        "buzau",
+        "constanta",
+        "iasi",
+        "oradea",
+        "resita",
+        "timisoara",
+    }
+    assert (mirror["target_year"] == 2035).all()
+    # 2021 census figures recorded in data_anchors §3.2.
+    assert cities.at["cluj_napoca", "population_2021"] == 286598
+    assert cities.at["bucharest_sector_2", "population_2021"] == 290507
+
+
+def test_both_city_lists_are_recorded():
+    lists = pd.read_csv(DATA / "cities" / "candidate_lists.csv")
+    older = set(lists.loc[lists["list"] == "capacities_presentation_candidates", "city"])
+    selected = set(
+        lists.loc[(lists["list"] == "m100_call_2024") & (lists["status"] == "selected"), "city"]
+    )
+    assert len(older) == 10 and len(selected) == 10
+    assert {"Tulcea", "Piatra Neamț", "Roman", "Râmnicu Vâlcea"} <= older - selected
+    assert (lists["source"].str.strip() != "").all()
+
+
+@pytest.mark.parametrize("city", sorted(bundled_inventories()))
+def test_bundled_inventory_computes_without_gaps(city):
+    inv = load_inventory(bundled_inventories()[city])
+    assert inv.city == city
+    assert inv.gaps.empty, list(inv.gaps["gpc_ref"])
+    assert inv.illustrative  # derived data is labelled as such
+    pop = load_cities().at[city, "population_2021"]
+    per_capita = inv.basic_tco2e / pop
+    assert 1.0 < per_capita < 12.0  # a plausible range for a European city (t CO2e/person)
+
+
+def test_all_thirteen_cities_have_an_inventory():
+    assert set(bundled_inventories()) == set(load_cities().index)
+
+
+def test_derive_script_reproduces_bundled_inventories(tmp_path):
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "derive_city_inventories.py"),
+            "--out",
+            str(tmp_path),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    for city, path in bundled_inventories().items():
+        assert (tmp_path / path.name).read_bytes() == path.read_bytes(), city
