@@ -20,6 +20,8 @@ class InputError(ValueError):
         row 2), or ``None`` when the problem concerns the whole file.
     column
         Column name, or ``None``.
+    field
+        For structured files (YAML scenarios): the dotted path of the field, or ``None``.
     """
 
     def __init__(
@@ -29,10 +31,12 @@ class InputError(ValueError):
         *,
         row: int | None = None,
         column: str | None = None,
+        field: str | None = None,
     ) -> None:
         self.file = str(file)
         self.row = row
         self.column = column
+        self.field = field
         self.message = message
         super().__init__(str(self))
 
@@ -42,4 +46,6 @@ class InputError(ValueError):
             where.append(f"row {self.row}")
         if self.column is not None:
             where.append(f"column '{self.column}'")
+        if self.field is not None:
+            where.append(f"field '{self.field}'")
         return f"{', '.join(where)}: {self.message}"

@@ -30,6 +30,7 @@ def write_results_dir(
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
+        tmp.chmod(0o755)  # mkdtemp makes it private; results are meant to be shared
         fill(tmp)
         if target.exists():
             old = target.with_name(f".{target.name}.old")

@@ -832,6 +832,7 @@ def validate(cid: str, df: pd.DataFrame) -> None:
 
 def main(out_dir: Path = INV_DIR) -> None:
     """Write one activity file per city into ``out_dir`` (default: data/inventories)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
     cities, national, assumptions = load_inputs()
     A = Assumptions(assumptions)
     sector_gwh = national_sector_totals(national)

@@ -1,0 +1,396 @@
+"""The portfolio model, built from :class:`~m100model.portfolio.data.PortfolioData` by small
+pure functions, one per block, so that each can be read (and shown to learners) on its own.
+
+Notation: projects :math:`p` (an archetype in a city), years :math:`t`, activity pools
+:math:`k` (a city's GPC sub-sector and fuel), instruments :math:`s`, target groups :math:`g`
+(a city, or a cluster sharing the burden), finance groups :math:`f` (a bundle, or a city's
+programme in one theme). Units: M EUR, kt CO2e, GWh or kt of activity.
+
+Decisions
+    :math:`x_{p,t} \\ge 0` units commissioned in year :math:`t`; :math:`y_{p,t} \\in \\{0,1\\}`
+    for indivisible projects (:math:`x_{p,t} = U_p y_{p,t}`); :math:`w_b \\in \\{0,1\\}` a
+    bundle is delivered; :math:`F_{f,c,s,t} \\ge 0` money from instrument :math:`s`;
+    :math:`z_{f,s} \\in \\{0,1\\}` group :math:`f` uses ticketed instrument :math:`s`.
+
+Active units and spending
+    :math:`n_{p,t} = \\sum_{t-L_p < \\tau \\le t} x_{p,\\tau}`; capex (with preparation) is
+    spent evenly over the :math:`\\ell_p` lead years before commissioning:
+    :math:`S_{p,\\tau} = \\sum_{t:\\, t-\\ell_p \\le \\tau < t} c_{p,t} x_{p,t} / \\ell_p`.
+
+Emissions
+    :math:`E_{c,t} = \\sum_{k \\in c} I_{k,t} \\big(A_{k,t} + \\sum_p \\Delta_{p,k} n_{p,t}\\big)
+    - \\sum_{p \\in c} q_p n_{p,t}`, with shared pools
+    :math:`A_{k,t} + \\sum_p \\Delta_{p,k} n_{p,t} \\ge 0` (two measures cannot both claim the
+    same activity).
+
+Targets (elastic)
+    :math:`\\sum_{c \\in g} E_{c,t} - u_{g,t} \\le \\bar E_{g,t}`, shortfall
+    :math:`u_{g,t} \\ge 0` priced at a penalty, so an infeasible target becomes a diagnosis.
+
+Objective: net present cost
+    :math:`\\sum_t d_t \\big[\\sum_p (S_{p,t} + o_p n_{p,t} + \\sum_k \\pi_k \\Delta_{p,k} n_{p,t})
+    + \\sum_{f,c,s} \\phi_s F_{f,c,s,t} + \\lambda^{off} O_{g,t}\\big] + \\lambda^{pen}
+    \\sum u_{g,t} - \\text{salvage} - \\text{preparation grants}`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+import pyomo.environ as pyo
+
+from m100model.portfolio.data import PortfolioData
+
+
+def build_model(d: PortfolioData) -> pyo.ConcreteModel:
+    """The whole model: sets, then each block in turn."""
+    m = pyo.ConcreteModel(name="m100_portfolio")
+    add_sets(m, d)
+    add_parameters(m, d)
+    add_deployment(m, d)
+    add_pools_and_emissions(m, d)
+    add_targets(m, d)
+    add_finance(m, d)
+    add_preparation_grants(m, d)
+    add_bundles(m, d)
+    add_relations(m, d)
+    add_objective(m, d)
+    return m
+
+
+# ---------------------------------------------------------------------------------------
+def add_sets(m: pyo.ConcreteModel, d: PortfolioData) -> None:
+    """Index sets (names in capitals)."""
+    m.T = pyo.Set(initialize=d.years, ordered=True)
+    m.P = pyo.Set(initialize=list(d.projects.index), ordered=True)
+    m.K = pyo.Set(initialize=list(d.pools.index), ordered=True)
+    m.G = pyo.Set(initialize=list(d.groups), ordered=True)
+    m.S = pyo.Set(initialize=list(d.instruments.index), ordered=True)
+    m.P_INDIV = pyo.Set(within=m.P, initialize=[p for p in d.projects.index
+                                                if d.projects.at[p, "indivisible"]])
+    m.B = pyo.Set(initialize=list(d.bundles), ordered=True)
+
+
+def add_parameters(m: pyo.ConcreteModel, d: PortfolioData) -> None:
+    """Mutable parameters: what a workshop slider changes without rebuilding the model."""
+    m.target = pyo.Param([(g, t) for g in d.groups for t in d.years], mutable=True,
+                         initialize={k: v for k, v in d.target_kt.items()}, default=1e9)
+    m.intensity = pyo.Param(m.K, m.T, mutable=True,
+                            initialize=lambda _, k, t: float(d.pool_intensity.at[k, t]))
+    m.price = pyo.Param(m.K, mutable=True, initialize=lambda _, k: float(d.pools.at[k, "price"]))
+    m.disc = pyo.Param(m.T, mutable=True, initialize=lambda _, t: d.discount[t])
+    m.envelope = pyo.Param(list(d.envelope), mutable=True, initialize=dict(d.envelope))
+    m.offset_price = pyo.Param(mutable=True, initialize=d.offset_price)
+    m.penalty = pyo.Param(mutable=True, initialize=d.penalty)
+
+
+# ---------------------------------------------------------------------------------------
+def add_deployment(m: pyo.ConcreteModel, d: PortfolioData) -> None:
+    """Units commissioned per year within the deployment rate and the earliest year; active
+    units; at most the maximum deployment active at once (replacement after the lifetime is
+    allowed); capex spent over the lead years."""
+    pr = d.projects
+
+    def bounds(_, p, t):
+        if t < pr.at[p, "earliest"]:
+            return (0.0, 0.0)
+        cap = pr.at[p, "max_units"] if pr.at[p, "indivisible"] else pr.at[p, "max_rate"]
+        return (0.0, float(cap))
+
+    m.x = pyo.Var(m.P, m.T, domain=pyo.NonNegativeReals, bounds=bounds)
+    m.y = pyo.Var(m.P_INDIV, m.T, domain=pyo.Binary)
+    for p in m.P_INDIV:
+        for t in m.T:
+            if t < pr.at[p, "earliest"]:
+                m.y[p, t].fix(0)
+
+    @m.Constraint(m.P_INDIV, m.T)
+    def indivisible(m, p, t):
+        return m.x[p, t] == pr.at[p, "max_units"] * m.y[p, t]
+
+    years = d.years
+
+    def active(m, p, t):
+        life = int(pr.at[p, "lifetime"])
+        return sum(m.x[p, tau] for tau in years if t - life < tau <= t)
+
+    m.n = pyo.Expression(m.P, m.T, rule=active)
+
+    @m.Constraint(m.P, m.T)
+    def max_active(m, p, t):
+        return m.n[p, t] <= float(pr.at[p, "max_units"])
+
+    def spend(m, p, tau):
+        lead = int(pr.at[p, "lead"])
+        terms = []
+        for t in years:
+            if lead == 0 and t == tau or lead > 0 and t - lead <= tau < t:
+                terms.append(float(d.capex.at[p, t]) / max(lead, 1) * m.x[p, t])
+        return sum(terms) if terms else 0.0
+
+    m.spend = pyo.Expression(m.P, m.T, rule=spend)
+
+
+# ---------------------------------------------------------------------------------------
+def add_pools_and_emissions(m: pyo.ConcreteModel, d: PortfolioData) -> None:
+    """Activity of each pool after the projects' changes (never below zero) and each city's
+    emissions, valued at that year's intensity (so abatement follows grid decarbonisation)."""
+    by_pool: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    for e in d.effects.itertuples():
+        by_pool[e.pool_id].append((e.project_id, e.delta))
+    shrinking = [k for k, es in by_pool.items() if any(delta < 0 for _, delta in es)]
+
+    def activity(m, k, t):
+        return float(d.pool_activity.at[k, t]) + sum(delta * m.n[p, t] for p, delta in by_pool[k])
+
+    m.activity = pyo.Expression(m.K, m.T, rule=activity)
+    m.K_SHARED = pyo.Set(within=m.K, initialize=shrinking)
+
+    @m.Constraint(m.K_SHARED, m.T)
+    def shared_pool(m, k, t):
+        return m.activity[k, t] >= 0
+
+    cities = sorted({c for members in d.groups.values() for c in members})
+    pools_of = {c: list(d.pools.index[d.pools["city"] == c]) for c in cities}
+    seq = {p: float(d.projects.at[p, "seq"]) for p in d.projects.index
+           if d.projects.at[p, "seq"] > 0}
+    projects_of = {c: [p for p in seq if d.projects.at[p, "city"] == c] for c in cities}
+    m.C = pyo.Set(initialize=cities, ordered=True)
+
+    def emissions(m, c, t):
+        return (sum(m.intensity[k, t] * m.activity[k, t] for k in pools_of[c])
+                - sum(seq[p] * m.n[p, t] for p in projects_of[c]))
+
+    m.emissions = pyo.Expression(m.C, m.T, rule=emissions)
+
+
+def add_targets(m: pyo.ConcreteModel, d: PortfolioData) -> None:
+    """Elastic targets: a yearly cap per group (or a cumulative budget), with a priced
+    shortfall; residual emissions from the target year on are offset at a price."""
+    m.short = pyo.Var(m.G, m.T, domain=pyo.NonNegativeReals)
+
+    def group_emissions(m, g, t):
+        return sum(m.emissions[c, t] for c in d.groups[g])
+
+    if d.budget_kt:
+        m.short_budget = pyo.Var(m.G, domain=pyo.NonNegativeReals)
+
+        @m.Constraint(m.G)
+        def carbon_budget(m, g):
+            return (sum(group_emissions(m, g, t) for t in m.T) - m.short_budget[g]
+                    <= d.budget_kt[g])
+
+        for g in m.G:
+            for t in m.T:
+                m.short[g, t].fix(0)
+    else:
+        @m.Constraint(m.G, m.T)
+        def target_path(m, g, t):
+            return group_emissions(m, g, t) - m.short[g, t] <= m.target[g, t]
+
+    offset_idx = [(g, t) for g, y in d.offset_from.items() for t in d.years if t >= y]
+    m.OFFSET_IDX = pyo.Set(initialize=offset_idx, dimen=2)
+    m.offset = pyo.Var(m.OFFSET_IDX, domain=pyo.NonNegativeReals)
+
+    @m.Constraint(m.OFFSET_IDX)
+    def residual_offset(m, g, t):
+        return m.offset[g, t] >= group_emissions(m, g, t)
+
+
+# ---------------------------------------------------------------------------------------
+def _finance_index(d: PortfolioData) -> list[tuple[str, str, str, int]]:
+    pr = d.projects
+    idx = []
+    for f, members in d.finance_groups().items():
+        cities = sorted({pr.at[p, "city"] for p in members})
+        themes = {pr.at[p, "theme"] for p in members}
+        first_spend = min(pr.at[p, "earliest"] - pr.at[p, "lead"] for p in members)
+        for c in cities:
+            for s, inst in d.instruments.iterrows():
+                if not any((s, th) in d.eligibility for th in themes):
+                    continue
+                for t in d.years:
+                    if t < first_spend or not inst["available_from"] <= t <= inst["available_to"]:
+                        continue
+                    key = (s, c, t) if inst["scope"] == "city" else (s, "*", t)
+                    if key in d.envelope:
+                        idx.append((f, c, s, t))
+    return idx
+
+
+def add_finance(m: pyo.ConcreteModel, d: PortfolioData) -> None:
+    """Every euro spent is financed: by eligible instruments, within each instrument's
+    co-financing share, yearly envelope and ticket sizes (a minimum ticket is met by the
+    whole finance group, which is why bundling matters)."""
+    pr = d.projects
+    groups = d.finance_groups()
+    m.FIN = pyo.Set(initialize=_finance_index(d), dimen=4, ordered=True)
+    m.F = pyo.Var(m.FIN, domain=pyo.NonNegativeReals)
+    by_gct: dict[tuple[str, str, int], list[str]] = defaultdict(list)
+    for f, c, s, t in m.FIN:
+        by_gct[(f, c, t)].append(s)
+    members_gc = {(f, c): [p for p in ps if pr.at[p, "city"] == c] for f, ps in groups.items()
+                  for c in {pr.at[p, "city"] for p in ps}}
+    balance_idx = [(f, c, t) for (f, c) in members_gc for t in d.years]
+
+    @m.Constraint(balance_idx)
+    def financed(m, f, c, t):
+        spend = sum(m.spend[p, t] for p in members_gc[(f, c)])
+        return sum(m.F[f, c, s, t] for s in by_gct.get((f, c, t), [])) == spend
+
+    share_idx = [(f, c, s, t) for f, c, s, t in m.FIN
+                 if any(d.eligibility.get((s, pr.at[p, "theme"]), 0.0) < 1.0
+                        for p in members_gc[(f, c)])]
+
+    @m.Constraint(share_idx)
+    def cofinancing_share(m, f, c, s, t):
+        return m.F[f, c, s, t] <= sum(d.eligibility.get((s, pr.at[p, "theme"]), 0.0)
+                                      * m.spend[p, t] for p in members_gc[(f, c)])
+
+    by_env: dict[tuple[str, str, int], list] = defaultdict(list)
+    for f, c, s, t in m.FIN:
+        key = (s, c, t) if d.instruments.at[s, "scope"] == "city" else (s, "*", t)
+        by_env[key].append((f, c, s, t))
+
+    @m.Constraint(list(by_env))
+    def envelope_limit(m, s, c, t):
+        return sum(m.F[i] for i in by_env[(s, c, t)]) <= m.envelope[s, c, t]
+
+    by_fs: dict[tuple[str, str], list] = defaultdict(list)
+    for f, c, s, t in m.FIN:
+        by_fs[(f, s)].append((f, c, s, t))
+    ticketed = [(f, s) for (f, s) in by_fs if not math.isnan(d.instruments.at[s, "min_ticket"])]
+    capped = [(f, s) for (f, s) in by_fs if not math.isnan(d.instruments.at[s, "max_ticket"])]
+    m.TICKET = pyo.Set(initialize=ticketed, dimen=2, ordered=True)
+    m.z = pyo.Var(m.TICKET, domain=pyo.Binary)
+    big = {f: group_spend_bound(d, ps) for f, ps in groups.items()}
+
+    @m.Constraint(m.TICKET)
+    def min_ticket(m, f, s):
+        return sum(m.F[i] for i in by_fs[(f, s)]) >= d.instruments.at[s, "min_ticket"] * m.z[f, s]
+
+    @m.Constraint(m.TICKET)
+    def ticket_switch(m, f, s):
+        return sum(m.F[i] for i in by_fs[(f, s)]) <= big[f] * m.z[f, s]
+
+    @m.Constraint(capped)
+    def max_ticket(m, f, s):
+        return sum(m.F[i] for i in by_fs[(f, s)]) <= d.instruments.at[s, "max_ticket"]
+
+
+def group_spend_bound(d: PortfolioData, projects: list[str]) -> float:
+    """An upper bound on what a finance group can spend over the horizon (for big-M)."""
+    pr = d.projects
+    total = 0.0
+    span = d.years[-1] - d.years[0] + 1
+    for p in projects:
+        generations = math.ceil(span / max(1, int(pr.at[p, "lifetime"]))) + 1
+        total += float(pr.at[p, "max_units"]) * float(d.capex.loc[p].max()) * generations
+    return total
+
+
+def add_preparation_grants(m: pyo.ConcreteModel, d: PortfolioData) -> None:
+    """Grants for project preparation (ELENA): cover a share of a finance group's
+    preparation cost if the group invests at least the programme minimum."""
+    pr = d.projects
+    groups = d.finance_groups()
+    idx = []
+    for s, g in d.prep_grant.iterrows():
+        for f, ps in groups.items():
+            if any(pr.at[p, "theme"] in g["themes"] for p in ps):
+                idx.append((f, s))
+    m.PREP = pyo.Set(initialize=idx, dimen=2, ordered=True)
+    m.grant = pyo.Var(m.PREP, domain=pyo.NonNegativeReals)
+    m.uses_grant = pyo.Var(m.PREP, domain=pyo.Binary)
+
+    def prep_cost(m, f):
+        return sum(m.spend[p, t] * pr.at[p, "prep_share"] / (1 + pr.at[p, "prep_share"])
+                   for p in groups[f] for t in m.T)
+
+    def investment(m, f):
+        return sum(m.spend[p, t] for p in groups[f] for t in m.T)
+
+    @m.Constraint(m.PREP)
+    def grant_share(m, f, s):
+        return m.grant[f, s] <= d.prep_grant.at[s, "coverage"] * prep_cost(m, f)
+
+    @m.Constraint(m.PREP)
+    def grant_switch(m, f, s):
+        return m.grant[f, s] <= group_spend_bound(d, groups[f]) * m.uses_grant[f, s]
+
+    @m.Constraint(m.PREP)
+    def grant_minimum(m, f, s):
+        return investment(m, f) >= d.prep_grant.at[s, "min_investment"] * m.uses_grant[f, s]
+
+    @m.Constraint(list(d.prep_grant.index))
+    def grant_envelope(m, s):
+        return sum(m.grant[f, s2] for f, s2 in m.PREP if s2 == s) <= d.prep_grant.at[s, "envelope"]
+
+
+def add_bundles(m: pyo.ConcreteModel, d: PortfolioData) -> None:
+    """A bundle is delivered whole or not at all: its projects may be built only if the
+    bundle is selected, and then each reaches its full scope at least once."""
+    m.w = pyo.Var(m.B, domain=pyo.Binary)
+    pr = d.projects
+    members = [(b, p) for b, ps in d.bundles.items() for p in ps]
+
+    @m.Constraint(members, m.T)
+    def bundle_only(m, b, p, t):
+        if pr.at[p, "indivisible"]:
+            return m.y[p, t] <= m.w[b]
+        return m.x[p, t] <= float(pr.at[p, "max_rate"]) * m.w[b]
+
+    @m.Constraint(members)
+    def bundle_complete(m, b, p):
+        return sum(m.x[p, t] for t in m.T) >= float(pr.at[p, "max_units"]) * m.w[b]
+
+
+def add_relations(m: pyo.ConcreteModel, d: PortfolioData) -> None:
+    """Prerequisites (a project's share of its maximum may not exceed that of the project
+    it requires, year by year) and mutually exclusive options."""
+    pr = d.projects
+    cap = {p: float(pr.at[p, "max_units"]) for p in pr.index}
+    req = [(a, b) for a, b in d.requires if b]
+    never = [a for a, b in d.requires if not b]
+    for a in never:
+        for t in m.T:
+            m.x[a, t].fix(0)
+
+    @m.Constraint(req, m.T)
+    def prerequisite(m, a, b, t):
+        return m.n[a, t] / cap[a] <= m.n[b, t] / cap[b]
+
+    @m.Constraint(d.excludes, m.T)
+    def exclusive(m, a, b, t):
+        return m.n[a, t] / cap[a] + m.n[b, t] / cap[b] <= 1
+
+
+def add_objective(m: pyo.ConcreteModel, d: PortfolioData) -> None:
+    """Net present cost (M EUR): spending, operation, energy cost changes, finance cost,
+    offsets and shortfall penalties, less preparation grants and the salvage value of assets
+    that outlive the horizon."""
+    pr = d.projects
+    horizon = d.years[-1]
+    by_project: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    for e in d.effects.itertuples():
+        by_project[e.project_id].append((e.pool_id, e.delta))
+
+    def salvage(p, t):
+        life = int(pr.at[p, "lifetime"])
+        remaining = max(0, t + life - 1 - horizon)
+        return float(d.capex.at[p, t]) * remaining / life
+
+    cost = sum(m.disc[t] * (m.spend[p, t] + float(pr.at[p, "opex"]) * m.n[p, t]
+                            + sum(m.price[k] * delta for k, delta in by_project[p]) * m.n[p, t])
+               for p in m.P for t in m.T)
+    finance = sum(m.disc[t] * float(d.instruments.at[s, "cost_factor"]) * m.F[f, c, s, t]
+                  for f, c, s, t in m.FIN)
+    grants = sum(m.disc[m.T.first()] * m.grant[i] for i in m.PREP)
+    offsets = sum(m.disc[t] * m.offset_price * m.offset[g, t] for g, t in m.OFFSET_IDX)
+    shortfall = m.penalty * sum(m.short[g, t] for g in m.G for t in m.T)
+    if d.budget_kt:
+        shortfall = shortfall + m.penalty * sum(m.short_budget[g] for g in m.G)
+    residual = m.disc[horizon] * sum(salvage(p, t) * m.x[p, t] for p in m.P for t in m.T)
+    m.npv = pyo.Objective(expr=cost + finance - grants + offsets + shortfall - residual,
+                          sense=pyo.minimize)

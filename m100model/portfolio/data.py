@@ -1,0 +1,356 @@
+"""The numbers the portfolio model is built from, in model units.
+
+:class:`PortfolioData` holds plain tables in the units the optimisation uses, so that the
+model is numerically sound: money in **M EUR**, emissions in **kt CO2e**, activity in
+**GWh** (energy) or **kt** (waste). :func:`assemble` makes it from a :class:`Scenario`; tests
+make small ones by hand.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from m100model.cities import load_cities
+from m100model.factors import load_factors
+from m100model.inventory import Inventory, load_inventory
+from m100model.pathways import (
+    BaselineSettings,
+    baseline,
+    grid_trajectory,
+    target_path,
+    unit_intensity,
+)
+from m100model.projects import (
+    load_archetypes,
+    load_effects,
+    load_eligibility,
+    load_instruments,
+    load_relations,
+)
+from m100model.scenario import Scenario
+from m100model.tables import data_dir, read_table
+
+TO_MODEL = 1e-3  # MWh -> GWh and t -> kt
+PHASE_OFFSET_YEARS = 5  # a programme's phase k may start (k-1) x 5 years after phase 1
+
+
+@dataclass
+class PortfolioData:
+    """All inputs of the portfolio model (see :mod:`m100model.portfolio.build` for the
+    formulation). Index names: ``p`` project, ``k`` activity pool, ``s`` instrument, ``g``
+    target group, ``t`` year."""
+
+    years: list[int]
+    discount: dict[int, float]
+    groups: dict[str, list[str]]
+    target_kt: dict[tuple[str, int], float]
+    budget_kt: dict[str, float]
+    offset_from: dict[str, int]
+    offset_price: float
+    penalty: float
+    pools: pd.DataFrame  # index k: city, subsector, fuel, unit, price (M EUR per GWh or kt)
+    pool_activity: pd.DataFrame  # k x t, baseline activity (GWh or kt)
+    pool_intensity: pd.DataFrame  # k x t, kt CO2e per GWh or per kt
+    projects: pd.DataFrame  # index p, see assemble()
+    capex: pd.DataFrame  # p x t, M EUR per unit commissioned in t (incl. preparation)
+    effects: pd.DataFrame  # rows: project_id, pool_id, delta (GWh or kt per unit per year)
+    instruments: pd.DataFrame  # index s: scope, cost_factor, min_ticket, max_ticket
+    envelope: dict[tuple[str, str, int], float]  # (s, city or "*", t) -> M EUR
+    eligibility: dict[tuple[str, str], float]  # (s, theme) -> max share of spend
+    prep_grant: pd.DataFrame  # index s: coverage, min_investment (M EUR), envelope (M EUR)
+    requires: list[tuple[str, str]] = field(default_factory=list)
+    excludes: list[tuple[str, str]] = field(default_factory=list)
+    bundles: dict[str, list[str]] = field(default_factory=dict)
+    tickets: bool = True
+    base_year: int = 2021
+    base_kt: dict[str, float] = field(default_factory=dict)
+    baseline_kt: dict[tuple[str, int], float] = field(default_factory=dict)
+
+    @property
+    def first_year(self) -> int:
+        return self.years[0]
+
+    @property
+    def horizon(self) -> int:
+        return self.years[-1]
+
+    def finance_groups(self) -> dict[str, list[str]]:
+        """Projects financed as one operation: each bundle, and each city's theme programme
+        for projects outside bundles."""
+        out: dict[str, list[str]] = {}
+        for p, row in self.projects.iterrows():
+            out.setdefault(str(row["fgroup"]), []).append(str(p))
+        return out
+
+
+def annuity_cost_factor(rate: float, tenor: float, discount: float) -> float:
+    """Present value (at ``discount``) of the repayments of 1 EUR borrowed at ``rate`` over
+    ``tenor`` years as an annuity, minus the EUR borrowed: the finance cost per EUR."""
+    if not tenor or tenor <= 0:
+        return 0.0
+    n = int(round(tenor))
+    payment = 1.0 / n if rate == 0 else rate / (1 - (1 + rate) ** -n)
+    pv = payment * n if discount == 0 else payment * (1 - (1 + discount) ** -n) / discount
+    return pv - 1.0
+
+
+_CONSUMER = {"I.1": "household", "II": "transport"}
+
+
+def energy_prices() -> pd.DataFrame:
+    return read_table(data_dir() / "drivers" / "energy_prices.csv",
+                      ["fuel", "consumer", "year", "value", "unit"], numeric=["year", "value"])
+
+
+def pool_price_eur(subsector: str, fuel: str, prices: pd.DataFrame) -> float:
+    """EUR per MWh a city pays for a fuel in a sub-sector (latest year in the table;
+    households for I.1, transport for II, non-household otherwise). 0 when no price."""
+    consumer = "non_household"
+    for prefix, who in _CONSUMER.items():
+        if subsector == prefix or subsector.startswith(prefix + "."):
+            consumer = who
+    rows = prices[(prices["fuel"] == fuel) & (prices["unit"] == "EUR/MWh")]
+    if rows.empty:
+        return 0.0
+    exact = rows[rows["consumer"] == consumer]
+    if exact.empty and consumer == "transport":
+        exact = rows[rows["consumer"] == "non_household"]
+    chosen = exact if not exact.empty else rows
+    return float(chosen.sort_values("year")["value"].iloc[-1])
+
+
+def assemble(scn: Scenario, inventories: dict[str, Inventory] | None = None) -> PortfolioData:
+    """Build :class:`PortfolioData` from a validated scenario and the bundled data."""
+    lib = load_factors()
+    cities = load_cities().loc[scn.cities]
+    years = scn.years
+    invs = inventories or {c: load_inventory(scn.inventory_path(c), gwp=scn.gwp,
+                                             grid_method=scn.grid_method, factors=lib)
+                           for c in scn.cities}
+    base_year = max(inv.year for inv in invs.values())
+    discount = {t: (1 + scn.discount_rate) ** -(t - years[0]) for t in years}
+
+    # -- pools: baseline activity and intensity ------------------------------------------
+    prices = energy_prices()
+    settings = BaselineSettings(grid_scenario=scn.grid_scenario)
+    pool_rows, act_rows, int_rows = [], {}, {}
+    for c in scn.cities:
+        bl = baseline(invs[c], years, settings)
+        bl = bl[bl["year"].isin(years)]
+        for (sub, fuel), part in bl.groupby(["subsector", "fuel"], sort=False):
+            k = f"{c}|{sub}|{fuel}"
+            unit = str(part["unit"].iloc[0])
+            pool_rows.append(dict(pool_id=k, city=c, subsector=sub, fuel=fuel, unit=unit,
+                                  price=_price(sub, fuel, unit, prices, scn)))
+            act_rows[k] = part.set_index("year")["activity"] * TO_MODEL
+            # t CO2e per MWh == kt per GWh; t per t == kt per kt
+            int_rows[k] = part.set_index("year")["intensity"]
+
+    arch = load_archetypes()
+    if scn.archetypes != "all":
+        arch = arch.loc[scn.archetypes]
+    effects = load_effects()
+    effects = effects[effects["archetype_id"].isin(arch.index)]
+    grid = dict(zip(years, grid_trajectory(scn.grid_scenario, years), strict=True))
+    # Pools that projects add to but the inventory lacks (e.g. tram electricity).
+    known = {r["pool_id"] for r in pool_rows}
+    for c in scn.cities:
+        for e in effects.drop_duplicates(["subsector", "fuel"]).itertuples():
+            k = f"{c}|{e.subsector}|{e.fuel}"
+            if k in known:
+                continue
+            known.add(k)
+            kind = lib.fuel_kind(e.fuel)
+            unit = "t" if kind in ("waste", "wastewater") else "MWh"
+            i0 = unit_intensity(e.subsector, e.fuel, invs[c].year, lib, gwp=scn.gwp,
+                                grid_method=scn.grid_method)
+            g0 = grid_trajectory(scn.grid_scenario, [invs[c].year])[0]
+            scale = {t: grid[t] / g0 if kind == "electricity" and g0 else 1.0 for t in years}
+            pool_rows.append(dict(pool_id=k, city=c, subsector=e.subsector, fuel=e.fuel,
+                                  unit=unit, price=_price(e.subsector, e.fuel, unit, prices, scn)))
+            act_rows[k] = pd.Series(0.0, index=years)
+            int_rows[k] = pd.Series({t: i0 * scale[t] for t in years})
+    pools = pd.DataFrame(pool_rows).set_index("pool_id", drop=False)
+    pool_activity = pd.DataFrame(act_rows).T.reindex(columns=years)
+    pool_intensity = pd.DataFrame(int_rows).T.reindex(columns=years)
+
+    # -- projects ----------------------------------------------------------------------
+    bundle_of = {(c, a): b.id for b in scn.bundles for c in b.cities for a in b.archetypes}
+    saving_of = {b.id: b.prep_saving for b in scn.bundles}
+    proj_rows, capex_rows, eff_rows = [], {}, []
+    for c, city in cities.iterrows():
+        pop = float(city["population_2021"])
+        for a_id, a in arch.iterrows():
+            units = float(a["max_units_per_1000_inhabitants"]) * pop / 1000 * scn.project_scale
+            if units <= 0:
+                continue
+            bundle = bundle_of.get((c, a_id))
+            phases = 1 if bundle or (a["indivisible"] and scn.indivisible) else scn.phases
+            lead = int(math.ceil(float(a["lead_time"])))
+            prep = float(a["prep_cost_share"]) * (1 - saving_of.get(bundle, 0.0))
+            for k in range(1, phases + 1):
+                p = f"{c}:{a_id}" + (f":phase{k}" if phases > 1 else "")
+                earliest = years[0] + lead + (k - 1) * PHASE_OFFSET_YEARS
+                if earliest > years[-1]:
+                    continue
+                proj_rows.append(dict(
+                    project_id=p, city=c, archetype_id=a_id, theme=a["theme"],
+                    name=a["name"], unit=a["unit"],
+                    indivisible=bool(a["indivisible"]) and scn.indivisible,
+                    max_units=units / phases, max_rate=float(a["max_share_per_year"]) * units / phases,
+                    earliest=earliest, lifetime=max(1, int(round(float(a["lifetime"])))),
+                    lead=lead, opex=float(a["opex"]) * 1e-6,
+                    seq=float(a["sequestration"]) * 1e-3, prep_share=prep,
+                    jobs=float(a["jobs"]), energy_poor=float(a["energy_poor_households"]),
+                    bundle=bundle, fgroup=bundle or f"{c}:{a['theme']}"))
+                lr = float(a["learning_rate"])
+                capex_rows[p] = pd.Series({
+                    t: float(a["capex"]) * 1e-6 * (1 - lr) ** max(0, t - lead - base_year)
+                    * (1 + prep) for t in years})
+                for e in effects[effects["archetype_id"] == a_id].itertuples():
+                    eff_rows.append(dict(project_id=p, pool_id=f"{c}|{e.subsector}|{e.fuel}",
+                                         delta=float(e.delta) * 1e-3))
+    projects = pd.DataFrame(proj_rows).set_index("project_id", drop=False)
+    capex = pd.DataFrame(capex_rows).T.reindex(columns=years)
+    effects_df = pd.DataFrame(eff_rows, columns=["project_id", "pool_id", "delta"])
+
+    # -- targets -------------------------------------------------------------------------
+    groups = ({c: [c] for c in scn.cities} if scn.target.scope == "city"
+              else {g: list(m) for g, m in (scn.target.clusters or {}).items()})
+    base_kt = {c: invs[c].basic_tco2e * 1e-3 for c in scn.cities}
+    base_group = {g: sum(base_kt[c] for c in m) for g, m in groups.items()}
+    baseline_kt = {}
+    for g, members in groups.items():
+        ks = pools.index[pools["city"].isin(members)]
+        em = (pool_activity.loc[ks] * pool_intensity.loc[ks]).sum()
+        for t in years:
+            baseline_kt[(g, t)] = float(em[t])
+    target_kt, offset_from, budget_kt = {}, {}, {}
+    for g, members in groups.items():
+        year = scn.target.year or max(int(cities.at[c, "target_year"]) for c in members)
+        if scn.target.kind == "budget":
+            share = base_group[g] / sum(base_group.values())
+            budget_kt[g] = float(scn.target.budget_kt or 0.0) * share
+            continue
+        kind = "custom" if scn.target.kind == "custom" else "net_zero"
+        path = target_path(base_group[g], base_year, years, kind=kind, year=year,
+                           reduction=scn.target.reduction, points=scn.target.points,
+                           start=(years[0], baseline_kt[(g, years[0])]))
+        for t, v in zip(years, path, strict=True):
+            target_kt[(g, t)] = float(v)
+        if scn.target.kind == "net_zero":
+            offset_from[g] = year
+
+    # -- instruments ---------------------------------------------------------------------
+    inst = load_instruments()
+    if scn.instruments != "all":
+        inst = inst.loc[scn.instruments]
+    overrides = scn.instrument_overrides
+    inst = inst[[overrides[s].enabled if s in overrides else True for s in inst.index]]
+    prep = inst[inst["prep_cost_coverage"].fillna(0) > 0]
+    money = inst.drop(index=prep.index)
+    rows = []
+    for s, r in money.iterrows():
+        if scn.perspective == "society":
+            cf = 0.0
+        elif r["kind"] == "grant":
+            cf = -1.0
+        elif r["kind"] == "budget":
+            cf = 0.0
+        else:
+            cf = annuity_cost_factor(float(r["interest_rate"]), float(r["tenor"] or 0),
+                                     scn.discount_rate)
+        rows.append(dict(instrument_id=s, name=r["name"], kind=r["kind"], scope=r["scope"],
+                         cost_factor=cf,
+                         min_ticket=_meur(r["min_ticket"]) if scn.tickets else math.nan,
+                         max_ticket=_meur(r["max_ticket"]) if scn.tickets else math.nan,
+                         available_from=int(r["available_from"]),
+                         available_to=int(r["available_to"])))
+    instruments = pd.DataFrame(rows).set_index("instrument_id", drop=False)
+    share = national_share(scn.cities)
+    envelope = {}
+    for s, r in money.iterrows():
+        ov = overrides.get(s)
+        for t in years:
+            if not int(r["available_from"]) <= t <= int(r["available_to"]):
+                continue
+            if r["scope"] == "city":
+                per_cap = (ov.envelope_per_capita if ov and ov.envelope_per_capita is not None
+                           else float(r["envelope_per_capita"]))
+                for c, city in cities.iterrows():
+                    envelope[(s, c, t)] = per_cap * float(city["population_2021"]) * 1e-6
+            else:
+                annual = (ov.annual_envelope_meur if ov and ov.annual_envelope_meur is not None
+                          else float(r["annual_envelope"]) * 1e-6 * share)
+                envelope[(s, "*", t)] = annual
+    elig = load_eligibility()
+    eligibility = {(r.instrument_id, r.theme): float(r.max_share) for r in elig.itertuples()
+                   if r.instrument_id in instruments.index and r.max_share > 0}
+    prep_grant = pd.DataFrame([
+        dict(instrument_id=s, coverage=float(r["prep_cost_coverage"]),
+             min_investment=_meur(r["min_ticket"]) if scn.tickets else 0.0,
+             envelope=float(r["annual_envelope"]) * 1e-6 * sum(
+                 1 for t in years if int(r["available_from"]) <= t <= int(r["available_to"])),
+             themes=tuple(e.theme for e in elig.itertuples() if e.instrument_id == s))
+        for s, r in prep.iterrows()], columns=["instrument_id", "coverage", "min_investment",
+                                               "envelope", "themes"]).set_index("instrument_id",
+                                                                                drop=False)
+
+    # -- relations and bundles -------------------------------------------------------------
+    requires, excludes = [], []
+    rel = load_relations()
+    for r in rel.itertuples():
+        for c in scn.cities:
+            a = projects.index[(projects["city"] == c) & (projects["archetype_id"] == r.archetype_id)]
+            b = projects.index[(projects["city"] == c)
+                               & (projects["archetype_id"] == r.other_archetype_id)]
+            if len(a) == 0:
+                continue
+            target_list = requires if r.relation == "requires" else excludes
+            for pa in a:
+                if len(b) == 0 and r.relation == "requires":
+                    target_list.append((pa, ""))  # prerequisite not available: never built
+                for pb in b:
+                    target_list.append((pa, pb))
+    bundles = {b.id: list(projects.index[projects["bundle"] == b.id]) for b in scn.bundles}
+
+    return PortfolioData(
+        years=years, discount=discount, groups=groups, target_kt=target_kt,
+        budget_kt=budget_kt, offset_from=offset_from,
+        offset_price=scn.offset_price_eur_per_t * 1e-3, penalty=scn.shortfall_penalty_eur_per_t * 1e-3,
+        pools=pools, pool_activity=pool_activity, pool_intensity=pool_intensity,
+        projects=projects, capex=capex, effects=effects_df, instruments=instruments,
+        envelope=envelope, eligibility=eligibility, prep_grant=prep_grant, requires=requires,
+        excludes=excludes, bundles=bundles, tickets=scn.tickets, base_year=base_year,
+        base_kt=base_group, baseline_kt=baseline_kt)
+
+
+def national_share(city_ids: list[str]) -> float:
+    """Share of the national envelopes (sized for the 13 M100 cities together) that the
+    scenario's cities may draw on: their population over that of all M100 cities, counting
+    Bucharest once (Sector 2 lies inside it)."""
+    cities = load_cities()
+
+    def population(ids: list[str]) -> float:
+        ids = set(ids)
+        if "bucharest" in ids:
+            ids.discard("bucharest_sector_2")
+        return float(cities.loc[sorted(ids), "population_2021"].sum())
+
+    return population(city_ids) / population(list(cities.index))
+
+
+def _meur(value: float) -> float:
+    return math.nan if value is None or (isinstance(value, float) and np.isnan(value)) \
+        else float(value) * 1e-6
+
+
+def _price(sub: str, fuel: str, unit: str, prices: pd.DataFrame, scn: Scenario) -> float:
+    """M EUR per GWh (= EUR/MWh x 1e-3) for energy pools; 0 for waste pools."""
+    if unit != "MWh":
+        return 0.0
+    return pool_price_eur(sub, fuel, prices) * 1e-3 * scn.energy_price_factor

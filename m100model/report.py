@@ -1,0 +1,239 @@
+"""The main job's outputs: ``summary.json``, an offline HTML report with Altair charts, the
+Climate City Contract investment plan as Excel, and CSVs."""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import altair as alt
+import pandas as pd
+import vl_convert as vlc
+
+from m100model import charts
+from m100model.analysis.macc import compare_with_optimum, macc
+from m100model.cities import city_name
+from m100model.io import write_csv, write_json
+from m100model.pathways import IAMC_COLUMNS, MODEL_NAME
+from m100model.portfolio.data import PortfolioData, assemble
+from m100model.portfolio.results import PortfolioResult, extract
+from m100model.portfolio.solve import PortfolioSolver
+from m100model.scenario import Scenario
+
+
+@dataclass
+class RunOutput:
+    """A solved scenario with everything derived from it."""
+
+    scenario: Scenario
+    data: PortfolioData
+    solver: PortfolioSolver
+    result: PortfolioResult
+    macc: pd.DataFrame
+
+
+def run_scenario(scn: Scenario) -> RunOutput:
+    """Assemble, build, solve and read out a scenario."""
+    data = assemble(scn)
+    solver = PortfolioSolver(data, scn.solver)
+    solver.solve()
+    result = extract(solver)
+    curve = compare_with_optimum(macc(data, scn.discount_rate), result.portfolio)
+    return RunOutput(scn, data, solver, result, curve)
+
+
+def aggregate_groups(groups: list[str]) -> list[str]:
+    """Groups summed into scenario totals: Bucharest Sector 2 lies inside Bucharest, so it is
+    left out of totals when both are in the scenario."""
+    if "bucharest" in groups and "bucharest_sector_2" in groups:
+        return [g for g in groups if g != "bucharest_sector_2"]
+    return list(groups)
+
+
+def _r(x: float, nd: int = 3) -> float | None:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else round(float(x), nd)
+
+
+def summary(out: RunOutput) -> dict:
+    """The run's key figures (``summary.json``)."""
+    r, d, scn = out.result, out.data, out.scenario
+    em = r.emissions
+    counted = aggregate_groups(list(d.groups))
+    total = em[em["group"].isin(counted)].groupby("year")[["emissions_kt", "target_kt",
+                                                             "baseline_kt"]].sum(min_count=1)
+    sp = r.shadow_carbon.dropna(subset=["year"])
+    price_max = sp.groupby("year")["eur_per_t"].max() if not sp.empty else pd.Series(dtype=float)
+    inv = r.investment.groupby(["instrument", "year"])["meur"].sum()
+    return {
+        "scenario": scn.name,
+        "description": scn.description,
+        "status": r.status,
+        "targets_met": r.feasible,
+        "npv_meur": _r(r.npv_meur),
+        "perspective": scn.perspective,
+        "discount_rate": scn.discount_rate,
+        "gwp_set": scn.gwp,
+        "grid_method": scn.grid_method,
+        "grid_scenario": scn.grid_scenario,
+        "data_quality": "illustrative: city inventories are derived from national statistics "
+                        "and many project costs are unsourced; see data/*/README.md",
+        "cities": scn.cities,
+        "totals_exclude": sorted(set(d.groups) - set(counted)),
+        "emissions_kt": {int(y): _r(v) for y, v in total["emissions_kt"].items()},
+        "target_kt": {int(y): _r(v) for y, v in total["target_kt"].items()},
+        "baseline_kt": {int(y): _r(v) for y, v in total["baseline_kt"].items()},
+        "by_group": {g: {"emissions_kt": {int(t): _r(v) for t, v in
+                                          part.set_index("year")["emissions_kt"].items()},
+                         "target_kt": {int(t): _r(v) for t, v in
+                                       part.set_index("year")["target_kt"].items()},
+                         "shortfall_kt": {int(t): _r(v) for t, v in
+                                          part.set_index("year")["shortfall_kt"].items()
+                                          if v > 1e-6}}
+                     for g, part in em.groupby("group", sort=False)},
+        "selected_projects": [
+            {"project": p.project_id, "city": p.city, "archetype": p.archetype_id,
+             "theme": p.theme, "units": _r(p.units), "unit": p.unit,
+             "peak_share_of_maximum": _r(p.peak_share), "first_year": int(p.first_year),
+             "capex_meur": _r(p.capex_meur)} for p in r.portfolio.itertuples()],
+        "investment_meur": {s: {int(y): _r(v) for (s2, y), v in inv.items() if s2 == s}
+                            for s in sorted({s for s, _ in inv.index})},
+        "shadow_price_eur_per_t": {int(y): _r(v, 1) for y, v in price_max.items()},
+        "shadow_price_basis": "highest dual value of the yearly target constraints across "
+                              "target groups, undiscounted to the year, EUR per t CO2e",
+        "shadow_price_eur_per_t_by_group": {
+            g: {int(y): _r(v, 1) for y, v in part.set_index("year")["eur_per_t"].items()}
+            for g, part in sp.groupby("group", sort=False)},
+        "bundles": [{"bundle": b.bundle, "selected": bool(b.selected)}
+                    for b in r.bundles.itertuples()],
+        "tickets_used": [{"finance_group": t.finance_group, "instrument": t.instrument,
+                          "meur": _r(t.meur)} for t in r.tickets.itertuples() if t.used],
+        "diagnosis": r.diagnosis,
+        "solver": {k: _r(v, 4) if isinstance(v, float) else v for k, v in r.stats.items()},
+    }
+
+
+def iamc_table(out: RunOutput) -> pd.DataFrame:
+    """Emissions, targets and investment in IAMC long form."""
+    r, scn = out.result, out.scenario
+    rows = []
+    for e in r.emissions.itertuples():
+        for var, val in (("Emissions|CO2e|BASIC", e.emissions_kt),
+                         ("Emissions|CO2e|BASIC|Baseline", e.baseline_kt),
+                         ("Target|Emissions|CO2e|BASIC", e.target_kt)):
+            rows.append((MODEL_NAME, scn.name, e.group, var, "kt CO2e/yr", int(e.year), val))
+    for w in r.wedges.itertuples():
+        rows.append((MODEL_NAME, scn.name, w.group, f"Abatement|CO2e|{w.theme_name}",
+                     "kt CO2e/yr", int(w.year), w.abated_kt))
+    for i in r.investment.itertuples():
+        rows.append((MODEL_NAME, scn.name, i.city, f"Investment|{i.instrument}", "M EUR/yr",
+                     int(i.year), i.meur))
+    return pd.DataFrame(rows, columns=IAMC_COLUMNS)
+
+
+def _chart_block(chart: alt.TopLevelMixin, div: str) -> str:
+    spec = json.dumps(chart.to_dict())
+    return (f'<div id="{div}" class="chart"></div>\n<script>vegaEmbed("#{div}", {spec}, '
+            '{"actions": false, "renderer": "svg"});</script>')
+
+
+def report_charts(out: RunOutput) -> dict[str, alt.TopLevelMixin]:
+    r = out.result
+    name = out.scenario.name
+    counted = aggregate_groups(list(out.data.groups))
+    em = r.emissions[r.emissions["group"].isin(counted)]
+    wedges = r.wedges[r.wedges["group"].isin(counted)]
+    return {
+        "pathway": charts.pathway_chart(em, wedges, f"{name}: emissions against the target "
+                                        "(illustrative data)"),
+        "investment": charts.investment_chart(r.investment, f"{name}: investment plan by "
+                                              "funding source"),
+        "macc": charts.macc_chart(out.macc, f"{name}: marginal abatement cost of the "
+                                  "candidates and what the optimum builds"),
+    }
+
+
+def html_report(out: RunOutput, info: dict) -> str:
+    """A self-contained HTML page (the Vega JavaScript is inlined: it works offline)."""
+    r = out.result
+    blocks = "\n".join(_chart_block(c, f"chart-{k}") for k, c in report_charts(out).items())
+    diag = "".join(
+        f"<li><b>{html.escape(city_name(x['group']))}</b>: short of the target in "
+        f"{x['years']} (worst {x['worst_year']}: {x['worst_shortfall_kt']:,.1f} kt above a "
+        f"target of {x['target_kt']:,.1f} kt). Binding: projects at their maximum "
+        f"({html.escape(', '.join(x['projects_at_maximum']) or 'none')}); funding envelopes "
+        f"exhausted ({html.escape(', '.join(x['envelopes_exhausted']) or 'none')}); "
+        f"not yet available because of lead times "
+        f"({html.escape(', '.join(x['not_available_in_first_short_year']) or 'none')}).</li>"
+        for x in r.diagnosis)
+    top = r.portfolio.sort_values("capex_meur", ascending=False).head(25)
+    table = top[["city", "name", "units", "unit", "peak_share", "first_year",
+                 "capex_meur"]].to_html(index=False, float_format=lambda v: f"{v:,.2f}",
+                                        classes="t", border=0)
+    bundle = vlc.javascript_bundle()
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>M100 scenario report: {html.escape(out.scenario.name)}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;
+color:#222}} .warn{{background:#fff4d6;border-left:4px solid #E69F00;padding:.6rem 1rem}}
+table.t{{border-collapse:collapse;font-size:.9rem}} table.t td,table.t th{{padding:.2rem .5rem;
+border-bottom:1px solid #ddd;text-align:right}} .chart{{margin:1.5rem 0}}</style>
+<script>{bundle}</script></head><body>
+<h1>Scenario <code>{html.escape(out.scenario.name)}</code></h1>
+<p>{html.escape(out.scenario.description)}</p>
+<p class="warn"><b>Illustrative data.</b> The city inventories are derived from national
+statistics, not published city inventories, and many project costs are unsourced estimates
+(see <code>data/*/README.md</code>). Use the results to learn the method, not as a plan.</p>
+<ul><li>Status: <b>{html.escape(info['status'])}</b>; all targets met:
+<b>{'yes' if info['targets_met'] else 'no'}</b></li>
+<li>Net present cost ({html.escape(info['perspective'])} perspective, discount rate
+{info['discount_rate']:.1%}): <b>{info['npv_meur']:,.1f} M EUR</b>
+(including shortfall penalties where targets are missed)</li>
+<li>Cities: {html.escape(', '.join(city_name(c) for c in info['cities']))}</li></ul>
+{('<h2>Why targets are missed</h2><ul>' + diag + '</ul>') if diag else ''}
+{blocks}
+<h2>Largest projects in the optimal portfolio</h2>{table}
+</body></html>"""
+
+
+def excel_plan(out: RunOutput, path: Path) -> None:
+    """The Climate City Contract investment-plan tables as an Excel workbook."""
+    r = out.result
+    plan = r.investment.pivot_table(index="instrument", columns="year", values="meur",
+                                    aggfunc="sum", fill_value=0.0)
+    plan.loc["Total"] = plan.sum()
+    by_city = r.investment.pivot_table(index=["city", "instrument"], columns="year",
+                                       values="meur", aggfunc="sum", fill_value=0.0)
+    readme = pd.DataFrame({"M100 course kit: investment plan": [
+        f"Scenario: {out.scenario.name}",
+        "Money in M EUR per year by funding source (Climate City Contract investment plan).",
+        "ILLUSTRATIVE: derived city inventories and partly unsourced costs; see data/ READMEs.",
+    ]})
+    with pd.ExcelWriter(path, engine="openpyxl") as xl:
+        readme.to_excel(xl, sheet_name="Read me", index=False)
+        plan.to_excel(xl, sheet_name="Investment plan")
+        by_city.to_excel(xl, sheet_name="By city")
+        r.portfolio.to_excel(xl, sheet_name="Portfolio", index=False)
+        r.emissions.to_excel(xl, sheet_name="Emissions", index=False)
+        r.shadow_carbon.to_excel(xl, sheet_name="Shadow prices", index=False)
+
+
+def write_outputs(out: RunOutput, folder: Path) -> dict:
+    """Fill a results folder; returns the summary."""
+    info = summary(out)
+    write_json(folder / "summary.json", info)
+    (folder / "report.html").write_text(html_report(out, info), encoding="utf-8")
+    excel_plan(out, folder / "investment_plan.xlsx")
+    r = out.result
+    write_csv(folder / "emissions.csv", r.emissions)
+    write_csv(folder / "wedges.csv", r.wedges)
+    write_csv(folder / "portfolio.csv", r.portfolio)
+    write_csv(folder / "deployment.csv", r.deployment)
+    write_csv(folder / "investment.csv", r.investment)
+    write_csv(folder / "shadow_prices.csv", r.shadow_carbon)
+    write_csv(folder / "budget_shadow_prices.csv", r.shadow_budget)
+    write_csv(folder / "macc.csv", out.macc)
+    write_csv(folder / "pathway_iamc.csv", iamc_table(out))
+    return info

@@ -1,0 +1,243 @@
+"""A scenario is one YAML file: cities, inventories, drivers, target, projects, bundles,
+instruments, discount rate, GWP set and solver options. It is validated with pydantic, and a
+bad file stops with one line naming the file and the field.
+
+A minimal scenario::
+
+    name: cluj_2030
+    cities: [cluj_napoca]
+    target: {kind: net_zero, reduction: 0.8}   # year defaults to each city's target year
+
+Everything else has a default (see :class:`Scenario`). Paths inside a scenario are relative to
+the repository root or absolute.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from m100model.cities import load_cities
+from m100model.errors import InputError
+from m100model.factors import GWP_SETS
+from m100model.inventory import bundled_inventories
+from m100model.projects import load_archetypes, load_instruments
+from m100model.tables import data_dir, display_path
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class TargetSpec(_Strict):
+    """The Climate City Contract target.
+
+    ``net_zero``: cut BASIC emissions by at least ``reduction`` (the Cities Mission asks 80%)
+    by ``year`` along a straight line; residual emissions from then on are offset at
+    ``offset_price_eur_per_t``. ``reduction``: the same path without offsetting.
+    ``custom``: through ``points`` ``{year: reduction share}``. ``budget``: a cumulative cap
+    ``budget_kt`` over the model years instead of a yearly path.
+    ``scope: cluster`` applies the path to the sum of the cities in each cluster (burden
+    sharing) instead of to each city.
+    """
+
+    kind: Literal["net_zero", "reduction", "custom", "budget"] = "net_zero"
+    year: int | None = Field(default=None, ge=2022, le=2100)
+    reduction: float = Field(default=0.8, ge=0.0, le=1.0)
+    points: dict[int, float] | None = None
+    budget_kt: float | None = Field(default=None, gt=0)
+    scope: Literal["city", "cluster"] = "city"
+    clusters: dict[str, list[str]] | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> TargetSpec:
+        if self.kind == "custom" and not self.points:
+            raise ValueError("a custom target needs points {year: reduction share}")
+        if self.kind == "budget" and self.budget_kt is None:
+            raise ValueError("a budget target needs budget_kt")
+        if self.scope == "cluster" and not self.clusters:
+            raise ValueError("scope: cluster needs clusters {name: [city, ...]}")
+        for v in (self.points or {}).values():
+            if not 0.0 <= v <= 1.0:
+                raise ValueError(f"reduction shares must lie in [0, 1], got {v}")
+        return self
+
+
+class BundleSpec(_Strict):
+    """Projects of the given archetypes in the given cities, prepared, procured and financed
+    together: all delivered or none, one financing operation (so it may reach an
+    instrument's minimum ticket), and a saving on preparation cost."""
+
+    id: str = Field(min_length=1)
+    archetypes: list[str] = Field(min_length=1)
+    cities: list[str] = Field(min_length=1)
+    prep_saving: float = Field(default=0.3, ge=0.0, le=1.0)
+
+
+class InstrumentOverride(_Strict):
+    enabled: bool = True
+    annual_envelope_meur: float | None = Field(default=None, ge=0)
+    envelope_per_capita: float | None = Field(default=None, ge=0)
+
+
+class SolverSpec(_Strict):
+    mip_gap: float = Field(default=0.005, ge=0, le=1)
+    time_limit: float = Field(default=300, gt=0)
+    threads: int = Field(default=1, ge=1)
+
+
+class Scenario(_Strict):
+    """A validated scenario (see the module docstring)."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    cities: list[str] = Field(min_length=1)
+    inventories: dict[str, str] = Field(default_factory=dict)
+    first_year: int = Field(default=2025, ge=2022, le=2060)
+    horizon: int = Field(default=2050, ge=2023, le=2100)
+    target: TargetSpec = Field(default_factory=TargetSpec)
+    grid_scenario: str = "necp"
+    archetypes: list[str] | Literal["all"] = "all"
+    project_scale: float = Field(default=1.0, gt=0)
+    phases: int = Field(default=1, ge=1, le=5)
+    indivisible: bool = True
+    bundles: list[BundleSpec] = Field(default_factory=list)
+    instruments: list[str] | Literal["all"] = "all"
+    instrument_overrides: dict[str, InstrumentOverride] = Field(default_factory=dict)
+    tickets: bool = True
+    discount_rate: float = Field(default=0.04, ge=0.0, le=0.3)
+    gwp: Literal["AR4", "AR5", "AR6"] = "AR5"
+    grid_method: str = "production_mix"
+    perspective: Literal["city", "society"] = "city"
+    offset_price_eur_per_t: float = Field(default=100.0, ge=0)
+    shortfall_penalty_eur_per_t: float = Field(default=10_000.0, gt=0)
+    energy_price_factor: float = Field(default=1.0, ge=0)
+    solver: SolverSpec = Field(default_factory=SolverSpec)
+
+    @field_validator("cities")
+    @classmethod
+    def _known_cities(cls, cities: list[str]) -> list[str]:
+        known = load_cities().index
+        for c in cities:
+            if c not in known:
+                raise ValueError(f"unknown city '{c}' (expected one of: {', '.join(known)})")
+        if len(set(cities)) != len(cities):
+            raise ValueError("a city is listed twice")
+        return cities
+
+    @field_validator("archetypes")
+    @classmethod
+    def _known_archetypes(cls, value: list[str] | str) -> list[str] | str:
+        if value != "all":
+            known = load_archetypes().index
+            for a in value:
+                if a not in known:
+                    raise ValueError(f"unknown archetype '{a}'")
+        return value
+
+    @field_validator("instruments")
+    @classmethod
+    def _known_instruments(cls, value: list[str] | str) -> list[str] | str:
+        if value != "all":
+            known = load_instruments().index
+            for s in value:
+                if s not in known:
+                    raise ValueError(f"unknown instrument '{s}' (expected one of: "
+                                     f"{', '.join(known)})")
+        return value
+
+    @field_validator("instrument_overrides")
+    @classmethod
+    def _known_overrides(cls, value: dict) -> dict:
+        known = load_instruments().index
+        for s in value:
+            if s not in known:
+                raise ValueError(f"unknown instrument '{s}'")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        if self.horizon <= self.first_year:
+            raise ValueError("horizon must come after first_year")
+        cities = set(self.cities)
+        for city in self.inventories:
+            if city not in cities:
+                raise ValueError(f"inventory given for '{city}', which is not in cities")
+        for b in self.bundles:
+            for c in b.cities:
+                if c not in cities:
+                    raise ValueError(f"bundle '{b.id}' names city '{c}', which is not in cities")
+            known = load_archetypes().index
+            for a in b.archetypes:
+                if a not in known:
+                    raise ValueError(f"bundle '{b.id}' names unknown archetype '{a}'")
+        ids = [b.id for b in self.bundles]
+        if len(set(ids)) != len(ids):
+            raise ValueError("two bundles share an id")
+        seen: set[tuple[str, str]] = set()
+        for b in self.bundles:
+            for c in b.cities:
+                for a in b.archetypes:
+                    if (c, a) in seen:
+                        raise ValueError(f"{c}:{a} is in two bundles")
+                    seen.add((c, a))
+        if self.target.scope == "cluster":
+            listed = [c for members in (self.target.clusters or {}).values() for c in members]
+            if sorted(listed) != sorted(cities):
+                raise ValueError("clusters must list every scenario city exactly once")
+        return self
+
+    # -- derived -------------------------------------------------------------------------
+    def inventory_path(self, city: str) -> Path:
+        """The activity file of a city: as given, or the bundled baseline."""
+        if city in self.inventories:
+            p = Path(self.inventories[city])
+            return p if p.is_absolute() else data_dir().parent / p
+        bundled = bundled_inventories()
+        if city not in bundled:
+            raise KeyError(f"no bundled inventory for {city}")
+        return bundled[city]
+
+    @property
+    def years(self) -> list[int]:
+        return list(range(self.first_year, self.horizon + 1))
+
+
+def _field_path(loc: tuple) -> str:
+    return ".".join(str(p) for p in loc) or "(top level)"
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario YAML file.
+
+    Raises
+    ------
+    InputError
+        Naming the file and the field, e.g. ``scenario.yaml, field 'target.reduction': ...``.
+    """
+    path = Path(path)
+    shown = display_path(path)
+    if not path.exists():
+        raise InputError(shown, "file not found")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        row = mark.line + 1 if mark is not None else None
+        raise InputError(shown, f"not valid YAML ({getattr(exc, 'problem', exc)})", row=row
+                         ) from None
+    if not isinstance(raw, dict):
+        raise InputError(shown, "expected a mapping of scenario fields (name, cities, ...)")
+    try:
+        return Scenario.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field"
+        elif err["type"] == "missing":
+            msg = "missing (required)"
+        raise InputError(shown, msg, field=_field_path(err["loc"])) from None
