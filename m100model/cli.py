@@ -168,8 +168,10 @@ def inventory(
 @app.command()
 def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML (see data/scenarios/).")],
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Results folder (default: "
-                       "results/<scenario name>).")] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Results folder (default: results/<scenario name>)."),
+    ] = None,
     force: Annotated[bool, typer.Option(help="Replace an existing results folder.")] = False,
 ) -> None:
     """Solve a scenario: the least-cost portfolio of projects that meets the targets, with its
@@ -184,8 +186,9 @@ def run(
     target = out_dir or Path("results") / scn.name
     if target.exists() and not force:
         raise _bad_input(f"{target} exists; use --force to replace it")
-    with out.status(f"Solving {scn.name} ({len(scn.cities)} cities, "
-                    f"{scn.first_year}-{scn.horizon}) ..."):
+    with out.status(
+        f"Solving {scn.name} ({len(scn.cities)} cities, {scn.first_year}-{scn.horizon}) ..."
+    ):
         try:
             result = run_scenario(scn)
         except InputError as exc:
@@ -204,19 +207,24 @@ def run(
 
 def _print_run(info: dict, stats: dict, target: Path) -> None:
     met = "[green]all targets met[/]" if info["targets_met"] else "[red]targets missed[/]"
-    out.print(f"[bold]{info['scenario']}[/]: {info['status']}, {met}; net present cost "
-              f"{info['npv_meur']:,.1f} M EUR ({info['perspective']} perspective)")
+    out.print(
+        f"[bold]{info['scenario']}[/]: {info['status']}, {met}; net present cost "
+        f"{info['npv_meur']:,.1f} M EUR ({info['perspective']} perspective)"
+    )
     out.print("[yellow]Illustrative data[/]: derived city inventories, partly unsourced costs.")
-    table = Table(title="Emissions against target (kt CO2e, scenario total)",
-                  title_justify="left")
+    table = Table(title="Emissions against target (kt CO2e, scenario total)", title_justify="left")
     for col in ("Year", "Baseline", "Modelled", "Target", "Implied carbon price (EUR/t)"):
         table.add_column(col, justify="right")
     years = sorted(info["emissions_kt"])
     for y in [y for y in years if y % 5 == 0 or y == years[0]]:
         price = info["shadow_price_eur_per_t"].get(y)
-        table.add_row(str(y), f"{info['baseline_kt'][y]:,.1f}", f"{info['emissions_kt'][y]:,.1f}",
-                      f"{info['target_kt'][y]:,.1f}" if info["target_kt"].get(y) is not None
-                      else "", "" if price is None else f"{price:,.0f}")
+        table.add_row(
+            str(y),
+            f"{info['baseline_kt'][y]:,.1f}",
+            f"{info['emissions_kt'][y]:,.1f}",
+            f"{info['target_kt'][y]:,.1f}" if info["target_kt"].get(y) is not None else "",
+            "" if price is None else f"{price:,.0f}",
+        )
     out.print(table)
     invest = Table(title="Investment plan (M EUR, all years)", title_justify="left")
     invest.add_column("Funding source")
@@ -224,16 +232,23 @@ def _print_run(info: dict, stats: dict, target: Path) -> None:
     for s, by_year in sorted(info["investment_meur"].items(), key=lambda kv: -sum(kv[1].values())):
         invest.add_row(s, f"{sum(by_year.values()):,.1f}")
     out.print(invest)
-    out.print(f"{len(info['selected_projects'])} projects selected; "
-              f"{sum(b['selected'] for b in info['bundles'])} of {len(info['bundles'])} bundles.")
+    out.print(
+        f"{len(info['selected_projects'])} projects selected; "
+        f"{sum(b['selected'] for b in info['bundles'])} of {len(info['bundles'])} bundles."
+    )
     for d in info["diagnosis"]:
-        out.print(f"[red]Short[/] {city_name(d['group'])}: {d['years']}, worst "
-                  f"{d['worst_year']} by {d['worst_shortfall_kt']:,.1f} kt")
-    out.print(f"[dim]build {stats['build_s']:.2f} s, solve {stats['solve_s']:.2f} s, duals "
-              f"{stats['dual_s']:.2f} s; {stats['variables']} variables, "
-              f"{stats['integer_variables']} integer[/]")
-    out.print(f"Written to [bold]{target}[/]: summary.json, report.html, investment_plan.xlsx, "
-              "CSVs")
+        out.print(
+            f"[red]Short[/] {city_name(d['group'])}: {d['years']}, worst "
+            f"{d['worst_year']} by {d['worst_shortfall_kt']:,.1f} kt"
+        )
+    out.print(
+        f"[dim]build {stats['build_s']:.2f} s, solve {stats['solve_s']:.2f} s, duals "
+        f"{stats['dual_s']:.2f} s; {stats['variables']} variables, "
+        f"{stats['integer_variables']} integer[/]"
+    )
+    out.print(
+        f"Written to [bold]{target}[/]: summary.json, report.html, investment_plan.xlsx, CSVs"
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

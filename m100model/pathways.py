@@ -70,12 +70,21 @@ def _interp(years: list[int], xs: pd.Series, ys: pd.Series) -> np.ndarray:
 @functools.lru_cache(maxsize=1)
 def _driver_tables() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     folder = data_dir() / "drivers"
-    pop = read_table(folder / "population_projection.csv", ["geo", "year", "value", "unit"],
-                     numeric=["year", "value"])
-    act = read_table(folder / "activity_drivers.csv", ["driver", "geo", "year", "value", "unit"],
-                     numeric=["year", "value"])
-    grid = read_table(folder / "grid_factor_trajectory.csv",
-                      ["scenario", "year", "value", "unit"], numeric=["year", "value"])
+    pop = read_table(
+        folder / "population_projection.csv",
+        ["geo", "year", "value", "unit"],
+        numeric=["year", "value"],
+    )
+    act = read_table(
+        folder / "activity_drivers.csv",
+        ["driver", "geo", "year", "value", "unit"],
+        numeric=["year", "value"],
+    )
+    grid = read_table(
+        folder / "grid_factor_trajectory.csv",
+        ["scenario", "year", "value", "unit"],
+        numeric=["year", "value"],
+    )
     return pop, act, grid
 
 
@@ -89,8 +98,9 @@ def grid_trajectory(scenario: str, years: list[int]) -> np.ndarray:
     grid = _driver_tables()[2]
     rows = grid[grid["scenario"] == scenario]
     if rows.empty:
-        raise KeyError(f"unknown grid trajectory '{scenario}' (expected one of: "
-                       f"{', '.join(grid_scenarios())})")
+        raise KeyError(
+            f"unknown grid trajectory '{scenario}' (expected one of: {', '.join(grid_scenarios())})"
+        )
     return _interp(years, rows["year"], rows["value"])
 
 
@@ -144,9 +154,17 @@ def activity_pools(inv: Inventory) -> pd.DataFrame:
         else:
             activity = sum(float(r.amount) * _to_tonnes(r.unit) for r in per_row.itertuples())
         tco2e = float(part["tco2e"].sum())
-        rows.append(dict(subsector=sub, fuel=fuel, kind=kind, unit=pool_unit(kind),
-                         activity=activity, tco2e=tco2e,
-                         intensity=tco2e / activity if activity else 0.0))
+        rows.append(
+            dict(
+                subsector=sub,
+                fuel=fuel,
+                kind=kind,
+                unit=pool_unit(kind),
+                activity=activity,
+                tco2e=tco2e,
+                intensity=tco2e / activity if activity else 0.0,
+            )
+        )
     return pd.DataFrame(rows)
 
 
@@ -156,17 +174,33 @@ def _to_tonnes(unit: str) -> float:
     return float((1 * parse_unit(unit)).to("t").magnitude)
 
 
-def unit_intensity(subsector: str, fuel: str, year: int, factors: FactorLibrary, *,
-                   gwp: str, grid_method: str) -> float:
+def unit_intensity(
+    subsector: str, fuel: str, year: int, factors: FactorLibrary, *, gwp: str, grid_method: str
+) -> float:
     """t CO2e per MWh (or per t) of a pool the inventory does not have, e.g. electricity for
     trams added by a project: computed by the inventory engine on one unit of activity."""
     kind = factors.fuel_kind(fuel)
     scope_ref = f"{subsector}.2" if kind in ("electricity", "heat") else f"{subsector}.1"
     if scope_ref not in gpc_reference().index:
         raise KeyError(f"no GPC reference {scope_ref} for {fuel}")
-    frame = pd.DataFrame([dict(city="_", year=year, gpc_ref=scope_ref, fuel=fuel, amount=1.0,
-                               unit=pool_unit(kind), notation_key=None, ef_id=None,
-                               vehicle=None, quality=None, comment=None, row=2)])
+    frame = pd.DataFrame(
+        [
+            dict(
+                city="_",
+                year=year,
+                gpc_ref=scope_ref,
+                fuel=fuel,
+                amount=1.0,
+                unit=pool_unit(kind),
+                notation_key=None,
+                ef_id=None,
+                vehicle=None,
+                quality=None,
+                comment=None,
+                row=2,
+            )
+        ]
+    )
     frame.attrs["path"] = "<pool>"
     inv = compute_inventory(frame, gwp=gwp, grid_method=grid_method, factors=factors)
     return inv.basic_tco2e
@@ -179,8 +213,9 @@ class BaselineSettings:
     grid_scenario: str = "necp"
 
 
-def baseline(inv: Inventory, years: list[int], settings: BaselineSettings | None = None
-             ) -> pd.DataFrame:
+def baseline(
+    inv: Inventory, years: list[int], settings: BaselineSettings | None = None
+) -> pd.DataFrame:
     """Business-as-usual projection of a city's BASIC emissions by pool and year.
 
     Returns a tidy table ``city, subsector, fuel, kind, unit, year, activity, intensity,
@@ -202,18 +237,33 @@ def baseline(inv: Inventory, years: list[int], settings: BaselineSettings | None
             intensity = pool.intensity * grid / g0
         for i, y in enumerate(all_years):
             if y in years or y == base_year:
-                out.append(dict(city=inv.city, subsector=pool.subsector, fuel=pool.fuel,
-                                kind=pool.kind, unit=pool.unit, year=y,
-                                activity=pool.activity * index[i], intensity=intensity[i],
-                                tco2e=pool.activity * index[i] * intensity[i]))
+                out.append(
+                    dict(
+                        city=inv.city,
+                        subsector=pool.subsector,
+                        fuel=pool.fuel,
+                        kind=pool.kind,
+                        unit=pool.unit,
+                        year=y,
+                        activity=pool.activity * index[i],
+                        intensity=intensity[i],
+                        tco2e=pool.activity * index[i] * intensity[i],
+                    )
+                )
     return pd.DataFrame(out)
 
 
 # ---------------------------------------------------------------------------------------
 # Targets
 # ---------------------------------------------------------------------------------------
-def linear_path(base_value: float, base_year: int, target_year: int, reduction: float,
-                years: list[int], start: tuple[int, float] | None = None) -> np.ndarray:
+def linear_path(
+    base_value: float,
+    base_year: int,
+    target_year: int,
+    reduction: float,
+    years: list[int],
+    start: tuple[int, float] | None = None,
+) -> np.ndarray:
     """Straight line to ``(1 - reduction) x base_value`` in the target year, flat afterwards.
 
     The line starts at the base year and base value, or at ``start = (year, value)``: a plan
@@ -234,10 +284,17 @@ def custom_path(base_value: float, points: dict[int, float], years: list[int]) -
     return base_value * _interp(years, xs, ys)
 
 
-def target_path(base_value: float, base_year: int, years: list[int], *, kind: str,
-                year: int | None = None, reduction: float | None = None,
-                points: dict[int, float] | None = None,
-                start: tuple[int, float] | None = None) -> np.ndarray:
+def target_path(
+    base_value: float,
+    base_year: int,
+    years: list[int],
+    *,
+    kind: str,
+    year: int | None = None,
+    reduction: float | None = None,
+    points: dict[int, float] | None = None,
+    start: tuple[int, float] | None = None,
+) -> np.ndarray:
     """Emission cap by year for ``kind`` = ``net_zero`` / ``reduction`` (linear from
     ``start`` or the base year to the target year, then held) or ``custom`` (through
     ``points``, reduction shares relative to the base year)."""
@@ -259,22 +316,33 @@ def iamc_variable(subsector: str) -> str:
     """IAMC variable name for a GPC sub-sector's emissions, e.g.
     ``Emissions|CO2e|Stationary Energy|Residential buildings``."""
     ref = gpc_reference().drop_duplicates("subsector").set_index("subsector")
-    return f"Emissions|CO2e|{ref.at[subsector, 'sector_name']}|{ref.at[subsector, 'subsector_name']}"
+    return (
+        f"Emissions|CO2e|{ref.at[subsector, 'sector_name']}|{ref.at[subsector, 'subsector_name']}"
+    )
 
 
-def to_iamc(df: pd.DataFrame, *, scenario: str, value: str = "tco2e", unit: str = "t CO2e/yr",
-            region_col: str = "city", model: str = MODEL_NAME) -> pd.DataFrame:
+def to_iamc(
+    df: pd.DataFrame,
+    *,
+    scenario: str,
+    value: str = "tco2e",
+    unit: str = "t CO2e/yr",
+    region_col: str = "city",
+    model: str = MODEL_NAME,
+) -> pd.DataFrame:
     """Long IAMC table from a tidy pathway table with ``subsector`` and ``year`` columns."""
     grouped = df.groupby([region_col, "subsector", "year"], sort=True)[value].sum().reset_index()
-    return pd.DataFrame({
-        "model": model,
-        "scenario": scenario,
-        "region": grouped[region_col],
-        "variable": grouped["subsector"].map(iamc_variable),
-        "unit": unit,
-        "year": grouped["year"].astype(int),
-        "value": grouped[value],
-    })[IAMC_COLUMNS]
+    return pd.DataFrame(
+        {
+            "model": model,
+            "scenario": scenario,
+            "region": grouped[region_col],
+            "variable": grouped["subsector"].map(iamc_variable),
+            "unit": unit,
+            "year": grouped["year"].astype(int),
+            "value": grouped[value],
+        }
+    )[IAMC_COLUMNS]
 
 
 def write_iamc(df: pd.DataFrame, path: str | Path) -> None:

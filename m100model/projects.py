@@ -27,23 +27,44 @@ THEME_NAMES = {
     "circular": "Circular economy and waste",
     "governance": "Governance and enablers",
 }
-REQUIRED_PARAMETERS = ("capex", "opex", "lifetime", "lead_time", "learning_rate",
-                       "max_units_per_1000_inhabitants", "max_share_per_year", "jobs",
-                       "prep_cost_share")
+REQUIRED_PARAMETERS = (
+    "capex",
+    "opex",
+    "lifetime",
+    "lead_time",
+    "learning_rate",
+    "max_units_per_1000_inhabitants",
+    "max_share_per_year",
+    "jobs",
+    "prep_cost_share",
+)
 OPTIONAL_PARAMETERS = ("pm25_avoided", "energy_poor_households", "sequestration")
-INSTRUMENT_PARAMETERS = ("annual_envelope", "envelope_per_capita", "interest_rate", "tenor",
-                         "min_ticket", "max_ticket", "available_from", "available_to",
-                         "prep_cost_coverage")
+INSTRUMENT_PARAMETERS = (
+    "annual_envelope",
+    "envelope_per_capita",
+    "interest_rate",
+    "tenor",
+    "min_ticket",
+    "max_ticket",
+    "available_from",
+    "available_to",
+    "prep_cost_coverage",
+)
 
 
-def _wide(params: pd.DataFrame, key: str, names: tuple[str, ...], required: tuple[str, ...]
-          ) -> pd.DataFrame:
+def _wide(
+    params: pd.DataFrame, key: str, names: tuple[str, ...], required: tuple[str, ...]
+) -> pd.DataFrame:
     """Pivot a long ``key, parameter, value`` table to one row per key, checking names."""
     path = params.attrs["path"]
     for i, (k, p) in enumerate(zip(params[key], params["parameter"], strict=True)):
         if p not in names:
-            raise InputError(path, f"unknown parameter '{p}' for {k} (expected one of: "
-                             f"{', '.join(names)})", row=sheet_row(i), column="parameter")
+            raise InputError(
+                path,
+                f"unknown parameter '{p}' for {k} (expected one of: {', '.join(names)})",
+                row=sheet_row(i),
+                column="parameter",
+            )
     dup = params.duplicated([key, "parameter"])
     if dup.any():
         i = int(dup.to_numpy().nonzero()[0][0])
@@ -60,26 +81,37 @@ def _wide(params: pd.DataFrame, key: str, names: tuple[str, ...], required: tupl
 def load_archetypes() -> pd.DataFrame:
     """Archetypes with their parameters, one row per archetype (index ``archetype_id``)."""
     folder = data_dir() / "projects"
-    meta = read_table(folder / "archetypes.csv",
-                      ["archetype_id", "theme", "name", "unit", "indivisible"], provenance=False)
+    meta = read_table(
+        folder / "archetypes.csv",
+        ["archetype_id", "theme", "name", "unit", "indivisible"],
+        provenance=False,
+    )
     for i, theme in enumerate(meta["theme"]):
         if theme not in THEMES:
-            raise InputError(meta.attrs["path"], f"expected one of {', '.join(THEMES)}, got "
-                             f"'{theme}'", row=sheet_row(i), column="theme")
+            raise InputError(
+                meta.attrs["path"],
+                f"expected one of {', '.join(THEMES)}, got '{theme}'",
+                row=sheet_row(i),
+                column="theme",
+            )
     meta["indivisible"] = meta["indivisible"].str.lower().eq("true")
-    params = read_table(folder / "archetype_parameters.csv",
-                        ["archetype_id", "parameter", "value", "unit"], numeric=["value"])
-    wide = _wide(params, "archetype_id", REQUIRED_PARAMETERS + OPTIONAL_PARAMETERS,
-                 REQUIRED_PARAMETERS)
+    params = read_table(
+        folder / "archetype_parameters.csv",
+        ["archetype_id", "parameter", "value", "unit"],
+        numeric=["value"],
+    )
+    wide = _wide(
+        params, "archetype_id", REQUIRED_PARAMETERS + OPTIONAL_PARAMETERS, REQUIRED_PARAMETERS
+    )
     unknown = set(wide.index) - set(meta["archetype_id"])
     if unknown:
-        raise InputError(params.attrs["path"], f"unknown archetype '{sorted(unknown)[0]}'",
-                         column="archetype_id")
+        raise InputError(
+            params.attrs["path"], f"unknown archetype '{sorted(unknown)[0]}'", column="archetype_id"
+        )
     out = meta.set_index("archetype_id").join(wide, how="left")
     missing = out[out["capex"].isna()]
     if not missing.empty:
-        raise InputError(params.attrs["path"], f"archetype '{missing.index[0]}' has no "
-                         "parameters")
+        raise InputError(params.attrs["path"], f"archetype '{missing.index[0]}' has no parameters")
     for col in OPTIONAL_PARAMETERS:
         out[col] = out[col].fillna(0.0)
     out["archetype_id"] = out.index
@@ -89,13 +121,20 @@ def load_archetypes() -> pd.DataFrame:
 @functools.lru_cache(maxsize=1)
 def load_effects() -> pd.DataFrame:
     """Activity changes per deployed unit and year (``archetype_id, gpc_ref, fuel, delta``)."""
-    df = read_table(data_dir() / "projects" / "archetype_effects.csv",
-                    ["archetype_id", "gpc_ref", "fuel", "delta", "unit"], numeric=["delta"])
+    df = read_table(
+        data_dir() / "projects" / "archetype_effects.csv",
+        ["archetype_id", "gpc_ref", "fuel", "delta", "unit"],
+        numeric=["delta"],
+    )
     known = set(load_archetypes().index)
     for i, a in enumerate(df["archetype_id"]):
         if a not in known:
-            raise InputError(df.attrs["path"], f"unknown archetype '{a}'", row=sheet_row(i),
-                             column="archetype_id")
+            raise InputError(
+                df.attrs["path"],
+                f"unknown archetype '{a}'",
+                row=sheet_row(i),
+                column="archetype_id",
+            )
     df["subsector"] = df["gpc_ref"].str.rsplit(".", n=1).str[0]
     return df
 
@@ -103,18 +142,27 @@ def load_effects() -> pd.DataFrame:
 @functools.lru_cache(maxsize=1)
 def load_relations() -> pd.DataFrame:
     """``requires`` / ``excludes`` relations between archetypes (applied within a city)."""
-    df = read_table(data_dir() / "projects" / "archetype_relations.csv",
-                    ["archetype_id", "relation", "other_archetype_id"], provenance=False)
+    df = read_table(
+        data_dir() / "projects" / "archetype_relations.csv",
+        ["archetype_id", "relation", "other_archetype_id"],
+        provenance=False,
+    )
     known = set(load_archetypes().index)
-    for i, (a, r, b) in enumerate(zip(df["archetype_id"], df["relation"],
-                                      df["other_archetype_id"], strict=True)):
+    for i, (a, r, b) in enumerate(
+        zip(df["archetype_id"], df["relation"], df["other_archetype_id"], strict=True)
+    ):
         if r not in ("requires", "excludes"):
-            raise InputError(df.attrs["path"], f"expected requires or excludes, got '{r}'",
-                             row=sheet_row(i), column="relation")
+            raise InputError(
+                df.attrs["path"],
+                f"expected requires or excludes, got '{r}'",
+                row=sheet_row(i),
+                column="relation",
+            )
         for col, v in (("archetype_id", a), ("other_archetype_id", b)):
             if v not in known:
-                raise InputError(df.attrs["path"], f"unknown archetype '{v}'", row=sheet_row(i),
-                                 column=col)
+                raise InputError(
+                    df.attrs["path"], f"unknown archetype '{v}'", row=sheet_row(i), column=col
+                )
     return df
 
 
@@ -122,12 +170,20 @@ def load_relations() -> pd.DataFrame:
 def load_instruments() -> pd.DataFrame:
     """Funding instruments with their parameters, one row per instrument."""
     folder = data_dir() / "funding"
-    meta = read_table(folder / "instruments.csv", ["instrument_id", "name", "kind", "scope"],
-                      provenance=False)
-    params = read_table(folder / "instrument_parameters.csv",
-                        ["instrument_id", "parameter", "value", "unit"], numeric=["value"])
-    wide = _wide(params, "instrument_id", INSTRUMENT_PARAMETERS,
-                 ("interest_rate", "available_from", "available_to"))
+    meta = read_table(
+        folder / "instruments.csv", ["instrument_id", "name", "kind", "scope"], provenance=False
+    )
+    params = read_table(
+        folder / "instrument_parameters.csv",
+        ["instrument_id", "parameter", "value", "unit"],
+        numeric=["value"],
+    )
+    wide = _wide(
+        params,
+        "instrument_id",
+        INSTRUMENT_PARAMETERS,
+        ("interest_rate", "available_from", "available_to"),
+    )
     out = meta.set_index("instrument_id").join(wide, how="left")
     out["instrument_id"] = out.index
     return out
@@ -136,21 +192,30 @@ def load_instruments() -> pd.DataFrame:
 @functools.lru_cache(maxsize=1)
 def load_eligibility() -> pd.DataFrame:
     """Maximum co-financing share of capex by instrument and theme."""
-    df = read_table(data_dir() / "funding" / "instrument_eligibility.csv",
-                    ["instrument_id", "theme", "max_share"], numeric=["max_share"])
+    df = read_table(
+        data_dir() / "funding" / "instrument_eligibility.csv",
+        ["instrument_id", "theme", "max_share"],
+        numeric=["max_share"],
+    )
     known = set(load_instruments().index)
     for i, (s, t) in enumerate(zip(df["instrument_id"], df["theme"], strict=True)):
         if s not in known:
-            raise InputError(df.attrs["path"], f"unknown instrument '{s}'", row=sheet_row(i),
-                             column="instrument_id")
+            raise InputError(
+                df.attrs["path"],
+                f"unknown instrument '{s}'",
+                row=sheet_row(i),
+                column="instrument_id",
+            )
         if t not in THEMES:
-            raise InputError(df.attrs["path"], f"unknown theme '{t}'", row=sheet_row(i),
-                             column="theme")
+            raise InputError(
+                df.attrs["path"], f"unknown theme '{t}'", row=sheet_row(i), column="theme"
+            )
     return df
 
 
-def city_projects(cities: pd.DataFrame, archetypes: pd.DataFrame | None = None,
-                  *, scale: float = 1.0) -> pd.DataFrame:
+def city_projects(
+    cities: pd.DataFrame, archetypes: pd.DataFrame | None = None, *, scale: float = 1.0
+) -> pd.DataFrame:
     """One project per city and archetype, its maximum deployment scaled by population.
 
     ``max_units = max_units_per_1000_inhabitants x population / 1000 x scale``; indivisible
@@ -164,6 +229,13 @@ def city_projects(cities: pd.DataFrame, archetypes: pd.DataFrame | None = None,
             units = float(a["max_units_per_1000_inhabitants"]) * pop / 1000 * scale
             if units <= 0:
                 continue
-            rows.append(dict(project_id=f"{city_id}:{a_id}", city=city_id, archetype_id=a_id,
-                             theme=a["theme"], max_units=units))
+            rows.append(
+                dict(
+                    project_id=f"{city_id}:{a_id}",
+                    city=city_id,
+                    archetype_id=a_id,
+                    theme=a["theme"],
+                    max_units=units,
+                )
+            )
     return pd.DataFrame(rows).set_index("project_id", drop=False)

@@ -62,8 +62,11 @@ def summary(out: RunOutput) -> dict:
     r, d, scn = out.result, out.data, out.scenario
     em = r.emissions
     counted = aggregate_groups(list(d.groups))
-    total = em[em["group"].isin(counted)].groupby("year")[["emissions_kt", "target_kt",
-                                                             "baseline_kt"]].sum(min_count=1)
+    total = (
+        em[em["group"].isin(counted)]
+        .groupby("year")[["emissions_kt", "target_kt", "baseline_kt"]]
+        .sum(min_count=1)
+    )
     sp = r.shadow_carbon.dropna(subset=["year"])
     price_max = sp.groupby("year")["eur_per_t"].max() if not sp.empty else pd.Series(dtype=float)
     inv = r.investment.groupby(["instrument", "year"])["meur"].sum()
@@ -79,37 +82,61 @@ def summary(out: RunOutput) -> dict:
         "grid_method": scn.grid_method,
         "grid_scenario": scn.grid_scenario,
         "data_quality": "illustrative: city inventories are derived from national statistics "
-                        "and many project costs are unsourced; see data/*/README.md",
+        "and many project costs are unsourced; see data/*/README.md",
         "cities": scn.cities,
         "totals_exclude": sorted(set(d.groups) - set(counted)),
         "emissions_kt": {int(y): _r(v) for y, v in total["emissions_kt"].items()},
         "target_kt": {int(y): _r(v) for y, v in total["target_kt"].items()},
         "baseline_kt": {int(y): _r(v) for y, v in total["baseline_kt"].items()},
-        "by_group": {g: {"emissions_kt": {int(t): _r(v) for t, v in
-                                          part.set_index("year")["emissions_kt"].items()},
-                         "target_kt": {int(t): _r(v) for t, v in
-                                       part.set_index("year")["target_kt"].items()},
-                         "shortfall_kt": {int(t): _r(v) for t, v in
-                                          part.set_index("year")["shortfall_kt"].items()
-                                          if v > 1e-6}}
-                     for g, part in em.groupby("group", sort=False)},
+        "by_group": {
+            g: {
+                "emissions_kt": {
+                    int(t): _r(v) for t, v in part.set_index("year")["emissions_kt"].items()
+                },
+                "target_kt": {
+                    int(t): _r(v) for t, v in part.set_index("year")["target_kt"].items()
+                },
+                "shortfall_kt": {
+                    int(t): _r(v)
+                    for t, v in part.set_index("year")["shortfall_kt"].items()
+                    if v > 1e-6
+                },
+            }
+            for g, part in em.groupby("group", sort=False)
+        },
         "selected_projects": [
-            {"project": p.project_id, "city": p.city, "archetype": p.archetype_id,
-             "theme": p.theme, "units": _r(p.units), "unit": p.unit,
-             "peak_share_of_maximum": _r(p.peak_share), "first_year": int(p.first_year),
-             "capex_meur": _r(p.capex_meur)} for p in r.portfolio.itertuples()],
-        "investment_meur": {s: {int(y): _r(v) for (s2, y), v in inv.items() if s2 == s}
-                            for s in sorted({s for s, _ in inv.index})},
+            {
+                "project": p.project_id,
+                "city": p.city,
+                "archetype": p.archetype_id,
+                "theme": p.theme,
+                "units": _r(p.units),
+                "unit": p.unit,
+                "peak_share_of_maximum": _r(p.peak_share),
+                "first_year": int(p.first_year),
+                "capex_meur": _r(p.capex_meur),
+            }
+            for p in r.portfolio.itertuples()
+        ],
+        "investment_meur": {
+            s: {int(y): _r(v) for (s2, y), v in inv.items() if s2 == s}
+            for s in sorted({s for s, _ in inv.index})
+        },
         "shadow_price_eur_per_t": {int(y): _r(v, 1) for y, v in price_max.items()},
         "shadow_price_basis": "highest dual value of the yearly target constraints across "
-                              "target groups, undiscounted to the year, EUR per t CO2e",
+        "target groups, undiscounted to the year, EUR per t CO2e",
         "shadow_price_eur_per_t_by_group": {
             g: {int(y): _r(v, 1) for y, v in part.set_index("year")["eur_per_t"].items()}
-            for g, part in sp.groupby("group", sort=False)},
-        "bundles": [{"bundle": b.bundle, "selected": bool(b.selected)}
-                    for b in r.bundles.itertuples()],
-        "tickets_used": [{"finance_group": t.finance_group, "instrument": t.instrument,
-                          "meur": _r(t.meur)} for t in r.tickets.itertuples() if t.used],
+            for g, part in sp.groupby("group", sort=False)
+        },
+        "bundles": [
+            {"bundle": b.bundle, "selected": bool(b.selected)} for b in r.bundles.itertuples()
+        ],
+        "tickets_used": [
+            {"finance_group": t.finance_group, "instrument": t.instrument, "meur": _r(t.meur)}
+            for t in r.tickets.itertuples()
+            if t.used
+        ],
         "diagnosis": r.diagnosis,
         "solver": {k: _r(v, 4) if isinstance(v, float) else v for k, v in r.stats.items()},
     }
@@ -120,23 +147,45 @@ def iamc_table(out: RunOutput) -> pd.DataFrame:
     r, scn = out.result, out.scenario
     rows = []
     for e in r.emissions.itertuples():
-        for var, val in (("Emissions|CO2e|BASIC", e.emissions_kt),
-                         ("Emissions|CO2e|BASIC|Baseline", e.baseline_kt),
-                         ("Target|Emissions|CO2e|BASIC", e.target_kt)):
+        for var, val in (
+            ("Emissions|CO2e|BASIC", e.emissions_kt),
+            ("Emissions|CO2e|BASIC|Baseline", e.baseline_kt),
+            ("Target|Emissions|CO2e|BASIC", e.target_kt),
+        ):
             rows.append((MODEL_NAME, scn.name, e.group, var, "kt CO2e/yr", int(e.year), val))
     for w in r.wedges.itertuples():
-        rows.append((MODEL_NAME, scn.name, w.group, f"Abatement|CO2e|{w.theme_name}",
-                     "kt CO2e/yr", int(w.year), w.abated_kt))
+        rows.append(
+            (
+                MODEL_NAME,
+                scn.name,
+                w.group,
+                f"Abatement|CO2e|{w.theme_name}",
+                "kt CO2e/yr",
+                int(w.year),
+                w.abated_kt,
+            )
+        )
     for i in r.investment.itertuples():
-        rows.append((MODEL_NAME, scn.name, i.city, f"Investment|{i.instrument}", "M EUR/yr",
-                     int(i.year), i.meur))
+        rows.append(
+            (
+                MODEL_NAME,
+                scn.name,
+                i.city,
+                f"Investment|{i.instrument}",
+                "M EUR/yr",
+                int(i.year),
+                i.meur,
+            )
+        )
     return pd.DataFrame(rows, columns=IAMC_COLUMNS)
 
 
 def _chart_block(chart: alt.TopLevelMixin, div: str) -> str:
     spec = json.dumps(chart.to_dict())
-    return (f'<div id="{div}" class="chart"></div>\n<script>vegaEmbed("#{div}", {spec}, '
-            '{"actions": false, "renderer": "svg"});</script>')
+    return (
+        f'<div id="{div}" class="chart"></div>\n<script>vegaEmbed("#{div}", {spec}, '
+        '{"actions": false, "renderer": "svg"});</script>'
+    )
 
 
 def report_charts(out: RunOutput) -> dict[str, alt.TopLevelMixin]:
@@ -146,12 +195,16 @@ def report_charts(out: RunOutput) -> dict[str, alt.TopLevelMixin]:
     em = r.emissions[r.emissions["group"].isin(counted)]
     wedges = r.wedges[r.wedges["group"].isin(counted)]
     return {
-        "pathway": charts.pathway_chart(em, wedges, f"{name}: emissions against the target "
-                                        "(illustrative data)"),
-        "investment": charts.investment_chart(r.investment, f"{name}: investment plan by "
-                                              "funding source"),
-        "macc": charts.macc_chart(out.macc, f"{name}: marginal abatement cost of the "
-                                  "candidates and what the optimum builds"),
+        "pathway": charts.pathway_chart(
+            em, wedges, f"{name}: emissions against the target (illustrative data)"
+        ),
+        "investment": charts.investment_chart(
+            r.investment, f"{name}: investment plan by funding source"
+        ),
+        "macc": charts.macc_chart(
+            out.macc,
+            f"{name}: marginal abatement cost of the candidates and what the optimum builds",
+        ),
     }
 
 
@@ -167,11 +220,12 @@ def html_report(out: RunOutput, info: dict) -> str:
         f"exhausted ({html.escape(', '.join(x['envelopes_exhausted']) or 'none')}); "
         f"not yet available because of lead times "
         f"({html.escape(', '.join(x['not_available_in_first_short_year']) or 'none')}).</li>"
-        for x in r.diagnosis)
+        for x in r.diagnosis
+    )
     top = r.portfolio.sort_values("capex_meur", ascending=False).head(25)
-    table = top[["city", "name", "units", "unit", "peak_share", "first_year",
-                 "capex_meur"]].to_html(index=False, float_format=lambda v: f"{v:,.2f}",
-                                        classes="t", border=0)
+    table = top[
+        ["city", "name", "units", "unit", "peak_share", "first_year", "capex_meur"]
+    ].to_html(index=False, float_format=lambda v: f"{v:,.2f}", classes="t", border=0)
     bundle = vlc.javascript_bundle()
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -186,13 +240,13 @@ border-bottom:1px solid #ddd;text-align:right}} .chart{{margin:1.5rem 0}}</style
 <p class="warn"><b>Illustrative data.</b> The city inventories are derived from national
 statistics, not published city inventories, and many project costs are unsourced estimates
 (see <code>data/*/README.md</code>). Use the results to learn the method, not as a plan.</p>
-<ul><li>Status: <b>{html.escape(info['status'])}</b>; all targets met:
-<b>{'yes' if info['targets_met'] else 'no'}</b></li>
-<li>Net present cost ({html.escape(info['perspective'])} perspective, discount rate
-{info['discount_rate']:.1%}): <b>{info['npv_meur']:,.1f} M EUR</b>
+<ul><li>Status: <b>{html.escape(info["status"])}</b>; all targets met:
+<b>{"yes" if info["targets_met"] else "no"}</b></li>
+<li>Net present cost ({html.escape(info["perspective"])} perspective, discount rate
+{info["discount_rate"]:.1%}): <b>{info["npv_meur"]:,.1f} M EUR</b>
 (including shortfall penalties where targets are missed)</li>
-<li>Cities: {html.escape(', '.join(city_name(c) for c in info['cities']))}</li></ul>
-{('<h2>Why targets are missed</h2><ul>' + diag + '</ul>') if diag else ''}
+<li>Cities: {html.escape(", ".join(city_name(c) for c in info["cities"]))}</li></ul>
+{("<h2>Why targets are missed</h2><ul>" + diag + "</ul>") if diag else ""}
 {blocks}
 <h2>Largest projects in the optimal portfolio</h2>{table}
 </body></html>"""
@@ -201,16 +255,24 @@ statistics, not published city inventories, and many project costs are unsourced
 def excel_plan(out: RunOutput, path: Path) -> None:
     """The Climate City Contract investment-plan tables as an Excel workbook."""
     r = out.result
-    plan = r.investment.pivot_table(index="instrument", columns="year", values="meur",
-                                    aggfunc="sum", fill_value=0.0)
+    plan = r.investment.pivot_table(
+        index="instrument", columns="year", values="meur", aggfunc="sum", fill_value=0.0
+    )
     plan.loc["Total"] = plan.sum()
-    by_city = r.investment.pivot_table(index=["city", "instrument"], columns="year",
-                                       values="meur", aggfunc="sum", fill_value=0.0)
-    readme = pd.DataFrame({"M100 course kit: investment plan": [
-        f"Scenario: {out.scenario.name}",
-        "Money in M EUR per year by funding source (Climate City Contract investment plan).",
-        "ILLUSTRATIVE: derived city inventories and partly unsourced costs; see data/ READMEs.",
-    ]})
+    by_city = r.investment.pivot_table(
+        index=["city", "instrument"], columns="year", values="meur", aggfunc="sum", fill_value=0.0
+    )
+    readme = pd.DataFrame(
+        {
+            "M100 course kit: investment plan": [
+                f"Scenario: {out.scenario.name}",
+                "Money in M EUR per year by funding source "
+                "(Climate City Contract investment plan).",
+                "ILLUSTRATIVE: derived city inventories and partly unsourced costs; "
+                "see the data/ READMEs.",
+            ]
+        }
+    )
     with pd.ExcelWriter(path, engine="openpyxl") as xl:
         readme.to_excel(xl, sheet_name="Read me", index=False)
         plan.to_excel(xl, sheet_name="Investment plan")

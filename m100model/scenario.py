@@ -6,7 +6,7 @@ A minimal scenario::
 
     name: cluj_2030
     cities: [cluj_napoca]
-    target: {kind: net_zero, reduction: 0.8}   # year defaults to each city's target year
+    target: {kind: net_zero, reduction: 0.8}  # year defaults to each city's target year
 
 Everything else has a default (see :class:`Scenario`). Paths inside a scenario are relative to
 the repository root or absolute.
@@ -22,7 +22,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from m100model.cities import load_cities
 from m100model.errors import InputError
-from m100model.factors import GWP_SETS
 from m100model.inventory import bundled_inventories
 from m100model.projects import load_archetypes, load_instruments
 from m100model.tables import data_dir, display_path
@@ -145,8 +144,9 @@ class Scenario(_Strict):
             known = load_instruments().index
             for s in value:
                 if s not in known:
-                    raise ValueError(f"unknown instrument '{s}' (expected one of: "
-                                     f"{', '.join(known)})")
+                    raise ValueError(
+                        f"unknown instrument '{s}' (expected one of: {', '.join(known)})"
+                    )
         return value
 
     @field_validator("instrument_overrides")
@@ -227,8 +227,9 @@ def load_scenario(path: str | Path) -> Scenario:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         row = mark.line + 1 if mark is not None else None
-        raise InputError(shown, f"not valid YAML ({getattr(exc, 'problem', exc)})", row=row
-                         ) from None
+        raise InputError(
+            shown, f"not valid YAML ({getattr(exc, 'problem', exc)})", row=row
+        ) from None
     if not isinstance(raw, dict):
         raise InputError(shown, "expected a mapping of scenario fields (name, cities, ...)")
     try:

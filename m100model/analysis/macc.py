@@ -46,11 +46,20 @@ def macc(d: PortfolioData, discount_rate: float) -> pd.DataFrame:
             for e in effects.get_group(p).itertuples():
                 cost += float(d.pools.at[e.pool_id, "price"]) * e.delta
                 abated -= e.delta * float(d.pool_intensity.at[e.pool_id, t])
-        rows.append(dict(project_id=p, city=row["city"], archetype_id=row["archetype_id"],
-                         name=row["name"], theme=row["theme"], year=t,
-                         cost_meur_per_unit_yr=cost, abatement_kt_per_unit=abated,
-                         cost_eur_per_t=(cost / abated * 1000.0) if abated > 0 else float("inf"),
-                         potential_kt=abated * float(row["max_units"])))
+        rows.append(
+            dict(
+                project_id=p,
+                city=row["city"],
+                archetype_id=row["archetype_id"],
+                name=row["name"],
+                theme=row["theme"],
+                year=t,
+                cost_meur_per_unit_yr=cost,
+                abatement_kt_per_unit=abated,
+                cost_eur_per_t=(cost / abated * 1000.0) if abated > 0 else float("inf"),
+                potential_kt=abated * float(row["max_units"]),
+            )
+        )
     out = pd.DataFrame(rows)
     out = out[out["abatement_kt_per_unit"] > 0].sort_values("cost_eur_per_t", kind="stable")
     out["cumulative_kt"] = out["potential_kt"].cumsum()
@@ -62,6 +71,5 @@ def compare_with_optimum(curve: pd.DataFrame, portfolio: pd.DataFrame) -> pd.Dat
     """The MACC with the optimum's peak share of each project's maximum beside it."""
     chosen = portfolio.set_index("project_id")["peak_share"] if not portfolio.empty else None
     out = curve.copy()
-    out["optimal_share"] = (out["project_id"].map(chosen).fillna(0.0)
-                            if chosen is not None else 0.0)
+    out["optimal_share"] = out["project_id"].map(chosen).fillna(0.0) if chosen is not None else 0.0
     return out

@@ -13,7 +13,8 @@ Decisions
     :math:`z_{f,s} \\in \\{0,1\\}` group :math:`f` uses ticketed instrument :math:`s`.
 
 Active units and spending
-    :math:`n_{p,t} = \\sum_{t-L_p < \\tau \\le t} x_{p,\\tau}`; capex (with preparation) is
+    :math:`n_{p,t} = n_{p,t-1} + x_{p,t} - x_{p,t-L_p}` (units retire after their lifetime
+    :math:`L_p`); capex (with preparation) is
     spent evenly over the :math:`\\ell_p` lead years before commissioning:
     :math:`S_{p,\\tau} = \\sum_{t:\\, t-\\ell_p \\le \\tau < t} c_{p,t} x_{p,t} / \\ell_p`.
 
@@ -67,17 +68,23 @@ def add_sets(m: pyo.ConcreteModel, d: PortfolioData) -> None:
     m.K = pyo.Set(initialize=list(d.pools.index), ordered=True)
     m.G = pyo.Set(initialize=list(d.groups), ordered=True)
     m.S = pyo.Set(initialize=list(d.instruments.index), ordered=True)
-    m.P_INDIV = pyo.Set(within=m.P, initialize=[p for p in d.projects.index
-                                                if d.projects.at[p, "indivisible"]])
+    m.P_INDIV = pyo.Set(
+        within=m.P, initialize=[p for p in d.projects.index if d.projects.at[p, "indivisible"]]
+    )
     m.B = pyo.Set(initialize=list(d.bundles), ordered=True)
 
 
 def add_parameters(m: pyo.ConcreteModel, d: PortfolioData) -> None:
     """Mutable parameters: what a workshop slider changes without rebuilding the model."""
-    m.target = pyo.Param([(g, t) for g in d.groups for t in d.years], mutable=True,
-                         initialize={k: v for k, v in d.target_kt.items()}, default=1e9)
-    m.intensity = pyo.Param(m.K, m.T, mutable=True,
-                            initialize=lambda _, k, t: float(d.pool_intensity.at[k, t]))
+    m.target = pyo.Param(
+        [(g, t) for g in d.groups for t in d.years],
+        mutable=True,
+        initialize={k: v for k, v in d.target_kt.items()},
+        default=1e9,
+    )
+    m.intensity = pyo.Param(
+        m.K, m.T, mutable=True, initialize=lambda _, k, t: float(d.pool_intensity.at[k, t])
+    )
     m.price = pyo.Param(m.K, mutable=True, initialize=lambda _, k: float(d.pools.at[k, "price"]))
     m.disc = pyo.Param(m.T, mutable=True, initialize=lambda _, t: d.discount[t])
     m.envelope = pyo.Param(list(d.envelope), mutable=True, initialize=dict(d.envelope))
@@ -110,12 +117,15 @@ def add_deployment(m: pyo.ConcreteModel, d: PortfolioData) -> None:
         return m.x[p, t] == pr.at[p, "max_units"] * m.y[p, t]
 
     years = d.years
+    m.n = pyo.Var(m.P, m.T, domain=pyo.NonNegativeReals)
 
-    def active(m, p, t):
+    @m.Constraint(m.P, m.T)
+    def active_units(m, p, t):
+        """n[p,t] = n[p,t-1] + x[p,t] - x[p,t-L]: units retire after their lifetime."""
         life = int(pr.at[p, "lifetime"])
-        return sum(m.x[p, tau] for tau in years if t - life < tau <= t)
-
-    m.n = pyo.Expression(m.P, m.T, rule=active)
+        previous = m.n[p, t - 1] if t > years[0] else 0.0
+        retired = m.x[p, t - life] if t - life >= years[0] else 0.0
+        return m.n[p, t] == previous + m.x[p, t] - retired
 
     @m.Constraint(m.P, m.T)
     def max_active(m, p, t):
@@ -125,7 +135,7 @@ def add_deployment(m: pyo.ConcreteModel, d: PortfolioData) -> None:
         lead = int(pr.at[p, "lead"])
         terms = []
         for t in years:
-            if lead == 0 and t == tau or lead > 0 and t - lead <= tau < t:
+            if (lead == 0 and t == tau) or (lead > 0 and t - lead <= tau < t):
                 terms.append(float(d.capex.at[p, t]) / max(lead, 1) * m.x[p, t])
         return sum(terms) if terms else 0.0
 
@@ -153,16 +163,20 @@ def add_pools_and_emissions(m: pyo.ConcreteModel, d: PortfolioData) -> None:
 
     cities = sorted({c for members in d.groups.values() for c in members})
     pools_of = {c: list(d.pools.index[d.pools["city"] == c]) for c in cities}
-    seq = {p: float(d.projects.at[p, "seq"]) for p in d.projects.index
-           if d.projects.at[p, "seq"] > 0}
+    seq = {
+        p: float(d.projects.at[p, "seq"]) for p in d.projects.index if d.projects.at[p, "seq"] > 0
+    }
     projects_of = {c: [p for p in seq if d.projects.at[p, "city"] == c] for c in cities}
     m.C = pyo.Set(initialize=cities, ordered=True)
 
-    def emissions(m, c, t):
-        return (sum(m.intensity[k, t] * m.activity[k, t] for k in pools_of[c])
-                - sum(seq[p] * m.n[p, t] for p in projects_of[c]))
+    m.emissions = pyo.Var(m.C, m.T, domain=pyo.Reals)
 
-    m.emissions = pyo.Expression(m.C, m.T, rule=emissions)
+    @m.Constraint(m.C, m.T)
+    def city_emissions(m, c, t):
+        return m.emissions[c, t] == (
+            sum(m.intensity[k, t] * m.activity[k, t] for k in pools_of[c])
+            - sum(seq[p] * m.n[p, t] for p in projects_of[c])
+        )
 
 
 def add_targets(m: pyo.ConcreteModel, d: PortfolioData) -> None:
@@ -178,13 +192,13 @@ def add_targets(m: pyo.ConcreteModel, d: PortfolioData) -> None:
 
         @m.Constraint(m.G)
         def carbon_budget(m, g):
-            return (sum(group_emissions(m, g, t) for t in m.T) - m.short_budget[g]
-                    <= d.budget_kt[g])
+            return sum(group_emissions(m, g, t) for t in m.T) - m.short_budget[g] <= d.budget_kt[g]
 
         for g in m.G:
             for t in m.T:
                 m.short[g, t].fix(0)
     else:
+
         @m.Constraint(m.G, m.T)
         def target_path(m, g, t):
             return group_emissions(m, g, t) - m.short[g, t] <= m.target[g, t]
@@ -230,8 +244,11 @@ def add_finance(m: pyo.ConcreteModel, d: PortfolioData) -> None:
     by_gct: dict[tuple[str, str, int], list[str]] = defaultdict(list)
     for f, c, s, t in m.FIN:
         by_gct[(f, c, t)].append(s)
-    members_gc = {(f, c): [p for p in ps if pr.at[p, "city"] == c] for f, ps in groups.items()
-                  for c in {pr.at[p, "city"] for p in ps}}
+    members_gc = {
+        (f, c): [p for p in ps if pr.at[p, "city"] == c]
+        for f, ps in groups.items()
+        for c in {pr.at[p, "city"] for p in ps}
+    }
     balance_idx = [(f, c, t) for (f, c) in members_gc for t in d.years]
 
     @m.Constraint(balance_idx)
@@ -239,14 +256,18 @@ def add_finance(m: pyo.ConcreteModel, d: PortfolioData) -> None:
         spend = sum(m.spend[p, t] for p in members_gc[(f, c)])
         return sum(m.F[f, c, s, t] for s in by_gct.get((f, c, t), [])) == spend
 
-    share_idx = [(f, c, s, t) for f, c, s, t in m.FIN
-                 if any(d.eligibility.get((s, pr.at[p, "theme"]), 0.0) < 1.0
-                        for p in members_gc[(f, c)])]
+    share_idx = [
+        (f, c, s, t)
+        for f, c, s, t in m.FIN
+        if any(d.eligibility.get((s, pr.at[p, "theme"]), 0.0) < 1.0 for p in members_gc[(f, c)])
+    ]
 
     @m.Constraint(share_idx)
     def cofinancing_share(m, f, c, s, t):
-        return m.F[f, c, s, t] <= sum(d.eligibility.get((s, pr.at[p, "theme"]), 0.0)
-                                      * m.spend[p, t] for p in members_gc[(f, c)])
+        return m.F[f, c, s, t] <= sum(
+            d.eligibility.get((s, pr.at[p, "theme"]), 0.0) * m.spend[p, t]
+            for p in members_gc[(f, c)]
+        )
 
     by_env: dict[tuple[str, str, int], list] = defaultdict(list)
     for f, c, s, t in m.FIN:
@@ -301,12 +322,19 @@ def add_preparation_grants(m: pyo.ConcreteModel, d: PortfolioData) -> None:
             if any(pr.at[p, "theme"] in g["themes"] for p in ps):
                 idx.append((f, s))
     m.PREP = pyo.Set(initialize=idx, dimen=2, ordered=True)
+    m.PREP_MIN = pyo.Set(
+        within=m.PREP,
+        initialize=[(f, s) for f, s in idx if d.prep_grant.at[s, "min_investment"] > 0],
+    )
     m.grant = pyo.Var(m.PREP, domain=pyo.NonNegativeReals)
-    m.uses_grant = pyo.Var(m.PREP, domain=pyo.Binary)
+    m.uses_grant = pyo.Var(m.PREP_MIN, domain=pyo.Binary)
 
     def prep_cost(m, f):
-        return sum(m.spend[p, t] * pr.at[p, "prep_share"] / (1 + pr.at[p, "prep_share"])
-                   for p in groups[f] for t in m.T)
+        return sum(
+            m.spend[p, t] * pr.at[p, "prep_share"] / (1 + pr.at[p, "prep_share"])
+            for p in groups[f]
+            for t in m.T
+        )
 
     def investment(m, f):
         return sum(m.spend[p, t] for p in groups[f] for t in m.T)
@@ -315,11 +343,11 @@ def add_preparation_grants(m: pyo.ConcreteModel, d: PortfolioData) -> None:
     def grant_share(m, f, s):
         return m.grant[f, s] <= d.prep_grant.at[s, "coverage"] * prep_cost(m, f)
 
-    @m.Constraint(m.PREP)
+    @m.Constraint(m.PREP_MIN)
     def grant_switch(m, f, s):
         return m.grant[f, s] <= group_spend_bound(d, groups[f]) * m.uses_grant[f, s]
 
-    @m.Constraint(m.PREP)
+    @m.Constraint(m.PREP_MIN)
     def grant_minimum(m, f, s):
         return investment(m, f) >= d.prep_grant.at[s, "min_investment"] * m.uses_grant[f, s]
 
@@ -381,16 +409,26 @@ def add_objective(m: pyo.ConcreteModel, d: PortfolioData) -> None:
         remaining = max(0, t + life - 1 - horizon)
         return float(d.capex.at[p, t]) * remaining / life
 
-    cost = sum(m.disc[t] * (m.spend[p, t] + float(pr.at[p, "opex"]) * m.n[p, t]
-                            + sum(m.price[k] * delta for k, delta in by_project[p]) * m.n[p, t])
-               for p in m.P for t in m.T)
-    finance = sum(m.disc[t] * float(d.instruments.at[s, "cost_factor"]) * m.F[f, c, s, t]
-                  for f, c, s, t in m.FIN)
+    cost = sum(
+        m.disc[t]
+        * (
+            m.spend[p, t]
+            + float(pr.at[p, "opex"]) * m.n[p, t]
+            + sum(m.price[k] * delta for k, delta in by_project[p]) * m.n[p, t]
+        )
+        for p in m.P
+        for t in m.T
+    )
+    finance = sum(
+        m.disc[t] * float(d.instruments.at[s, "cost_factor"]) * m.F[f, c, s, t]
+        for f, c, s, t in m.FIN
+    )
     grants = sum(m.disc[m.T.first()] * m.grant[i] for i in m.PREP)
     offsets = sum(m.disc[t] * m.offset_price * m.offset[g, t] for g, t in m.OFFSET_IDX)
     shortfall = m.penalty * sum(m.short[g, t] for g in m.G for t in m.T)
     if d.budget_kt:
         shortfall = shortfall + m.penalty * sum(m.short_budget[g] for g in m.G)
     residual = m.disc[horizon] * sum(salvage(p, t) * m.x[p, t] for p in m.P for t in m.T)
-    m.npv = pyo.Objective(expr=cost + finance - grants + offsets + shortfall - residual,
-                          sense=pyo.minimize)
+    m.npv = pyo.Objective(
+        expr=cost + finance - grants + offsets + shortfall - residual, sense=pyo.minimize
+    )

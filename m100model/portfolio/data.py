@@ -92,7 +92,7 @@ def annuity_cost_factor(rate: float, tenor: float, discount: float) -> float:
     ``tenor`` years as an annuity, minus the EUR borrowed: the finance cost per EUR."""
     if not tenor or tenor <= 0:
         return 0.0
-    n = int(round(tenor))
+    n = round(tenor)
     payment = 1.0 / n if rate == 0 else rate / (1 - (1 + rate) ** -n)
     pv = payment * n if discount == 0 else payment * (1 - (1 + discount) ** -n) / discount
     return pv - 1.0
@@ -102,8 +102,11 @@ _CONSUMER = {"I.1": "household", "II": "transport"}
 
 
 def energy_prices() -> pd.DataFrame:
-    return read_table(data_dir() / "drivers" / "energy_prices.csv",
-                      ["fuel", "consumer", "year", "value", "unit"], numeric=["year", "value"])
+    return read_table(
+        data_dir() / "drivers" / "energy_prices.csv",
+        ["fuel", "consumer", "year", "value", "unit"],
+        numeric=["year", "value"],
+    )
 
 
 def pool_price_eur(subsector: str, fuel: str, prices: pd.DataFrame) -> float:
@@ -128,9 +131,12 @@ def assemble(scn: Scenario, inventories: dict[str, Inventory] | None = None) -> 
     lib = load_factors()
     cities = load_cities().loc[scn.cities]
     years = scn.years
-    invs = inventories or {c: load_inventory(scn.inventory_path(c), gwp=scn.gwp,
-                                             grid_method=scn.grid_method, factors=lib)
-                           for c in scn.cities}
+    invs = inventories or {
+        c: load_inventory(
+            scn.inventory_path(c), gwp=scn.gwp, grid_method=scn.grid_method, factors=lib
+        )
+        for c in scn.cities
+    }
     base_year = max(inv.year for inv in invs.values())
     discount = {t: (1 + scn.discount_rate) ** -(t - years[0]) for t in years}
 
@@ -144,8 +150,16 @@ def assemble(scn: Scenario, inventories: dict[str, Inventory] | None = None) -> 
         for (sub, fuel), part in bl.groupby(["subsector", "fuel"], sort=False):
             k = f"{c}|{sub}|{fuel}"
             unit = str(part["unit"].iloc[0])
-            pool_rows.append(dict(pool_id=k, city=c, subsector=sub, fuel=fuel, unit=unit,
-                                  price=_price(sub, fuel, unit, prices, scn)))
+            pool_rows.append(
+                dict(
+                    pool_id=k,
+                    city=c,
+                    subsector=sub,
+                    fuel=fuel,
+                    unit=unit,
+                    price=_price(sub, fuel, unit, prices, scn),
+                )
+            )
             act_rows[k] = part.set_index("year")["activity"] * TO_MODEL
             # t CO2e per MWh == kt per GWh; t per t == kt per kt
             int_rows[k] = part.set_index("year")["intensity"]
@@ -166,12 +180,21 @@ def assemble(scn: Scenario, inventories: dict[str, Inventory] | None = None) -> 
             known.add(k)
             kind = lib.fuel_kind(e.fuel)
             unit = "t" if kind in ("waste", "wastewater") else "MWh"
-            i0 = unit_intensity(e.subsector, e.fuel, invs[c].year, lib, gwp=scn.gwp,
-                                grid_method=scn.grid_method)
+            i0 = unit_intensity(
+                e.subsector, e.fuel, invs[c].year, lib, gwp=scn.gwp, grid_method=scn.grid_method
+            )
             g0 = grid_trajectory(scn.grid_scenario, [invs[c].year])[0]
             scale = {t: grid[t] / g0 if kind == "electricity" and g0 else 1.0 for t in years}
-            pool_rows.append(dict(pool_id=k, city=c, subsector=e.subsector, fuel=e.fuel,
-                                  unit=unit, price=_price(e.subsector, e.fuel, unit, prices, scn)))
+            pool_rows.append(
+                dict(
+                    pool_id=k,
+                    city=c,
+                    subsector=e.subsector,
+                    fuel=e.fuel,
+                    unit=unit,
+                    price=_price(e.subsector, e.fuel, unit, prices, scn),
+                )
+            )
             act_rows[k] = pd.Series(0.0, index=years)
             int_rows[k] = pd.Series({t: i0 * scale[t] for t in years})
     pools = pd.DataFrame(pool_rows).set_index("pool_id", drop=False)
@@ -190,37 +213,64 @@ def assemble(scn: Scenario, inventories: dict[str, Inventory] | None = None) -> 
                 continue
             bundle = bundle_of.get((c, a_id))
             phases = 1 if bundle or (a["indivisible"] and scn.indivisible) else scn.phases
-            lead = int(math.ceil(float(a["lead_time"])))
+            lead = math.ceil(float(a["lead_time"]))
             prep = float(a["prep_cost_share"]) * (1 - saving_of.get(bundle, 0.0))
             for k in range(1, phases + 1):
                 p = f"{c}:{a_id}" + (f":phase{k}" if phases > 1 else "")
                 earliest = years[0] + lead + (k - 1) * PHASE_OFFSET_YEARS
                 if earliest > years[-1]:
                     continue
-                proj_rows.append(dict(
-                    project_id=p, city=c, archetype_id=a_id, theme=a["theme"],
-                    name=a["name"], unit=a["unit"],
-                    indivisible=bool(a["indivisible"]) and scn.indivisible,
-                    max_units=units / phases, max_rate=float(a["max_share_per_year"]) * units / phases,
-                    earliest=earliest, lifetime=max(1, int(round(float(a["lifetime"])))),
-                    lead=lead, opex=float(a["opex"]) * 1e-6,
-                    seq=float(a["sequestration"]) * 1e-3, prep_share=prep,
-                    jobs=float(a["jobs"]), energy_poor=float(a["energy_poor_households"]),
-                    bundle=bundle, fgroup=bundle or f"{c}:{a['theme']}"))
+                proj_rows.append(
+                    dict(
+                        project_id=p,
+                        city=c,
+                        archetype_id=a_id,
+                        theme=a["theme"],
+                        name=a["name"],
+                        unit=a["unit"],
+                        indivisible=bool(a["indivisible"]) and scn.indivisible,
+                        max_units=units / phases,
+                        max_rate=float(a["max_share_per_year"]) * units / phases,
+                        earliest=earliest,
+                        lifetime=max(1, round(float(a["lifetime"]))),
+                        lead=lead,
+                        opex=float(a["opex"]) * 1e-6,
+                        seq=float(a["sequestration"]) * 1e-3,
+                        prep_share=prep,
+                        jobs=float(a["jobs"]),
+                        energy_poor=float(a["energy_poor_households"]),
+                        bundle=bundle,
+                        fgroup=bundle or f"{c}:{a['theme']}",
+                    )
+                )
                 lr = float(a["learning_rate"])
-                capex_rows[p] = pd.Series({
-                    t: float(a["capex"]) * 1e-6 * (1 - lr) ** max(0, t - lead - base_year)
-                    * (1 + prep) for t in years})
+                capex_rows[p] = pd.Series(
+                    {
+                        t: float(a["capex"])
+                        * 1e-6
+                        * (1 - lr) ** max(0, t - lead - base_year)
+                        * (1 + prep)
+                        for t in years
+                    }
+                )
                 for e in effects[effects["archetype_id"] == a_id].itertuples():
-                    eff_rows.append(dict(project_id=p, pool_id=f"{c}|{e.subsector}|{e.fuel}",
-                                         delta=float(e.delta) * 1e-3))
+                    eff_rows.append(
+                        dict(
+                            project_id=p,
+                            pool_id=f"{c}|{e.subsector}|{e.fuel}",
+                            delta=float(e.delta) * 1e-3,
+                        )
+                    )
     projects = pd.DataFrame(proj_rows).set_index("project_id", drop=False)
     capex = pd.DataFrame(capex_rows).T.reindex(columns=years)
     effects_df = pd.DataFrame(eff_rows, columns=["project_id", "pool_id", "delta"])
 
     # -- targets -------------------------------------------------------------------------
-    groups = ({c: [c] for c in scn.cities} if scn.target.scope == "city"
-              else {g: list(m) for g, m in (scn.target.clusters or {}).items()})
+    groups = (
+        {c: [c] for c in scn.cities}
+        if scn.target.scope == "city"
+        else {g: list(m) for g, m in (scn.target.clusters or {}).items()}
+    )
     base_kt = {c: invs[c].basic_tco2e * 1e-3 for c in scn.cities}
     base_group = {g: sum(base_kt[c] for c in m) for g, m in groups.items()}
     baseline_kt = {}
@@ -229,6 +279,10 @@ def assemble(scn: Scenario, inventories: dict[str, Inventory] | None = None) -> 
         em = (pool_activity.loc[ks] * pool_intensity.loc[ks]).sum()
         for t in years:
             baseline_kt[(g, t)] = float(em[t])
+    # The path leaves the baseline when the first project can be in service.
+    first_action = min(
+        int(projects["earliest"].min()) if not projects.empty else years[0], years[-1]
+    )
     target_kt, offset_from, budget_kt = {}, {}, {}
     for g, members in groups.items():
         year = scn.target.year or max(int(cities.at[c, "target_year"]) for c in members)
@@ -237,11 +291,19 @@ def assemble(scn: Scenario, inventories: dict[str, Inventory] | None = None) -> 
             budget_kt[g] = float(scn.target.budget_kt or 0.0) * share
             continue
         kind = "custom" if scn.target.kind == "custom" else "net_zero"
-        path = target_path(base_group[g], base_year, years, kind=kind, year=year,
-                           reduction=scn.target.reduction, points=scn.target.points,
-                           start=(years[0], baseline_kt[(g, years[0])]))
+        path = target_path(
+            base_group[g],
+            base_year,
+            years,
+            kind=kind,
+            year=year,
+            reduction=scn.target.reduction,
+            points=scn.target.points,
+            start=(first_action, baseline_kt[(g, first_action)]),
+        )
         for t, v in zip(years, path, strict=True):
-            target_kt[(g, t)] = float(v)
+            # Before any project can act, the cap is the baseline itself.
+            target_kt[(g, t)] = float(v) if t >= first_action else baseline_kt[(g, t)]
         if scn.target.kind == "net_zero":
             offset_from[g] = year
 
@@ -262,14 +324,22 @@ def assemble(scn: Scenario, inventories: dict[str, Inventory] | None = None) -> 
         elif r["kind"] == "budget":
             cf = 0.0
         else:
-            cf = annuity_cost_factor(float(r["interest_rate"]), float(r["tenor"] or 0),
-                                     scn.discount_rate)
-        rows.append(dict(instrument_id=s, name=r["name"], kind=r["kind"], scope=r["scope"],
-                         cost_factor=cf,
-                         min_ticket=_meur(r["min_ticket"]) if scn.tickets else math.nan,
-                         max_ticket=_meur(r["max_ticket"]) if scn.tickets else math.nan,
-                         available_from=int(r["available_from"]),
-                         available_to=int(r["available_to"])))
+            cf = annuity_cost_factor(
+                float(r["interest_rate"]), float(r["tenor"] or 0), scn.discount_rate
+            )
+        rows.append(
+            dict(
+                instrument_id=s,
+                name=r["name"],
+                kind=r["kind"],
+                scope=r["scope"],
+                cost_factor=cf,
+                min_ticket=_meur(r["min_ticket"]) if scn.tickets else math.nan,
+                max_ticket=_meur(r["max_ticket"]) if scn.tickets else math.nan,
+                available_from=int(r["available_from"]),
+                available_to=int(r["available_to"]),
+            )
+        )
     instruments = pd.DataFrame(rows).set_index("instrument_id", drop=False)
     share = national_share(scn.cities)
     envelope = {}
@@ -279,35 +349,53 @@ def assemble(scn: Scenario, inventories: dict[str, Inventory] | None = None) -> 
             if not int(r["available_from"]) <= t <= int(r["available_to"]):
                 continue
             if r["scope"] == "city":
-                per_cap = (ov.envelope_per_capita if ov and ov.envelope_per_capita is not None
-                           else float(r["envelope_per_capita"]))
+                per_cap = (
+                    ov.envelope_per_capita
+                    if ov and ov.envelope_per_capita is not None
+                    else float(r["envelope_per_capita"])
+                )
                 for c, city in cities.iterrows():
                     envelope[(s, c, t)] = per_cap * float(city["population_2021"]) * 1e-6
             else:
-                annual = (ov.annual_envelope_meur if ov and ov.annual_envelope_meur is not None
-                          else float(r["annual_envelope"]) * 1e-6 * share)
+                annual = (
+                    ov.annual_envelope_meur
+                    if ov and ov.annual_envelope_meur is not None
+                    else float(r["annual_envelope"]) * 1e-6 * share
+                )
                 envelope[(s, "*", t)] = annual
     elig = load_eligibility()
-    eligibility = {(r.instrument_id, r.theme): float(r.max_share) for r in elig.itertuples()
-                   if r.instrument_id in instruments.index and r.max_share > 0}
-    prep_grant = pd.DataFrame([
-        dict(instrument_id=s, coverage=float(r["prep_cost_coverage"]),
-             min_investment=_meur(r["min_ticket"]) if scn.tickets else 0.0,
-             envelope=float(r["annual_envelope"]) * 1e-6 * sum(
-                 1 for t in years if int(r["available_from"]) <= t <= int(r["available_to"])),
-             themes=tuple(e.theme for e in elig.itertuples() if e.instrument_id == s))
-        for s, r in prep.iterrows()], columns=["instrument_id", "coverage", "min_investment",
-                                               "envelope", "themes"]).set_index("instrument_id",
-                                                                                drop=False)
+    eligibility = {
+        (r.instrument_id, r.theme): float(r.max_share)
+        for r in elig.itertuples()
+        if r.instrument_id in instruments.index and r.max_share > 0
+    }
+    prep_grant = pd.DataFrame(
+        [
+            dict(
+                instrument_id=s,
+                coverage=float(r["prep_cost_coverage"]),
+                min_investment=_meur(r["min_ticket"]) if scn.tickets else 0.0,
+                envelope=float(r["annual_envelope"])
+                * 1e-6
+                * sum(1 for t in years if int(r["available_from"]) <= t <= int(r["available_to"])),
+                themes=tuple(e.theme for e in elig.itertuples() if e.instrument_id == s),
+            )
+            for s, r in prep.iterrows()
+        ],
+        columns=["instrument_id", "coverage", "min_investment", "envelope", "themes"],
+    ).set_index("instrument_id", drop=False)
 
     # -- relations and bundles -------------------------------------------------------------
     requires, excludes = [], []
     rel = load_relations()
     for r in rel.itertuples():
         for c in scn.cities:
-            a = projects.index[(projects["city"] == c) & (projects["archetype_id"] == r.archetype_id)]
-            b = projects.index[(projects["city"] == c)
-                               & (projects["archetype_id"] == r.other_archetype_id)]
+            a = projects.index[
+                (projects["city"] == c) & (projects["archetype_id"] == r.archetype_id)
+            ]
+            b = projects.index[
+                (projects["city"] == c) & (projects["archetype_id"] == r.other_archetype_id)
+            ]
             if len(a) == 0:
                 continue
             target_list = requires if r.relation == "requires" else excludes
@@ -319,14 +407,32 @@ def assemble(scn: Scenario, inventories: dict[str, Inventory] | None = None) -> 
     bundles = {b.id: list(projects.index[projects["bundle"] == b.id]) for b in scn.bundles}
 
     return PortfolioData(
-        years=years, discount=discount, groups=groups, target_kt=target_kt,
-        budget_kt=budget_kt, offset_from=offset_from,
-        offset_price=scn.offset_price_eur_per_t * 1e-3, penalty=scn.shortfall_penalty_eur_per_t * 1e-3,
-        pools=pools, pool_activity=pool_activity, pool_intensity=pool_intensity,
-        projects=projects, capex=capex, effects=effects_df, instruments=instruments,
-        envelope=envelope, eligibility=eligibility, prep_grant=prep_grant, requires=requires,
-        excludes=excludes, bundles=bundles, tickets=scn.tickets, base_year=base_year,
-        base_kt=base_group, baseline_kt=baseline_kt)
+        years=years,
+        discount=discount,
+        groups=groups,
+        target_kt=target_kt,
+        budget_kt=budget_kt,
+        offset_from=offset_from,
+        offset_price=scn.offset_price_eur_per_t * 1e-3,
+        penalty=scn.shortfall_penalty_eur_per_t * 1e-3,
+        pools=pools,
+        pool_activity=pool_activity,
+        pool_intensity=pool_intensity,
+        projects=projects,
+        capex=capex,
+        effects=effects_df,
+        instruments=instruments,
+        envelope=envelope,
+        eligibility=eligibility,
+        prep_grant=prep_grant,
+        requires=requires,
+        excludes=excludes,
+        bundles=bundles,
+        tickets=scn.tickets,
+        base_year=base_year,
+        base_kt=base_group,
+        baseline_kt=baseline_kt,
+    )
 
 
 def national_share(city_ids: list[str]) -> float:
@@ -345,8 +451,11 @@ def national_share(city_ids: list[str]) -> float:
 
 
 def _meur(value: float) -> float:
-    return math.nan if value is None or (isinstance(value, float) and np.isnan(value)) \
+    return (
+        math.nan
+        if value is None or (isinstance(value, float) and np.isnan(value))
         else float(value) * 1e-6
+    )
 
 
 def _price(sub: str, fuel: str, unit: str, prices: pd.DataFrame, scn: Scenario) -> float:

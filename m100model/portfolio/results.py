@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 import pandas as pd
 import pyomo.environ as pyo
 
-from m100model.portfolio.data import PortfolioData
 from m100model.portfolio.solve import PortfolioSolver
 from m100model.projects import THEME_NAMES
 
@@ -56,15 +55,35 @@ def extract(solver: PortfolioSolver) -> PortfolioResult:
             x = m.x[p, t].value or 0.0
             n = pyo.value(m.n[p, t])
             if x > TOL or n > TOL:
-                dep.append(dict(project_id=p, city=pr.at[p, "city"],
-                                archetype_id=pr.at[p, "archetype_id"], theme=pr.at[p, "theme"],
-                                year=t, commissioned=x, active=n,
-                                spend_meur=pyo.value(m.spend[p, t])))
-    deployment = pd.DataFrame(dep, columns=["project_id", "city", "archetype_id", "theme", "year",
-                                            "commissioned", "active", "spend_meur"])
+                dep.append(
+                    dict(
+                        project_id=p,
+                        city=pr.at[p, "city"],
+                        archetype_id=pr.at[p, "archetype_id"],
+                        theme=pr.at[p, "theme"],
+                        year=t,
+                        commissioned=x,
+                        active=n,
+                        spend_meur=pyo.value(m.spend[p, t]),
+                    )
+                )
+    deployment = pd.DataFrame(
+        dep,
+        columns=[
+            "project_id",
+            "city",
+            "archetype_id",
+            "theme",
+            "year",
+            "commissioned",
+            "active",
+            "spend_meur",
+        ],
+    )
     # Spending can precede commissioning (lead time): recompute spend per year over all years.
-    spend = pd.DataFrame([dict(project_id=p, year=t, spend_meur=pyo.value(m.spend[p, t]))
-                          for p in m.P for t in m.T])
+    spend = pd.DataFrame(
+        [dict(project_id=p, year=t, spend_meur=pyo.value(m.spend[p, t])) for p in m.P for t in m.T]
+    )
     spend = spend[spend["spend_meur"] > TOL]
 
     portfolio = []
@@ -73,26 +92,54 @@ def extract(solver: PortfolioSolver) -> PortfolioResult:
         if built <= TOL:
             continue
         first = min(t for t in m.T if (m.x[p, t].value or 0.0) > TOL)
-        portfolio.append(dict(
-            project_id=p, city=pr.at[p, "city"], archetype_id=pr.at[p, "archetype_id"],
-            name=pr.at[p, "name"], theme=pr.at[p, "theme"], unit=pr.at[p, "unit"],
-            units=built, max_units=float(pr.at[p, "max_units"]),
-            peak_share=max(pyo.value(m.n[p, t]) for t in m.T) / float(pr.at[p, "max_units"]),
-            first_year=first,
-            capex_meur=float(spend.loc[spend["project_id"] == p, "spend_meur"].sum()),
-            bundle=pr.at[p, "bundle"]))
-    portfolio_df = pd.DataFrame(portfolio, columns=[
-        "project_id", "city", "archetype_id", "name", "theme", "unit", "units", "max_units",
-        "peak_share", "first_year", "capex_meur", "bundle"])
+        portfolio.append(
+            dict(
+                project_id=p,
+                city=pr.at[p, "city"],
+                archetype_id=pr.at[p, "archetype_id"],
+                name=pr.at[p, "name"],
+                theme=pr.at[p, "theme"],
+                unit=pr.at[p, "unit"],
+                units=built,
+                max_units=float(pr.at[p, "max_units"]),
+                peak_share=max(pyo.value(m.n[p, t]) for t in m.T) / float(pr.at[p, "max_units"]),
+                first_year=first,
+                capex_meur=float(spend.loc[spend["project_id"] == p, "spend_meur"].sum()),
+                bundle=pr.at[p, "bundle"],
+            )
+        )
+    portfolio_df = pd.DataFrame(
+        portfolio,
+        columns=[
+            "project_id",
+            "city",
+            "archetype_id",
+            "name",
+            "theme",
+            "unit",
+            "units",
+            "max_units",
+            "peak_share",
+            "first_year",
+            "capex_meur",
+            "bundle",
+        ],
+    )
 
     em = []
     for g, members in d.groups.items():
         for t in years:
             e = sum(pyo.value(m.emissions[c, t]) for c in members)
-            em.append(dict(group=g, year=t, baseline_kt=d.baseline_kt[(g, t)], emissions_kt=e,
-                           target_kt=(pyo.value(m.target[g, t]) if (g, t) in d.target_kt
-                                      else math.nan),
-                           shortfall_kt=m.short[g, t].value or 0.0))
+            em.append(
+                dict(
+                    group=g,
+                    year=t,
+                    baseline_kt=d.baseline_kt[(g, t)],
+                    emissions_kt=e,
+                    target_kt=(pyo.value(m.target[g, t]) if (g, t) in d.target_kt else math.nan),
+                    shortfall_kt=m.short[g, t].value or 0.0,
+                )
+            )
     emissions = pd.DataFrame(em)
     if d.budget_kt:
         for g in d.groups:
@@ -114,37 +161,47 @@ def extract(solver: PortfolioSolver) -> PortfolioResult:
             n = pyo.value(m.n[p, t])
             key = (group_of[pr.at[p, "city"]], t, pr.at[p, "theme"])
             wedge[key] = wedge.get(key, 0.0) + float(pr.at[p, "seq"]) * n
-    wedges = pd.DataFrame([dict(group=g, year=t, theme=th, theme_name=THEME_NAMES[th],
-                                abated_kt=v) for (g, t, th), v in wedge.items()],
-                          columns=["group", "year", "theme", "theme_name", "abated_kt"])
+    wedges = pd.DataFrame(
+        [
+            dict(group=g, year=t, theme=th, theme_name=THEME_NAMES[th], abated_kt=v)
+            for (g, t, th), v in wedge.items()
+        ],
+        columns=["group", "year", "theme", "theme_name", "abated_kt"],
+    )
 
-    inv = [dict(finance_group=f, city=c, instrument=s, year=t, meur=m.F[f, c, s, t].value or 0.0)
-           for f, c, s, t in m.FIN]
+    inv = [
+        dict(finance_group=f, city=c, instrument=s, year=t, meur=m.F[f, c, s, t].value or 0.0)
+        for f, c, s, t in m.FIN
+    ]
     investment = pd.DataFrame(inv, columns=["finance_group", "city", "instrument", "year", "meur"])
     investment = investment[investment["meur"] > TOL]
-    investment = (investment.groupby(["year", "instrument", "city"], as_index=False)["meur"].sum())
+    investment = investment.groupby(["year", "instrument", "city"], as_index=False)["meur"].sum()
 
     duals = solver.duals
     carbon, budget = [], []
     if hasattr(m, "target_path"):
         for (g, t), con in m.target_path.items():
             if con in duals:
-                carbon.append(dict(group=g, year=t,
-                                   eur_per_t=-duals[con] / d.discount[t] * 1000.0))
+                carbon.append(dict(group=g, year=t, eur_per_t=-duals[con] / d.discount[t] * 1000.0))
     if hasattr(m, "carbon_budget"):
         for g, con in m.carbon_budget.items():
             if con in duals:
                 carbon.append(dict(group=g, year=None, eur_per_t=-duals[con] * 1000.0))
     for (s, c, t), con in m.envelope_limit.items():
         if con in duals:
-            budget.append(dict(instrument=s, city=c, year=t,
-                               value_per_eur=-duals[con] / d.discount[t]))
+            budget.append(
+                dict(instrument=s, city=c, year=t, value_per_eur=-duals[con] / d.discount[t])
+            )
     shadow_carbon = pd.DataFrame(carbon, columns=["group", "year", "eur_per_t"])
     shadow_budget = pd.DataFrame(budget, columns=["instrument", "city", "year", "value_per_eur"])
 
-    bundles = pd.DataFrame([dict(bundle=b, selected=bool(round(m.w[b].value or 0)),
-                                 projects=len(d.bundles[b])) for b in m.B],
-                           columns=["bundle", "selected", "projects"])
+    bundles = pd.DataFrame(
+        [
+            dict(bundle=b, selected=bool(round(m.w[b].value or 0)), projects=len(d.bundles[b]))
+            for b in m.B
+        ],
+        columns=["bundle", "selected", "projects"],
+    )
     tickets = []
     for f, s in m.TICKET:
         used = bool(round(m.z[f, s].value or 0))
@@ -153,14 +210,27 @@ def extract(solver: PortfolioSolver) -> PortfolioResult:
     tickets_df = pd.DataFrame(tickets, columns=["finance_group", "instrument", "used", "meur"])
 
     result = PortfolioResult(
-        status=solver.stats.status, npv_meur=solver.stats.objective, emissions=emissions,
-        wedges=wedges, deployment=deployment, portfolio=portfolio_df, investment=investment,
-        shadow_carbon=shadow_carbon, shadow_budget=shadow_budget, bundles=bundles,
+        status=solver.stats.status,
+        npv_meur=solver.stats.objective,
+        emissions=emissions,
+        wedges=wedges,
+        deployment=deployment,
+        portfolio=portfolio_df,
+        investment=investment,
+        shadow_carbon=shadow_carbon,
+        shadow_budget=shadow_budget,
+        bundles=bundles,
         tickets=tickets_df,
-        stats=dict(build_s=solver.stats.build_s, solve_s=solver.stats.solve_s,
-                   dual_s=solver.stats.dual_s, variables=solver.stats.n_vars,
-                   constraints=solver.stats.n_cons, integer_variables=solver.stats.n_binary,
-                   mip_bound=solver.stats.bound))
+        stats=dict(
+            build_s=solver.stats.build_s,
+            solve_s=solver.stats.solve_s,
+            dual_s=solver.stats.dual_s,
+            variables=solver.stats.n_vars,
+            constraints=solver.stats.n_cons,
+            integer_variables=solver.stats.n_binary,
+            mip_bound=solver.stats.bound,
+        ),
+    )
     result.diagnosis = diagnose(solver, result)
     return result
 
@@ -177,24 +247,46 @@ def diagnose(solver: PortfolioSolver, result: PortfolioResult) -> list[dict]:
         years = [int(y) for y in part["year"]]
         worst = part.loc[part["shortfall_kt"].idxmax()]
         t = int(worst["year"])
-        at_max = [str(pr.at[p, "archetype_id"]) for p in m.P
-                  if pr.at[p, "city"] in cities
-                  and pyo.value(m.n[p, t]) >= float(pr.at[p, "max_units"]) * (1 - 1e-6)]
-        pools_used = [k for k in m.K_SHARED if d.pools.at[k, "city"] in cities
-                      and pyo.value(m.activity[k, t]) <= 1e-6]
-        envelopes = sorted({s for (s, c, tt), con in m.envelope_limit.items()
-                            if tt <= t and (c == "*" or c in cities)
-                            and pyo.value(con.body) >= pyo.value(m.envelope[s, c, tt]) * (1 - 1e-6)
-                            and pyo.value(m.envelope[s, c, tt]) > 0})
-        not_yet = [str(pr.at[p, "archetype_id"]) for p in m.P if pr.at[p, "city"] in cities
-                   and pr.at[p, "earliest"] > years[0]]
-        out.append(dict(
-            group=g, years=f"{min(years)}-{max(years)}" if len(years) > 1 else str(years[0]),
-            total_shortfall_kt=float(part["shortfall_kt"].sum()),
-            worst_year=t, worst_shortfall_kt=float(worst["shortfall_kt"]),
-            target_kt=float(worst["target_kt"]), emissions_kt=float(worst["emissions_kt"]),
-            projects_at_maximum=sorted(set(at_max)), pools_used_up=[k.split("|", 1)[1]
-                                                                  for k in pools_used],
-            envelopes_exhausted=envelopes,
-            not_available_in_first_short_year=sorted(set(not_yet))))
+        at_max = [
+            str(pr.at[p, "archetype_id"])
+            for p in m.P
+            if pr.at[p, "city"] in cities
+            and pyo.value(m.n[p, t]) >= float(pr.at[p, "max_units"]) * (1 - 1e-6)
+        ]
+        pools_used = [
+            k
+            for k in m.K_SHARED
+            if d.pools.at[k, "city"] in cities and pyo.value(m.activity[k, t]) <= 1e-6
+        ]
+        envelopes = sorted(
+            {
+                s
+                for (s, c, tt), con in m.envelope_limit.items()
+                if tt <= t
+                and (c == "*" or c in cities)
+                and pyo.value(con.body) >= pyo.value(m.envelope[s, c, tt]) * (1 - 1e-6)
+                and pyo.value(m.envelope[s, c, tt]) > 0
+            }
+        )
+        earliest: dict[str, int] = {}
+        for p in m.P:
+            if pr.at[p, "city"] in cities:
+                a = str(pr.at[p, "archetype_id"])
+                earliest[a] = min(earliest.get(a, 10_000), int(pr.at[p, "earliest"]))
+        not_yet = [a for a, y in earliest.items() if y > years[0]]
+        out.append(
+            dict(
+                group=g,
+                years=f"{min(years)}-{max(years)}" if len(years) > 1 else str(years[0]),
+                total_shortfall_kt=float(part["shortfall_kt"].sum()),
+                worst_year=t,
+                worst_shortfall_kt=float(worst["shortfall_kt"]),
+                target_kt=float(worst["target_kt"]),
+                emissions_kt=float(worst["emissions_kt"]),
+                projects_at_maximum=sorted(set(at_max)),
+                pools_used_up=[k.split("|", 1)[1] for k in pools_used],
+                envelopes_exhausted=envelopes,
+                not_available_in_first_short_year=sorted(set(not_yet)),
+            )
+        )
     return out
