@@ -19,6 +19,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 demo: $(STAMP)
 	$(BIN)/m100 inventory data/inventories/cluj_napoca_2021.csv --out results/inventory_cluj_napoca_2021 --force
+	$(BIN)/m100 run data/scenarios/m100_2035.yaml --out results/m100_2035 --force
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

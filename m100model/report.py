@@ -223,9 +223,18 @@ def html_report(out: RunOutput, info: dict) -> str:
         for x in r.diagnosis
     )
     top = r.portfolio.sort_values("capex_meur", ascending=False).head(25)
-    table = top[
-        ["city", "name", "units", "unit", "peak_share", "first_year", "capex_meur"]
-    ].to_html(index=False, float_format=lambda v: f"{v:,.2f}", classes="t", border=0)
+    shown = pd.DataFrame(
+        {
+            "City": top["city"].map(city_name),
+            "Project": top["name"],
+            "Units built": top["units"].map(lambda v: f"{v:,.1f}"),
+            "Unit": top["unit"],
+            "Peak share of maximum": top["peak_share"].map(lambda v: f"{v:.0%}"),
+            "First year": top["first_year"],
+            "Spending (M EUR)": top["capex_meur"].map(lambda v: f"{v:,.2f}"),
+        }
+    )
+    table = shown.to_html(index=False, classes="t", border=0)
     bundle = vlc.javascript_bundle()
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -233,7 +242,8 @@ def html_report(out: RunOutput, info: dict) -> str:
 <style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;
 color:#222}} .warn{{background:#fff4d6;border-left:4px solid #E69F00;padding:.6rem 1rem}}
 table.t{{border-collapse:collapse;font-size:.9rem}} table.t td,table.t th{{padding:.2rem .5rem;
-border-bottom:1px solid #ddd;text-align:right}} .chart{{margin:1.5rem 0}}</style>
+border-bottom:1px solid #ddd;text-align:right}} .chart{{margin:1.5rem 0}}
+table.t td:nth-child(-n+2),table.t th:nth-child(-n+2){{text-align:left}}</style>
 <script>{bundle}</script></head><body>
 <h1>Scenario <code>{html.escape(out.scenario.name)}</code></h1>
 <p>{html.escape(out.scenario.description)}</p>

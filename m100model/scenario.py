@@ -161,33 +161,37 @@ class Scenario(_Strict):
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
         if self.horizon <= self.first_year:
-            raise ValueError("horizon must come after first_year")
+            raise ValueError("horizon: must come after first_year")
         cities = set(self.cities)
         for city in self.inventories:
             if city not in cities:
-                raise ValueError(f"inventory given for '{city}', which is not in cities")
+                raise ValueError(
+                    f"inventories: inventory given for '{city}', which is not in cities"
+                )
         for b in self.bundles:
             for c in b.cities:
                 if c not in cities:
-                    raise ValueError(f"bundle '{b.id}' names city '{c}', which is not in cities")
+                    raise ValueError(
+                        f"bundles: bundle '{b.id}' names city '{c}', which is not in cities"
+                    )
             known = load_archetypes().index
             for a in b.archetypes:
                 if a not in known:
-                    raise ValueError(f"bundle '{b.id}' names unknown archetype '{a}'")
+                    raise ValueError(f"bundles: bundle '{b.id}' names unknown archetype '{a}'")
         ids = [b.id for b in self.bundles]
         if len(set(ids)) != len(ids):
-            raise ValueError("two bundles share an id")
+            raise ValueError("bundles: two bundles share an id")
         seen: set[tuple[str, str]] = set()
         for b in self.bundles:
             for c in b.cities:
                 for a in b.archetypes:
                     if (c, a) in seen:
-                        raise ValueError(f"{c}:{a} is in two bundles")
+                        raise ValueError(f"bundles: {c}:{a} is in two bundles")
                     seen.add((c, a))
         if self.target.scope == "cluster":
             listed = [c for members in (self.target.clusters or {}).values() for c in members]
             if sorted(listed) != sorted(cities):
-                raise ValueError("clusters must list every scenario city exactly once")
+                raise ValueError("target.clusters: must list every scenario city exactly once")
         return self
 
     # -- derived -------------------------------------------------------------------------
@@ -237,8 +241,11 @@ def load_scenario(path: str | Path) -> Scenario:
     except ValidationError as exc:
         err = exc.errors()[0]
         msg = err["msg"].removeprefix("Value error, ")
+        where = _field_path(err["loc"])
+        if not err["loc"] and ": " in msg:  # model-level checks name their field first
+            where, msg = msg.split(": ", 1)
         if err["type"] == "extra_forbidden":
             msg = "unknown field"
         elif err["type"] == "missing":
             msg = "missing (required)"
-        raise InputError(shown, msg, field=_field_path(err["loc"])) from None
+        raise InputError(shown, msg, field=where) from None

@@ -1,0 +1,141 @@
+"""Scenario files: validation with clear errors, and `m100 run` end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from m100model.cli import app
+from m100model.errors import InputError
+from m100model.scenario import load_scenario
+from m100model.tables import data_dir
+
+runner = CliRunner()
+SCENARIOS = data_dir() / "scenarios"
+
+SMALL = """
+name: small
+cities: [resita]
+first_year: 2025
+horizon: 2032
+target: {kind: reduction, year: 2032, reduction: 0.1}
+archetypes: [en_led, en_pv_public, bld_reno_public, gov_energy_mgmt]
+indivisible: false
+tickets: false
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "s.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.stem)
+def test_bundled_scenarios_validate(path):
+    scn = load_scenario(path)
+    assert scn.name == path.stem
+    for city in scn.cities:
+        assert scn.inventory_path(city).exists()
+
+
+BAD = [
+    ("name: x\ncities: [gotham]\n", "cities", "unknown city 'gotham'"),
+    ("name: x\ncities: [resita]\ntarget: {reduction: 1.5}\n", "target.reduction",
+     "less than or equal to 1"),
+    ("name: x\ncities: [resita]\ninstruments: [money_tree]\n", "instruments",
+     "unknown instrument 'money_tree'"),
+    ("name: x\ncities: [resita]\narchetypes: [teleporter]\n", "archetypes",
+     "unknown archetype 'teleporter'"),
+    ("name: x\ncities: [resita]\ncolour: blue\n", "colour", "unknown field"),
+    ("cities: [resita]\n", "name", "missing (required)"),
+    ("name: x\ncities: [resita]\nhorizon: 2020\n", "horizon",
+     "greater than or equal to 2023"),
+    ("name: x\ncities: [resita]\nfirst_year: 2030\nhorizon: 2028\n", "horizon",
+     "must come after first_year"),
+    ("name: x\ncities: [resita]\nbundles: [{id: b, archetypes: [en_led], cities: [oradea]}]\n",
+     "bundles", "names city 'oradea', which is not in cities"),
+    ("name: x\ncities: [resita]\ntarget: {kind: custom}\n", "target",
+     "custom target needs points"),
+    ("name: x\ncities: [resita, resita]\n", "cities", "listed twice"),
+    ("name: x\ncities: [resita]\ndiscount_rate: abc\n", "discount_rate", "valid number"),
+]
+
+
+@pytest.mark.parametrize(("text", "field", "words"), BAD)
+def test_bad_scenarios_name_the_field(tmp_path, text, field, words):
+    path = write(tmp_path, text)
+    with pytest.raises(InputError) as info:
+        load_scenario(path)
+    assert info.value.field == field, str(info.value)
+    assert words in info.value.message
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(path), "--out", str(out)])
+    assert result.exit_code == 2
+    assert f"field '{field}'" in result.stderr and "s.yaml" in result.stderr
+    assert "\n" not in result.stderr.strip()
+    assert not out.exists()
+
+
+def test_not_yaml(tmp_path):
+    path = write(tmp_path, "name: [unclosed\n")
+    with pytest.raises(InputError, match="not valid YAML"):
+        load_scenario(path)
+
+
+def test_not_a_mapping(tmp_path):
+    with pytest.raises(InputError, match="expected a mapping"):
+        load_scenario(write(tmp_path, "- just\n- a list\n"))
+
+
+def test_run_small_scenario_end_to_end(tmp_path):
+    path = write(tmp_path, SMALL)
+    out = tmp_path / "res"
+    result = runner.invoke(app, ["run", str(path), "--out", str(out)])
+    assert result.exit_code == 0, result.stderr
+    assert "Illustrative data" in result.stdout
+    files = {p.name for p in out.iterdir()}
+    assert {"summary.json", "report.html", "investment_plan.xlsx", "emissions.csv",
+            "portfolio.csv", "investment.csv", "shadow_prices.csv", "macc.csv",
+            "pathway_iamc.csv"} <= files
+    info = json.loads((out / "summary.json").read_text())
+    for key in ("status", "npv_meur", "emissions_kt", "target_kt", "selected_projects",
+                "investment_meur", "shadow_price_eur_per_t"):
+        assert key in info
+    assert info["status"] == "optimal"
+    assert info["targets_met"] is True
+    years = sorted(int(y) for y in info["emissions_kt"])
+    assert years == list(range(2025, 2033))
+    for y in years:  # emissions never exceed the target where the scenario is feasible
+        assert info["emissions_kt"][str(y)] <= info["target_kt"][str(y)] + 1e-6
+    # Investment by source sums to the portfolio's spending.
+    invested = sum(sum(v.values()) for v in info["investment_meur"].values())
+    spent = sum(p["capex_meur"] for p in info["selected_projects"])
+    assert invested == pytest.approx(spent, rel=1e-6, abs=1e-3)
+    # The report works offline: the Vega JavaScript is inlined, nothing is fetched.
+    page = (out / "report.html").read_text()
+    assert "cdn.jsdelivr" not in page and "<script src=" not in page
+    assert "Illustrative data" in page
+    wb = openpyxl.load_workbook(out / "investment_plan.xlsx", read_only=True)
+    assert "Investment plan" in wb.sheetnames
+    # A second run refuses to overwrite without --force.
+    again = runner.invoke(app, ["run", str(path), "--out", str(out)])
+    assert again.exit_code == 2 and "use --force" in again.stderr
+
+
+def test_unreachable_target_gives_a_diagnosis(tmp_path):
+    text = SMALL.replace("reduction: 0.1}", "reduction: 0.95}")
+    out = tmp_path / "res"
+    result = runner.invoke(app, ["run", str(write(tmp_path, text)), "--out", str(out)])
+    assert result.exit_code == 0, result.stderr
+    info = json.loads((out / "summary.json").read_text())
+    assert info["status"] == "optimal" and info["targets_met"] is False
+    [diag] = info["diagnosis"]
+    assert diag["group"] == "resita" and diag["worst_shortfall_kt"] > 0
+    assert set(diag["projects_at_maximum"]) <= {"en_led", "en_pv_public", "bld_reno_public",
+                                                "gov_energy_mgmt"}
+    assert "Short" in result.stdout
