@@ -290,6 +290,7 @@ def excel_plan(out: RunOutput, path: Path) -> None:
         r.portfolio.to_excel(xl, sheet_name="Portfolio", index=False)
         r.emissions.to_excel(xl, sheet_name="Emissions", index=False)
         r.shadow_carbon.to_excel(xl, sheet_name="Shadow prices", index=False)
+        iamc_table(out).to_excel(xl, sheet_name="IAMC", index=False)
 
 
 def write_outputs(out: RunOutput, folder: Path) -> dict:
