@@ -208,8 +208,12 @@ def _worker(name: str, repeat: int, queue: mp.Queue) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=list(CASES), action="append")
-    parser.add_argument("--repeat", type=int, default=0,
-                        help="repetitions (default: workshop 31, m100 3, national 1)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=0,
+        help="repetitions (default: workshop 31, m100 3, national 1)",
+    )
     args = parser.parse_args()
     default_repeat = {"workshop": 31, "m100": 3, "national": 1}
     results = []
@@ -224,10 +228,13 @@ def main() -> None:
     doc = {
         "benchmark": "portfolio",
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": mp.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform(), "highspy": highspy.__version__
-                    if hasattr(highspy, "__version__") else "",
-                    "numpy": np.__version__},
+        "machine": {
+            "cpus": mp.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "highspy": highspy.__version__ if hasattr(highspy, "__version__") else "",
+            "numpy": np.__version__,
+        },
         "results": results,
     }
     text = json.dumps(doc, indent=2)

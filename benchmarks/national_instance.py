@@ -18,8 +18,14 @@ from m100model.scenario import Scenario
 
 def national_data(towns: int = 320, seed: int = 7) -> PortfolioData:
     cities = [c for c in load_cities().index if c != "bucharest"]
-    scn = Scenario(name="national", cities=cities, indivisible=False, tickets=False,
-                   target={"kind": "net_zero", "reduction": 0.8, "year": 2035}, phases=2)
+    scn = Scenario(
+        name="national",
+        cities=cities,
+        indivisible=False,
+        tickets=False,
+        target={"kind": "net_zero", "reduction": 0.8, "year": 2035},
+        phases=2,
+    )
     base = assemble(scn)
     rng = np.random.default_rng(seed)
     pop = load_cities()["population_2021"].astype(float)
@@ -38,14 +44,20 @@ def national_data(towns: int = 320, seed: int = 7) -> PortfolioData:
         ints.append(base.pool_intensity.loc[tp.index].rename(index=rename))
         pr = base.projects[base.projects["city"] == template]
         prename = {p: p.replace(template, town, 1) for p in pr.index}
-        projects.append(pr.rename(index=prename).assign(
-            city=town, project_id=lambda x: x.index, max_units=pr["max_units"].values * f,
-            max_rate=pr["max_rate"].values * f,
-            fgroup=[g.replace(template, town, 1) for g in pr["fgroup"]]))
+        projects.append(
+            pr.rename(index=prename).assign(
+                city=town,
+                project_id=lambda x: x.index,
+                max_units=pr["max_units"].values * f,
+                max_rate=pr["max_rate"].values * f,
+                fgroup=[g.replace(template, town, 1) for g in pr["fgroup"]],
+            )
+        )
         capex.append(base.capex.loc[pr.index].rename(index=prename))
         ef = base.effects[base.effects["project_id"].isin(pr.index)]
-        effects.append(ef.assign(project_id=ef["project_id"].map(prename),
-                                 pool_id=ef["pool_id"].map(rename)))
+        effects.append(
+            ef.assign(project_id=ef["project_id"].map(prename), pool_id=ef["pool_id"].map(rename))
+        )
         for (s, c, t), v in base.envelope.items():
             if c == template:
                 envelope[(s, town, t)] = v * f
@@ -64,11 +76,29 @@ def national_data(towns: int = 320, seed: int = 7) -> PortfolioData:
         if c == "*":
             envelope[(s, c, t)] = v * national_scale
     return PortfolioData(
-        years=base.years, discount=dict(base.discount), groups=groups, target_kt=target_kt,
-        budget_kt={}, offset_from=offset_from, offset_price=base.offset_price,
-        penalty=base.penalty, pools=pd.concat(pools), pool_activity=pd.concat(acts),
-        pool_intensity=pd.concat(ints), projects=pd.concat(projects), capex=pd.concat(capex),
-        effects=pd.concat(effects, ignore_index=True), instruments=base.instruments,
-        envelope=envelope, eligibility=base.eligibility, prep_grant=base.prep_grant.iloc[0:0],
-        requires=[], excludes=[], bundles={}, tickets=False, base_year=base.base_year,
-        base_kt=base_kt, baseline_kt=baseline_kt)
+        years=base.years,
+        discount=dict(base.discount),
+        groups=groups,
+        target_kt=target_kt,
+        budget_kt={},
+        offset_from=offset_from,
+        offset_price=base.offset_price,
+        penalty=base.penalty,
+        pools=pd.concat(pools),
+        pool_activity=pd.concat(acts),
+        pool_intensity=pd.concat(ints),
+        projects=pd.concat(projects),
+        capex=pd.concat(capex),
+        effects=pd.concat(effects, ignore_index=True),
+        instruments=base.instruments,
+        envelope=envelope,
+        eligibility=base.eligibility,
+        prep_grant=base.prep_grant.iloc[0:0],
+        requires=[],
+        excludes=[],
+        bundles={},
+        tickets=False,
+        base_year=base.base_year,
+        base_kt=base_kt,
+        baseline_kt=baseline_kt,
+    )

@@ -209,21 +209,33 @@ def _print_run(info: dict, stats: dict, target: Path) -> None:
     met = "[green]all targets met[/]" if info["targets_met"] else "[red]targets missed[/]"
     out.print(
         f"[bold]{info['scenario']}[/]: {info['status']}, {met}; net present cost "
-        f"{info['npv_meur']:,.1f} M EUR ({info['perspective']} perspective)"
+        f"{info['npv_meur']:,.1f} M EUR ({info['perspective']} perspective; shortfall "
+        f"penalty {info['shortfall_penalty_meur']:,.1f} M EUR)"
     )
     out.print("[yellow]Illustrative data[/]: derived city inventories, partly unsourced costs.")
     table = Table(title="Emissions against target (kt CO2e, scenario total)", title_justify="left")
-    for col in ("Year", "Baseline", "Modelled", "Target", "Implied carbon price (EUR/t)"):
+    for col in (
+        "Year",
+        "Baseline",
+        "Modelled",
+        "Target",
+        "Implied carbon price (EUR/t)",
+        "Cities short",
+    ):
         table.add_column(col, justify="right")
     years = sorted(info["emissions_kt"])
     for y in [y for y in years if y % 5 == 0 or y == years[0]]:
         price = info["shadow_price_eur_per_t"].get(y)
+        short = sum(1 for g in info["by_group"].values() if g["shortfall_kt"].get(y))
+        if short:
+            price = None  # the dual is the penalty: the target is out of reach that year
         table.add_row(
             str(y),
             f"{info['baseline_kt'][y]:,.1f}",
             f"{info['emissions_kt'][y]:,.1f}",
             f"{info['target_kt'][y]:,.1f}" if info["target_kt"].get(y) is not None else "",
-            "" if price is None else f"{price:,.0f}",
+            "out of reach" if short else f"{price:,.0f}",
+            str(short) if short else "",
         )
     out.print(table)
     invest = Table(title="Investment plan (M EUR, all years)", title_justify="left")

@@ -76,6 +76,7 @@ def summary(out: RunOutput) -> dict:
         "status": r.status,
         "targets_met": r.feasible,
         "npv_meur": _r(r.npv_meur),
+        "shortfall_penalty_meur": _r(r.penalty_meur),
         "perspective": scn.perspective,
         "discount_rate": scn.discount_rate,
         "gwp_set": scn.gwp,
@@ -253,8 +254,10 @@ statistics, not published city inventories, and many project costs are unsourced
 <ul><li>Status: <b>{html.escape(info["status"])}</b>; all targets met:
 <b>{"yes" if info["targets_met"] else "no"}</b></li>
 <li>Net present cost ({html.escape(info["perspective"])} perspective, discount rate
-{info["discount_rate"]:.1%}): <b>{info["npv_meur"]:,.1f} M EUR</b>
-(including shortfall penalties where targets are missed)</li>
+{info["discount_rate"]:.1%}): <b>{info["npv_meur"]:,.1f} M EUR</b>; negative means the
+energy savings outweigh the costs</li>
+<li>Shortfall penalty (a price on missing the target that steers the model, not a cost
+anyone pays): {info["shortfall_penalty_meur"]:,.1f} M EUR</li>
 <li>Cities: {html.escape(", ".join(city_name(c) for c in info["cities"]))}</li></ul>
 {("<h2>Why targets are missed</h2><ul>" + diag + "</ul>") if diag else ""}
 {blocks}

@@ -45,22 +45,35 @@ def test_bundled_scenarios_validate(path):
 
 BAD = [
     ("name: x\ncities: [gotham]\n", "cities", "unknown city 'gotham'"),
-    ("name: x\ncities: [resita]\ntarget: {reduction: 1.5}\n", "target.reduction",
-     "less than or equal to 1"),
-    ("name: x\ncities: [resita]\ninstruments: [money_tree]\n", "instruments",
-     "unknown instrument 'money_tree'"),
-    ("name: x\ncities: [resita]\narchetypes: [teleporter]\n", "archetypes",
-     "unknown archetype 'teleporter'"),
+    (
+        "name: x\ncities: [resita]\ntarget: {reduction: 1.5}\n",
+        "target.reduction",
+        "less than or equal to 1",
+    ),
+    (
+        "name: x\ncities: [resita]\ninstruments: [money_tree]\n",
+        "instruments",
+        "unknown instrument 'money_tree'",
+    ),
+    (
+        "name: x\ncities: [resita]\narchetypes: [teleporter]\n",
+        "archetypes",
+        "unknown archetype 'teleporter'",
+    ),
     ("name: x\ncities: [resita]\ncolour: blue\n", "colour", "unknown field"),
     ("cities: [resita]\n", "name", "missing (required)"),
-    ("name: x\ncities: [resita]\nhorizon: 2020\n", "horizon",
-     "greater than or equal to 2023"),
-    ("name: x\ncities: [resita]\nfirst_year: 2030\nhorizon: 2028\n", "horizon",
-     "must come after first_year"),
-    ("name: x\ncities: [resita]\nbundles: [{id: b, archetypes: [en_led], cities: [oradea]}]\n",
-     "bundles", "names city 'oradea', which is not in cities"),
-    ("name: x\ncities: [resita]\ntarget: {kind: custom}\n", "target",
-     "custom target needs points"),
+    ("name: x\ncities: [resita]\nhorizon: 2020\n", "horizon", "greater than or equal to 2023"),
+    (
+        "name: x\ncities: [resita]\nfirst_year: 2030\nhorizon: 2028\n",
+        "horizon",
+        "must come after first_year",
+    ),
+    (
+        "name: x\ncities: [resita]\nbundles: [{id: b, archetypes: [en_led], cities: [oradea]}]\n",
+        "bundles",
+        "names city 'oradea', which is not in cities",
+    ),
+    ("name: x\ncities: [resita]\ntarget: {kind: custom}\n", "target", "custom target needs points"),
     ("name: x\ncities: [resita, resita]\n", "cities", "listed twice"),
     ("name: x\ncities: [resita]\ndiscount_rate: abc\n", "discount_rate", "valid number"),
 ]
@@ -99,12 +112,27 @@ def test_run_small_scenario_end_to_end(tmp_path):
     assert result.exit_code == 0, result.stderr
     assert "Illustrative data" in result.stdout
     files = {p.name for p in out.iterdir()}
-    assert {"summary.json", "report.html", "investment_plan.xlsx", "emissions.csv",
-            "portfolio.csv", "investment.csv", "shadow_prices.csv", "macc.csv",
-            "pathway_iamc.csv"} <= files
+    assert {
+        "summary.json",
+        "report.html",
+        "investment_plan.xlsx",
+        "emissions.csv",
+        "portfolio.csv",
+        "investment.csv",
+        "shadow_prices.csv",
+        "macc.csv",
+        "pathway_iamc.csv",
+    } <= files
     info = json.loads((out / "summary.json").read_text())
-    for key in ("status", "npv_meur", "emissions_kt", "target_kt", "selected_projects",
-                "investment_meur", "shadow_price_eur_per_t"):
+    for key in (
+        "status",
+        "npv_meur",
+        "emissions_kt",
+        "target_kt",
+        "selected_projects",
+        "investment_meur",
+        "shadow_price_eur_per_t",
+    ):
         assert key in info
     assert info["status"] == "optimal"
     assert info["targets_met"] is True
@@ -136,6 +164,10 @@ def test_unreachable_target_gives_a_diagnosis(tmp_path):
     assert info["status"] == "optimal" and info["targets_met"] is False
     [diag] = info["diagnosis"]
     assert diag["group"] == "resita" and diag["worst_shortfall_kt"] > 0
-    assert set(diag["projects_at_maximum"]) <= {"en_led", "en_pv_public", "bld_reno_public",
-                                                "gov_energy_mgmt"}
+    assert set(diag["projects_at_maximum"]) <= {
+        "en_led",
+        "en_pv_public",
+        "bld_reno_public",
+        "gov_energy_mgmt",
+    }
     assert "Short" in result.stdout

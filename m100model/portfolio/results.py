@@ -24,7 +24,8 @@ class PortfolioResult:
     """
 
     status: str
-    npv_meur: float
+    npv_meur: float  # net present cost of the portfolio (without shortfall penalties)
+    penalty_meur: float  # the priced shortfall: a signal, not a cost anyone pays
     emissions: pd.DataFrame  # group, year, baseline_kt, emissions_kt, target_kt, shortfall_kt
     wedges: pd.DataFrame  # group, year, theme, abated_kt
     deployment: pd.DataFrame  # project_id, city, archetype_id, theme, year, commissioned, active
@@ -137,13 +138,13 @@ def extract(solver: PortfolioSolver) -> PortfolioResult:
                     baseline_kt=d.baseline_kt[(g, t)],
                     emissions_kt=e,
                     target_kt=(pyo.value(m.target[g, t]) if (g, t) in d.target_kt else math.nan),
-                    shortfall_kt=m.short[g, t].value or 0.0,
+                    shortfall_kt=solver.shortfall.get((g, t), 0.0),
                 )
             )
     emissions = pd.DataFrame(em)
     if d.budget_kt:
         for g in d.groups:
-            short = m.short_budget[g].value or 0.0
+            short = solver.shortfall.get((g, None), 0.0)
             emissions.loc[emissions["group"] == g, "budget_shortfall_kt"] = short
 
     group_of = {c: g for g, members in d.groups.items() for c in members}
@@ -209,9 +210,18 @@ def extract(solver: PortfolioSolver) -> PortfolioResult:
         tickets.append(dict(finance_group=f, instrument=s, used=used, meur=amount))
     tickets_df = pd.DataFrame(tickets, columns=["finance_group", "instrument", "used", "meur"])
 
+    # Phase 2 relaxed the missed targets by the shortfall: the objective is the portfolio's
+    # cost (plus any penalty left, which is zero up to solver tolerance).
+    penalty = pyo.value(m.penalty) * sum(solver.shortfall.values())
+    residual_penalty = pyo.value(m.penalty) * sum(v.value or 0.0 for v in m.short.values())
+    if d.budget_kt:
+        residual_penalty += pyo.value(m.penalty) * sum(
+            v.value or 0.0 for v in m.short_budget.values()
+        )
     result = PortfolioResult(
         status=solver.stats.status,
-        npv_meur=solver.stats.objective,
+        npv_meur=solver.stats.objective - residual_penalty,
+        penalty_meur=penalty,
         emissions=emissions,
         wedges=wedges,
         deployment=deployment,

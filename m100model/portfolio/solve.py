@@ -27,6 +27,8 @@ from m100model.scenario import SolverSpec
 
 INF = highspy.kHighsInf
 DUAL_CONSTRAINTS = ("target_path", "carbon_budget", "envelope_limit")
+PHASE1_GAP = 1e-4  # phase 1 decides the shortfall: solve it tightly
+SHORT_TOL = 1e-7  # kt
 
 
 @dataclass
@@ -73,6 +75,7 @@ class PortfolioSolver:
         ):
             self.highs.setOptionValue(name, value)
         self.duals: dict = {}
+        self.shortfall: dict = {}
         self._compile()
 
     # -- matrix hand-off -----------------------------------------------------------------
@@ -185,30 +188,80 @@ class PortfolioSolver:
     # -- solving ---------------------------------------------------------------------------
     def solve(self, *, duals: bool = True) -> SolveStats:
         """Solve (or re-solve from the previous basis) and load the solution into the Pyomo
-        variables; then, if asked, the duals of targets and envelopes."""
+        variables; then, if asked, the duals of targets and envelopes.
+
+        Two phases when a target is out of reach. Phase 1 finds the smallest shortfall the
+        candidates allow (the priced shortfall dominates the objective). Phase 2 relaxes each
+        missed target by exactly that shortfall and minimises the cost of reaching the
+        achievable path, so that the MIP gap, the reported cost and the shadow prices are
+        about the portfolio, not about the penalty. :attr:`shortfall` keeps phase 1's result.
+        """
         t0 = time.perf_counter()
-        self.highs.run()
+        self._set_gap(min(self.spec.mip_gap, PHASE1_GAP))
+        ok = self._run_and_load()
+        self.shortfall = self._shortfall() if ok else {}
+        relaxed = []
+        if ok and self.shortfall:
+            for con, (value, extra) in self._missed_rows().items():
+                self._set_rhs(con, value + extra)
+                relaxed.append((con, value))
+            self._set_gap(self.spec.mip_gap)
+            ok = self._run_and_load()
         self.stats.solve_s = time.perf_counter() - t0
         self.stats.history.append(self.stats.solve_s)
-        status = self.highs.getModelStatus()
-        info = self.highs.getInfo()
-        self.stats.status = _status(status, info)
         self.duals = {}
-        if self.stats.status in ("optimal", "feasible"):
-            self.stats.objective = info.objective_function_value
-            self.stats.bound = (
-                info.mip_dual_bound if self.integer_cols else info.objective_function_value
-            )
-            values = self.highs.getSolution().col_value
-            for v, x in zip(self.columns, values, strict=True):
-                v.set_value(x, skip_validation=True)
-            if duals:
-                t1 = time.perf_counter()
-                self.duals = self._duals(values)
-                self.stats.dual_s = time.perf_counter() - t1
-        else:
+        if ok and duals:
+            t1 = time.perf_counter()
+            self.duals = self._duals(self.highs.getSolution().col_value)
+            self.stats.dual_s = time.perf_counter() - t1
+        for con, value in relaxed:
+            self._set_rhs(con, value)
+        if not ok:
             self.stats.objective = math.nan
         return self.stats
+
+    def _set_gap(self, gap: float) -> None:
+        self.highs.setOptionValue("mip_rel_gap", float(gap))
+
+    def _run_and_load(self) -> bool:
+        self.highs.run()
+        info = self.highs.getInfo()
+        self.stats.status = _status(self.highs.getModelStatus(), info)
+        if self.stats.status not in ("optimal", "feasible"):
+            return False
+        self.stats.objective = info.objective_function_value
+        self.stats.bound = (
+            info.mip_dual_bound if self.integer_cols else info.objective_function_value
+        )
+        values = self.highs.getSolution().col_value
+        for v, x in zip(self.columns, values, strict=True):
+            v.set_value(x, skip_validation=True)
+        return True
+
+    def _shortfall(self) -> dict:
+        """Shortfall (kt) by (group, year), and by group for a carbon budget."""
+        m = self.model
+        out = {key: v.value for key, v in m.short.items() if (v.value or 0.0) > SHORT_TOL}
+        if hasattr(m, "short_budget"):
+            out.update(
+                {
+                    (g, None): v.value
+                    for g, v in m.short_budget.items()
+                    if (v.value or 0.0) > SHORT_TOL
+                }
+            )
+        return out
+
+    def _missed_rows(self) -> dict:
+        """The target rows to relax in phase 2: constraint -> (current bound, shortfall)."""
+        m = self.model
+        rows = {}
+        for (g, t), u in self.shortfall.items():
+            if t is None:
+                rows[m.carbon_budget[g]] = (self.data.budget_kt[g], u)
+            else:
+                rows[m.target_path[g, t]] = (pyo.value(m.target[g, t]), u)
+        return rows
 
     def _duals(self, values: list[float]) -> dict:
         """Row duals of the targets and envelopes (from the LP with integers fixed)."""
