@@ -804,7 +804,18 @@ def city_inventory(
     df["vehicle"] = ""
     df["quality"] = QUALITY
     df["amount"] = df["amount"].astype("Int64")
-    order = {ref: i for i, ref in enumerate(ALL_REFS)}
+    # BASIC+: transmission and distribution losses of the grid electricity consumed in
+    # stationary energy (scope 3, I.x.3). The row repeats the consumption; the engine applies
+    # the T&D factor per MWh consumed.
+    td = df[df["gpc_ref"].str.fullmatch(r"I\.\d\.2") & (df["fuel"] == "electricity")].copy()
+    td["comment"] = (
+        "T&D losses of the grid electricity consumed in " + td["gpc_ref"] + " (scope 3, BASIC+)"
+    )
+    td["gpc_ref"] = td["gpc_ref"].str[:-1] + "3"
+    df = pd.concat([df, td], ignore_index=True)
+    order = {ref: float(i) for i, ref in enumerate(ALL_REFS)}
+    order.update({ref[:-1] + "3": order[ref] + 0.5 for ref in ALL_REFS if ref.startswith("I.")
+                  and ref.endswith(".2")})
     df["_order"] = df["gpc_ref"].map(order)
     df = df.sort_values(["_order", "fuel"], kind="stable").drop(columns="_order")
     validate(cid, df)
