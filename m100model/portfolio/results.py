@@ -41,7 +41,10 @@ class PortfolioResult:
     @property
     def feasible(self) -> bool:
         """True when every target is met without shortfall."""
-        return bool((self.emissions["shortfall_kt"] <= 1e-6).all())
+        short = self.emissions["shortfall_kt"]
+        if "budget_shortfall_kt" in self.emissions:
+            short = short + self.emissions["budget_shortfall_kt"].fillna(0.0)
+        return bool((short <= 1e-6).all())
 
 
 def extract(solver: PortfolioSolver) -> PortfolioResult:
