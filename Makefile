@@ -5,9 +5,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-EXTRAS := dev
+EXTRAS := dev,notebooks,book
 
-.PHONY: demo test lint format install clean lock
+.PHONY: demo test lint format install clean lock notebooks book chromium
 
 install: $(STAMP)
 
@@ -29,8 +29,29 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: lint
+# `make test` builds the course book first: tests/test_book_offline.py opens every page of
+# it in headless Chromium with the network blocked.
+test: lint chromium book
 	$(BIN)/python -m pytest
+
+# The course book (Jupyter Book 1) as HTML in book/_build/html. Code cells run at build
+# time, cached in book/_build/.jupyter_cache (delete book/_build to run them all again);
+# any warning, broken reference or cell error fails the build.
+book: $(STAMP)
+	$(BIN)/jupyter-book build . --path-output book --builder html -W -n --keep-going
+
+# Debian's Chromium, for the book's offline browser test: installed when missing.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium (for tests/test_book_offline.py)"; \
+	  apt-get update -q && apt-get install -y -q chromium; }
+
+# Re-execute the notebooks in place (their stored outputs are what the nbval tests compare).
+# Widget state is not stored: it would carry the Vega JavaScript bundle (about 1 MB).
+notebooks: $(STAMP)
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+		--ExecutePreprocessor.store_widget_state=False --ExecutePreprocessor.record_timing=False \
+		notebooks/*.ipynb notebooks/workshop/*.ipynb
 
 # Regenerate the exact pins after changing dependencies in pyproject.toml.
 lock:
@@ -41,4 +62,4 @@ lock:
 	rm -rf .venv-lock
 
 clean:
-	rm -rf $(VENV) results .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) results .pytest_cache .ruff_cache .hypothesis book/_build

@@ -169,3 +169,362 @@ def to_png(chart: alt.TopLevelMixin, path: str, scale: float = 2.0) -> None:
 def to_svg(chart: alt.TopLevelMixin, path: str) -> None:
     """Save a chart as SVG, offline (vl-convert)."""
     chart.save(path, format="svg")
+
+
+def programme_comparison_chart(comparison: pd.DataFrame, title: str) -> alt.Chart:
+    """Per programme, the share of the city's maximum the teams chose, the share their plan
+    built, and the share the least-cost portfolio builds (workshop simulation; columns of
+    :func:`m100model.workshop.compare_portfolios`)."""
+    series = {
+        "chosen_share": "Chosen by the teams",
+        "built_share": "Built in the teams' plan",
+        "least_cost_share": "Least-cost portfolio",
+    }
+    df = comparison.melt(
+        ["archetype", "name", "theme"], list(series), var_name="series", value_name="share"
+    )
+    df["series"] = df["series"].map(series)
+    return (
+        alt.Chart(df, title=title, width=WIDTH - 200, height=alt.Step(6))
+        .mark_bar()
+        .encode(
+            y=alt.Y(
+                "name:N",
+                title=None,
+                sort=alt.EncodingSortField("theme"),
+                axis=alt.Axis(labelLimit=340),
+            ),
+            yOffset=alt.YOffset("series:N", sort=list(series.values())),
+            x=alt.X(
+                "share:Q",
+                title="Share of the city's maximum deployment",
+                axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, 1]),
+            ),
+            color=alt.Color(
+                "series:N",
+                title="",
+                sort=list(series.values()),
+                scale=alt.Scale(
+                    domain=list(series.values()), range=[OKABE_ITO[0], OKABE_ITO[4], OKABE_ITO[7]]
+                ),
+            ),
+            tooltip=["name:N", "series:N", alt.Tooltip("share:Q", format=".0%")],
+        )
+    )
+
+
+def baseline_chart(baseline: pd.DataFrame, target: pd.DataFrame, title: str) -> alt.LayerChart:
+    """A baseline projection stacked by GPC sector, with the target path as a dashed line
+    (kt CO2e per year). ``baseline`` as :func:`m100model.pathways.baseline` returns it;
+    ``target`` has ``year`` and ``target_kt``."""
+    from m100model.inventory import gpc_reference
+
+    ref = gpc_reference().drop_duplicates("subsector").set_index("subsector")
+    df = baseline.assign(sector=baseline["subsector"].map(ref["sector_name"]))
+    df = df.groupby(["year", "sector"], as_index=False)["tco2e"].sum()
+    df["kt"] = df["tco2e"] / 1000.0
+    area = (
+        alt.Chart(df)
+        .mark_area(opacity=0.85)
+        .encode(
+            x=alt.X("year:O", title="Year"),
+            y=alt.Y("sum(kt):Q", stack="zero", title="Emissions (kt CO2e per year)"),
+            color=alt.Color(
+                "sector:N",
+                title="Baseline by GPC sector",
+                scale=alt.Scale(range=[OKABE_ITO[4], OKABE_ITO[0], OKABE_ITO[2], OKABE_ITO[6]]),
+            ),
+            tooltip=["year:O", "sector:N", alt.Tooltip("sum(kt):Q", format=",.1f", title="kt")],
+        )
+    )
+    line = (
+        alt.Chart(target.assign(series="Target path"))
+        .mark_line(strokeWidth=2.5, strokeDash=[6, 4], color="#000000")
+        .encode(
+            x="year:O",
+            y="target_kt:Q",
+            tooltip=["year:O", alt.Tooltip("target_kt:Q", format=",.1f", title="target kt")],
+        )
+    )
+    return alt.layer(area, line, title=title, width=WIDTH)
+
+
+# ---------------------------------------------------------------------------------------
+# Charts in the course book (offline)
+# ---------------------------------------------------------------------------------------
+BOOK_CHART_CLASS = "m100-chart"
+_EMBED_OPTIONS = {
+    "renderer": "svg",
+    "actions": {"export": True, "source": False, "compiled": False, "editor": False},
+}
+_book_chart_count = 0
+
+
+class BookChart:
+    """One chart as the course book shows it: an HTML container and a call to Vega-Embed.
+
+    The page loads Vega-Embed from the book's own ``_static/vega-bundle.js`` (written at
+    build time by ``book/_ext/m100_book.py``), never from a CDN. Outside the book (e.g. in
+    JupyterLab) use the chart itself, which Altair's own renderer displays.
+    """
+
+    def __init__(self, chart: alt.TopLevelMixin) -> None:
+        global _book_chart_count
+        _book_chart_count += 1
+        self.spec = chart.to_dict()
+        self.div_id = f"m100-chart-{_book_chart_count}"
+
+    def _repr_html_(self) -> str:
+        import json
+
+        spec = json.dumps(self.spec, separators=(",", ":")).replace("</", "<\\/")
+        options = json.dumps(_EMBED_OPTIONS)
+        return (
+            f'<div id="{self.div_id}" class="{BOOK_CHART_CLASS}"></div>\n'
+            "<script>(function () {\n"
+            f'  var el = document.getElementById("{self.div_id}");\n'
+            "  function draw() {\n"
+            f"    window.vegaEmbed(el, {spec}, {options})\n"
+            "      .catch(function (err) { console.error(err); });\n"
+            "  }\n"
+            "  if (window.vegaEmbed) { draw(); } else {\n"
+            '    el.textContent = "Chart not drawn: vega-bundle.js did not load.";\n'
+            '    console.error("m100 chart: vegaEmbed is missing");\n'
+            "  }\n"
+            "})();</script>"
+        )
+
+    def __repr__(self) -> str:
+        return f"<m100 book chart {self.div_id}>"
+
+
+BOOK_WIDTH = 460  # the book's text column holds a plot this wide with its axes
+
+
+def show(chart: alt.TopLevelMixin, *, width: int | None = BOOK_WIDTH) -> BookChart:
+    """Display a chart in the course book, offline (see :class:`BookChart`).
+
+    A single or layered chart is narrowed to ``width`` pixels and its legend put below the
+    plot, so that it fits the book's text column (``width=None`` keeps the chart as it is).
+    """
+    if width is not None and isinstance(chart, alt.Chart | alt.LayerChart):
+        chart = chart.properties(width=width).configure_legend(orient="bottom", columns=2)
+    return BookChart(chart)
+
+
+# ---------------------------------------------------------------------------------------
+# Decision analysis: ensembles, alternatives, trade-offs, monitoring
+# ---------------------------------------------------------------------------------------
+def target_probability_chart(prob: pd.DataFrame, title: str) -> alt.Chart:
+    """Probability of meeting each year's target across an ensemble, one line per run (the
+    fixed plan(s) and the re-optimised portfolio)."""
+    groups = [g for g in prob["group"].unique() if g != "all"]
+    df = prob[prob["group"] == ("all" if "all" in set(prob["group"]) else groups[0])]
+    return (
+        alt.Chart(df, title=title, width=WIDTH)
+        .mark_line(point=True, strokeWidth=2)
+        .encode(
+            x=alt.X("year:O", title="Year"),
+            y=alt.Y(
+                "p_met:Q", title="Probability of meeting the target", scale=alt.Scale(domain=[0, 1])
+            ),
+            color=alt.Color("run:N", title="Portfolio", scale=alt.Scale(range=OKABE_ITO)),
+            tooltip=["run:N", "year:O", alt.Tooltip("p_met:Q", format=".0%", title="P(met)")],
+        )
+    )
+
+
+def cost_distribution_chart(costs: pd.DataFrame, title: str) -> alt.Chart:
+    """Histogram of the net present cost over the samples (``sample_costs`` table), one
+    colour per run."""
+    df = costs[costs["cost_meur"].notna()]
+    return (
+        alt.Chart(df, title=title, width=WIDTH)
+        .mark_bar(opacity=0.6)
+        .encode(
+            x=alt.X("cost_meur:Q", bin=alt.Bin(maxbins=30), title="Net present cost (M EUR)"),
+            y=alt.Y("count():Q", stack=None, title="Samples"),
+            color=alt.Color("run:N", title="Portfolio", scale=alt.Scale(range=OKABE_ITO)),
+            tooltip=["run:N", alt.Tooltip("count():Q", title="samples")],
+        )
+    )
+
+
+def robustness_chart(freq: pd.DataFrame, title: str, *, top: int = 30) -> alt.Chart:
+    """How often each project is chosen when the portfolio is re-optimised per sample."""
+    df = freq.head(top)
+    return (
+        alt.Chart(df, title=title, width=WIDTH)
+        .mark_bar(color=OKABE_ITO[4])
+        .encode(
+            y=alt.Y("project_id:N", sort="-x", title="Project"),
+            x=alt.X(
+                "frequency:Q",
+                title="Share of samples in which it is chosen",
+                scale=alt.Scale(domain=[0, 1]),
+            ),
+            tooltip=[
+                "project_id:N",
+                alt.Tooltip("frequency:Q", format=".0%"),
+                alt.Tooltip("mean_share:Q", format=".0%", title="mean share of maximum"),
+            ],
+        )
+    )
+
+
+def regret_chart(regret: pd.DataFrame, title: str) -> alt.Chart:
+    """Candidate plans: mean cost against maximum regret (lower left is better)."""
+    return (
+        alt.Chart(regret, title=title, width=WIDTH)
+        .mark_point(size=120, filled=True)
+        .encode(
+            x=alt.X("max_regret_meur:Q", title="Maximum regret (M EUR, with shortfall penalty)"),
+            y=alt.Y("cost_mean_meur:Q", title="Mean cost (M EUR, with shortfall penalty)"),
+            color=alt.Color(
+                "minimax_regret:N",
+                title="Minimum-regret choice",
+                scale=alt.Scale(domain=[True, False], range=[OKABE_ITO[5], OKABE_ITO[7]]),
+            ),
+            tooltip=[
+                "candidate:N",
+                alt.Tooltip("p_all_met:Q", format=".0%", title="P(all targets met)"),
+                alt.Tooltip("max_regret_meur:Q", format=",.1f"),
+                alt.Tooltip("cost_mean_meur:Q", format=",.1f"),
+            ],
+        )
+    )
+
+
+def alternatives_chart(by_theme: pd.DataFrame, title: str) -> alt.Chart:
+    """Near-optimal alternatives side by side: investment by CPD theme (M EUR)."""
+    return (
+        alt.Chart(by_theme, title=title, width=WIDTH)
+        .mark_bar()
+        .encode(
+            x=alt.X("portfolio:N", title="Portfolio", sort=None),
+            y=alt.Y("sum(investment_meur):Q", title="Investment (M EUR, whole horizon)"),
+            color=alt.Color("theme_name:N", title="Theme", scale=_theme_scale()),
+            tooltip=[
+                "portfolio:N",
+                "theme_name:N",
+                alt.Tooltip("sum(investment_meur):Q", format=",.1f", title="M EUR"),
+            ],
+        )
+    )
+
+
+def pareto_chart(front: pd.DataFrame, title: str) -> alt.Chart:
+    """The Pareto front: net present cost against cumulative emissions or job-years."""
+    against = str(front["against"].iloc[0]) if len(front) else "emissions"
+    field, label = (
+        ("cumulative_emissions_kt", "Cumulative emissions (kt CO2e over the model years)")
+        if against == "emissions"
+        else ("jobs", "Jobs created (job-years)")
+    )
+    return (
+        alt.Chart(front[front["status"].isin(["optimal", "feasible"])], title=title, width=WIDTH)
+        .mark_line(point=True, color=OKABE_ITO[5], strokeWidth=2)
+        .encode(
+            x=alt.X(f"{field}:Q", title=label, scale=alt.Scale(zero=False)),
+            y=alt.Y("cost_meur:Q", title="Net present cost (M EUR)", scale=alt.Scale(zero=False)),
+            tooltip=[
+                alt.Tooltip(f"{field}:Q", format=",.1f"),
+                alt.Tooltip("cost_meur:Q", format=",.1f", title="M EUR"),
+            ],
+        )
+    )
+
+
+def tornado_chart(table: pd.DataFrame, title: str, *, measure: str = "cost") -> alt.LayerChart:
+    """One-at-a-time sensitivity: for each input, the bar spans the result at its low and
+    high value (``measure`` = ``cost``, ``emissions`` or ``plan_emissions``)."""
+    unit = "meur" if measure == "cost" else "kt"
+    low, high, base = f"{measure}_low_{unit}", f"{measure}_high_{unit}", f"{measure}_base_{unit}"
+    label = {
+        "cost": "Optimal net present cost (M EUR)",
+        "emissions": "Emissions of the re-optimised portfolio (kt CO2e)",
+        "plan_emissions": "Emissions of the least-cost plan kept fixed (kt CO2e)",
+    }[measure]
+    df = table.assign(
+        lo=table[[low, high]].min(axis=1),
+        hi=table[[low, high]].max(axis=1),
+        swing=(table[high] - table[low]).abs(),
+    )
+    bars = (
+        alt.Chart(df)
+        .mark_bar(color=OKABE_ITO[1])
+        .encode(
+            y=alt.Y("input:N", sort=alt.EncodingSortField("swing", order="descending"), title=""),
+            x=alt.X("lo:Q", title=label, scale=alt.Scale(zero=False)),
+            x2="hi:Q",
+            tooltip=[
+                "input:N",
+                alt.Tooltip("low_value:Q", format=".3g"),
+                alt.Tooltip("high_value:Q", format=".3g"),
+                alt.Tooltip(f"{low}:Q", format=",.2f", title="at low value"),
+                alt.Tooltip(f"{high}:Q", format=",.2f", title="at high value"),
+            ],
+        )
+    )
+    rule = alt.Chart(df.head(1)).mark_rule(color="#000000", strokeDash=[4, 3]).encode(x=f"{base}:Q")
+    return alt.layer(bars, rule, title=title, width=WIDTH)
+
+
+def monitoring_chart(progress: pd.DataFrame, title: str) -> alt.Chart:
+    """Monitoring inventory against the planned pathway by GPC sector: bars of the gap
+    (actual - planned, kt CO2e), orange when off track."""
+    df = progress[progress["gap_kt"].notna()]
+    return (
+        alt.Chart(df, title=title, width=WIDTH)
+        .mark_bar()
+        .encode(
+            y=alt.Y("sector_name:N", sort=None, title="GPC sector"),
+            x=alt.X("gap_kt:Q", title="Gap: actual minus planned (kt CO2e)"),
+            color=alt.Color(
+                "status:N",
+                title="",
+                scale=alt.Scale(
+                    domain=["on track", "off track"], range=[OKABE_ITO[2], OKABE_ITO[0]]
+                ),
+            ),
+            tooltip=[
+                "sector_name:N",
+                alt.Tooltip("planned_kt:Q", format=",.1f"),
+                alt.Tooltip("actual_kt:Q", format=",.1f"),
+                alt.Tooltip("gap_kt:Q", format=",.1f"),
+                "status:N",
+            ],
+        )
+    )
+
+
+def lmdi_chart(totals: pd.DataFrame, title: str) -> alt.Chart:
+    """LMDI decomposition: the contribution of each driver to the change in emissions."""
+    df = totals[totals["effect"] != "residual"].copy()
+    df["kind"] = df["effect"].map(lambda e: "Total change" if e == "total" else "Driver")
+    return (
+        alt.Chart(df, title=title, width=WIDTH)
+        .mark_bar()
+        .encode(
+            y=alt.Y("effect_name:N", sort=None, title=""),
+            x=alt.X("kt:Q", title="Change in emissions (kt CO2e)"),
+            color=alt.Color("kind:N", title="", scale=alt.Scale(range=[OKABE_ITO[4], "#000000"])),
+            tooltip=["effect_name:N", alt.Tooltip("kt:Q", format=",.2f")],
+        )
+    )
+
+
+def indicators_chart(indicators: pd.DataFrame, title: str) -> alt.FacetChart:
+    """Transition indicators per year, one small panel per indicator."""
+    return (
+        alt.Chart(indicators, width=170, height=110)
+        .mark_line(color=OKABE_ITO[4], strokeWidth=2)
+        .encode(
+            x=alt.X("year:O", title="Year", axis=alt.Axis(values=[2030, 2040, 2050])),
+            y=alt.Y("value:Q", title=""),
+            tooltip=["indicator:N", "year:O", alt.Tooltip("value:Q", format=",.3g"), "unit:N"],
+        )
+        .facet(facet=alt.Facet("indicator:N", title=None), columns=3, title=title)
+        .resolve_scale(y="independent")
+    )

@@ -234,7 +234,7 @@ def _print_run(info: dict, stats: dict, target: Path) -> None:
             f"{info['baseline_kt'][y]:,.1f}",
             f"{info['emissions_kt'][y]:,.1f}",
             f"{info['target_kt'][y]:,.1f}" if info["target_kt"].get(y) is not None else "",
-            "out of reach" if short else f"{price:,.0f}",
+            "out of reach" if short else ("" if price is None else f"{price:,.0f}"),
             str(short) if short else "",
         )
     out.print(table)
@@ -261,6 +261,482 @@ def _print_run(info: dict, stats: dict, target: Path) -> None:
     out.print(
         f"Written to [bold]{target}[/]: summary.json, report.html, investment_plan.xlsx, CSVs"
     )
+
+
+# ---------------------------------------------------------------------------------------
+# Decision analysis: ensembles, alternatives, trade-offs, monitoring
+# ---------------------------------------------------------------------------------------
+def _load_scenario_or_exit(path: Path):
+    from m100model.scenario import load_scenario
+
+    try:
+        return load_scenario(path)
+    except InputError as exc:
+        raise _bad_input(str(exc)) from None
+
+
+def _solved(scn, *, solve: bool = True):
+    from m100model.portfolio.data import assemble
+    from m100model.portfolio.solve import PortfolioSolver
+
+    solver = PortfolioSolver(assemble(scn), scn.solver)
+    if solve:
+        solver.solve(duals=False)
+    return solver
+
+
+def _rich_table(df, title: str, *, digits: int = 2, max_rows: int = 40) -> Table:
+    table = Table(title=title, title_justify="left")
+    for col in df.columns:
+        table.add_column(str(col), justify="right" if df[col].dtype.kind in "fi" else "left")
+    for row in df.head(max_rows).itertuples(index=False):
+        cells = []
+        for v in row:
+            if isinstance(v, float):
+                cells.append("" if math.isnan(v) else f"{v:,.{digits}f}")
+            else:
+                cells.append(str(v))
+        table.add_row(*cells)
+    return table
+
+
+def _analysis_out(out_dir: Path | None, default: Path, force: bool) -> Path:
+    target = out_dir or default
+    if target.exists() and not force:
+        raise _bad_input(f"{target} exists; use --force to replace it")
+    return target
+
+
+def _write_analysis(target: Path, force: bool, fill) -> None:
+    try:
+        write_results_dir(target, fill, force=force)
+    except OutputExistsError as exc:
+        raise _bad_input(str(exc)) from None
+
+
+def _save_chart(chart, path: Path) -> None:
+    from m100model import charts
+
+    charts.to_svg(chart, str(path))
+
+
+@app.command()
+def ensemble(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML with an uncertainty: section.")],
+    samples: Annotated[
+        int | None, typer.Option(help="Number of samples (default: the scenario's).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed (default: the scenario's).")] = None,
+    method: Annotated[
+        str | None, typer.Option(help="lhs or sobol (default: the scenario's).")
+    ] = None,
+    mode: Annotated[
+        str, typer.Option(help="both, fixed (the plan only) or reoptimise (per sample).")
+    ] = "both",
+    alternatives: Annotated[
+        int, typer.Option(help="Also evaluate this many near-optimal alternatives as candidates.")
+    ] = 0,
+    slack: Annotated[float, typer.Option(help="Cost slack of the alternatives (0.1 = 10%).")] = 0.1,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Address of an existing Dask scheduler (default: a local cluster)."),
+    ] = None,
+    workers: Annotated[int, typer.Option(help="Workers of the local cluster.")] = 2,
+    serial: Annotated[bool, typer.Option(help="Run in this process, without Dask.")] = False,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Results folder (default: results/<scenario>_ensemble)."),
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Start again in an existing folder.")] = False,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Uncertainty ensemble: the probability that the least-cost plan meets each year's
+    target, the distribution of its cost, how often each project is chosen when re-optimised
+    per sample, and the minimum-regret choice among candidate plans. Samples stream to
+    samples.jsonl; a rerun with the same settings resumes."""
+    from m100model.analysis.ensemble import run_ensemble, sample_costs, write_tables
+    from m100model.tables import display_path
+
+    scn = _load_scenario_or_exit(scenario)
+    if scn.uncertainty is None:
+        raise _bad_input(
+            f"{display_path(scenario)}, field 'uncertainty': missing (required for an ensemble)"
+        )
+    if mode not in ("both", "fixed", "reoptimise"):
+        raise _bad_input(f"--mode: expected both, fixed or reoptimise, got '{mode}'")
+    if method is not None and method not in ("lhs", "sobol"):
+        raise _bad_input(f"--method: expected lhs or sobol, got '{method}'")
+    if samples is not None and samples < 1:
+        raise _bad_input("--samples: must be at least 1")
+    target = out_dir or Path("results") / f"{scn.name}_ensemble"
+    where = "serial" if serial else (scheduler or "local")
+    try:
+        res = run_ensemble(
+            scn,
+            source=display_path(scenario),
+            out_dir=target,
+            samples=samples,
+            seed=seed,
+            method=method,
+            mode=mode,
+            alternatives=alternatives,
+            slack=slack,
+            scheduler=where,
+            n_workers=workers,
+            progress=progress,
+            force=force,
+        )
+    except InputError as exc:
+        raise _bad_input(str(exc)) from None
+    info = write_tables(res, target)
+    from m100model import charts
+
+    prob = res.target_probability()
+    if not prob.empty:
+        _save_chart(
+            charts.target_probability_chart(prob, f"{scn.name}: probability of meeting the target"),
+            target / "target_probability.svg",
+        )
+    _save_chart(
+        charts.cost_distribution_chart(sample_costs(res.records), f"{scn.name}: cost over samples"),
+        target / "cost_distribution.svg",
+    )
+    freq = res.selection_frequency()
+    if not freq.empty:
+        _save_chart(
+            charts.robustness_chart(freq, f"{scn.name}: how often each project is chosen"),
+            target / "project_frequency.svg",
+        )
+    t = res.timing
+    out.print(
+        f"[bold]{scn.name}[/]: {info['finished']} of {info['samples']} samples "
+        f"({t['new_samples']} new, {t['resumed_samples']} resumed) on {t['scheduler']} "
+        f"({t['workers']} workers); {t['samples_per_s'] or 0:.2f} samples/s"
+    )
+    p = info["p_target_met_by_year_plan"]
+    if p:
+        shown = {y: v for y, v in p.items() if y % 5 == 0 or y == min(p)}
+        out.print(
+            "P(least-cost plan meets the target): "
+            + ", ".join(f"{y} {v:.0%}" for y, v in shown.items() if v is not None)
+        )
+    cost = res.cost_distribution()
+    cols = ["run", "solved", "cost_mean_meur", "cost_p05_meur", "cost_p95_meur", "p_all_met"]
+    out.print(_rich_table(cost[[c for c in cols if c in cost]], "Net present cost (M EUR)"))
+    regret = res.regret()
+    if len(regret) > 1:
+        out.print(_rich_table(regret, "Candidate plans (with shortfall penalty)"))
+    out.print(_rich_table(freq.head(15), "Projects chosen when re-optimised (top 15)"))
+    if info["errors"]:
+        out.print(f"[red]{info['errors']} samples failed[/]: {info['first_error']}")
+    out.print(f"Written to [bold]{target}[/]")
+
+
+@app.command()
+def alternatives(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML.")],
+    n: Annotated[int, typer.Option("--n", help="Number of alternatives.")] = 4,
+    slack: Annotated[
+        float, typer.Option(help="Cost slack (0.1 = within 10% of the least cost).")
+    ] = 0.1,
+    metric: Annotated[
+        str, typer.Option(help="Differ in: projects (selection) or themes (investment).")
+    ] = "projects",
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Results folder.")] = None,
+    force: Annotated[bool, typer.Option(help="Replace an existing results folder.")] = False,
+) -> None:
+    """Near-optimal alternatives (MGA): portfolios within the cost slack of the least cost,
+    each as different as possible from those before it."""
+    from m100model.analysis.alternatives import near_optimal
+
+    scn = _load_scenario_or_exit(scenario)
+    if metric not in ("projects", "themes"):
+        raise _bad_input(f"--metric: expected projects or themes, got '{metric}'")
+    if not 0 <= slack <= 10:
+        raise _bad_input("--slack: must lie in [0, 10]")
+    if n < 1:
+        raise _bad_input("--n: must be at least 1")
+    target = _analysis_out(out_dir, Path("results") / f"{scn.name}_alternatives", force)
+    with out.status(f"Solving {scn.name} and {n} alternatives ..."):
+        res = near_optimal(_solved(scn, solve=False), n=n, slack=slack, metric=metric)
+
+    def fill(folder: Path) -> None:
+        from m100model import charts
+
+        write_csv(folder / "alternatives.csv", res.table)
+        write_csv(folder / "investment_by_theme.csv", res.by_theme)
+        write_csv(folder / "project_shares.csv", res.shares.reset_index())
+        write_json(
+            folder / "summary.json",
+            dict(
+                scenario=scn.name,
+                least_cost_meur=res.optimum_meur,
+                slack=slack,
+                metric=metric,
+                notes=res.notes,
+                portfolios=res.table.to_dict("records"),
+            ),
+        )
+        _save_chart(
+            charts.alternatives_chart(res.by_theme, f"{scn.name}: near-optimal alternatives"),
+            folder / "alternatives.svg",
+        )
+
+    _write_analysis(target, force, fill)
+    out.print(
+        _rich_table(
+            res.table[["portfolio", "npv_meur", "cost_increase_pct", "investment_meur", "jobs"]],
+            f"{scn.name}: portfolios within {slack:.0%} of the least cost",
+        )
+    )
+    for note in res.notes:
+        out.print(f"[yellow]{note}[/]")
+    out.print(f"Written to [bold]{target}[/]")
+
+
+@app.command()
+def pareto(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML.")],
+    against: Annotated[str, typer.Option(help="emissions (cumulative) or jobs.")] = "emissions",
+    points: Annotated[int, typer.Option(help="Points on the front.")] = 6,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Results folder.")] = None,
+    force: Annotated[bool, typer.Option(help="Replace an existing results folder.")] = False,
+) -> None:
+    """Pareto front of the net present cost against cumulative emissions or jobs
+    (epsilon constraint)."""
+    from m100model.analysis.tradeoffs import pareto_front
+
+    scn = _load_scenario_or_exit(scenario)
+    if against not in ("emissions", "jobs"):
+        raise _bad_input(f"--against: expected emissions or jobs, got '{against}'")
+    if points < 2:
+        raise _bad_input("--points: must be at least 2")
+    target = _analysis_out(out_dir, Path("results") / f"{scn.name}_pareto_{against}", force)
+    with out.status(f"Tracing the front of {scn.name} ..."):
+        front = pareto_front(_solved(scn, solve=False), against=against, points=points)
+
+    def fill(folder: Path) -> None:
+        from m100model import charts
+
+        write_csv(folder / "pareto.csv", front)
+        _save_chart(
+            charts.pareto_chart(front, f"{scn.name}: cost against {against}"),
+            folder / "pareto.svg",
+        )
+
+    _write_analysis(target, force, fill)
+    shown = front[["point", "status", "cost_meur", "cumulative_emissions_kt", "jobs"]]
+    out.print(_rich_table(shown, f"{scn.name}: Pareto front (cost against {against})"))
+    out.print(f"Written to [bold]{target}[/]")
+
+
+@app.command()
+def tornado(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML with an uncertainty: section.")],
+    year: Annotated[int | None, typer.Option(help="Year of the emissions (default 2030).")] = None,
+    low: Annotated[float, typer.Option(help="Low quantile of each input.")] = 0.1,
+    high: Annotated[float, typer.Option(help="High quantile of each input.")] = 0.9,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Results folder.")] = None,
+    force: Annotated[bool, typer.Option(help="Replace an existing results folder.")] = False,
+) -> None:
+    """One-at-a-time sensitivity (tornado) of the optimal cost and of one year's emissions
+    to each uncertain input."""
+    from m100model.analysis.ensemble import get_evaluator, model_payload
+    from m100model.analysis.tradeoffs import tornado as run_tornado
+    from m100model.tables import display_path
+
+    scn = _load_scenario_or_exit(scenario)
+    if scn.uncertainty is None:
+        raise _bad_input(f"{display_path(scenario)}, field 'uncertainty': missing (required)")
+    if not 0 < low < high < 1:
+        raise _bad_input("--low and --high: need 0 < low < high < 1")
+    if year is not None and not scn.first_year <= year <= scn.horizon:
+        raise _bad_input(f"--year: {year} is outside {scn.first_year}-{scn.horizon}")
+    target = _analysis_out(out_dir, Path("results") / f"{scn.name}_tornado", force)
+    with out.status(f"Sensitivity of {scn.name} ({len(scn.uncertainty.inputs)} inputs) ..."):
+        try:
+            ev = get_evaluator(model_payload(scenario=scn, source=display_path(scenario)))
+        except InputError as exc:
+            raise _bad_input(str(exc)) from None
+        table = run_tornado(ev, year=year, low=low, high=high)
+
+    def fill(folder: Path) -> None:
+        from m100model import charts
+
+        write_csv(folder / "tornado.csv", table)
+        _save_chart(
+            charts.tornado_chart(table, f"{scn.name}: sensitivity of the optimal cost"),
+            folder / "tornado_cost.svg",
+        )
+        _save_chart(
+            charts.tornado_chart(
+                table,
+                f"{scn.name}: sensitivity of {int(table['year'].iloc[0])} emissions (plan fixed)",
+                measure="plan_emissions",
+            ),
+            folder / "tornado_emissions.svg",
+        )
+
+    _write_analysis(target, force, fill)
+    cols = ["input", "low_value", "high_value", "cost_low_meur", "cost_high_meur"]
+    cols += ["plan_emissions_low_kt", "plan_emissions_high_kt"]
+    out.print(_rich_table(table[cols], f"{scn.name}: one-at-a-time sensitivity"))
+    out.print(f"Written to [bold]{target}[/]")
+
+
+@app.command()
+def monitor(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML (the plan).")],
+    inventory_file: Annotated[
+        Path, typer.Argument(help="Monitoring inventory of a later year (CSV or Excel).")
+    ],
+    tolerance: Annotated[
+        float, typer.Option(help="Allowed excess over the plan (0.05 = 5%).")
+    ] = 0.0,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Results folder.")] = None,
+    force: Annotated[bool, typer.Option(help="Replace an existing results folder.")] = False,
+) -> None:
+    """Is the city on track? A monitoring inventory against the planned pathway by GPC
+    sector, with the gap in kt, and the transition indicators of the plan."""
+    from m100model.analysis.monitoring import (
+        planned_by_sector,
+        track_progress,
+        transition_indicators,
+    )
+
+    scn = _load_scenario_or_exit(scenario)
+    if not 0 <= tolerance < 1:
+        raise _bad_input("--tolerance: must lie in [0, 1)")
+    try:
+        inv = load_inventory(inventory_file, gwp=scn.gwp, grid_method=scn.grid_method)
+    except InputError as exc:
+        raise _bad_input(str(exc)) from None
+    target = _analysis_out(out_dir, Path("results") / f"{scn.name}_monitor_{inv.year}", force)
+    with out.status(f"Solving {scn.name} ..."):
+        solver = _solved(scn)
+        try:
+            progress = track_progress(inv, planned_by_sector(solver), tolerance=tolerance)
+        except InputError as exc:
+            raise _bad_input(str(exc)) from None
+        indicators = transition_indicators(solver)
+
+    def fill(folder: Path) -> None:
+        from m100model import charts
+
+        write_csv(folder / "progress.csv", progress)
+        write_csv(folder / "indicators.csv", indicators)
+        _save_chart(
+            charts.monitoring_chart(progress, f"{inv.city} {inv.year} against the plan"),
+            folder / "progress.svg",
+        )
+        _save_chart(
+            charts.indicators_chart(indicators, f"{scn.name}: transition indicators"),
+            folder / "indicators.svg",
+        )
+
+    _write_analysis(target, force, fill)
+    shown = progress[["sector", "planned_kt", "actual_kt", "gap_kt", "status"]]
+    out.print(
+        _rich_table(
+            shown, f"{inv.city} {inv.year}: monitoring inventory against the plan (kt CO2e)"
+        )
+    )
+    if inv.illustrative:
+        out.print("[yellow]Illustrative data[/]: the monitoring inventory is an exercise file.")
+    ind = indicators[indicators["year"] == inv.year][["indicator", "value", "unit"]]
+    out.print(_rich_table(ind, f"Transition indicators planned for {inv.year}", digits=3))
+    out.print(f"Written to [bold]{target}[/]")
+
+
+@app.command()
+def decompose(
+    base: Annotated[Path, typer.Argument(help="Earlier inventory (CSV or Excel).")],
+    later: Annotated[Path, typer.Argument(help="Later inventory (CSV or Excel).")],
+    activity_0: Annotated[
+        float | None, typer.Option(help="Activity of the earlier state (default: population).")
+    ] = None,
+    activity_1: Annotated[
+        float | None, typer.Option(help="Activity of the later state (default: population).")
+    ] = None,
+    gwp: Annotated[GWPSet, typer.Option(help="GWP-100 set.")] = GWPSet.AR5,
+    format: Annotated[Format, typer.Option("--format", help="table, json or csv.")] = Format.table,
+) -> None:
+    """Explain the change in BASIC emissions between two inventories with the additive LMDI
+    method: activity, structure, energy intensity and emission-factor effects (kt CO2e)."""
+    from m100model.analysis.monitoring import decompose_inventories
+
+    for name, value in (("--activity-0", activity_0), ("--activity-1", activity_1)):
+        if value is not None and not value > 0:
+            raise _bad_input(f"{name}: must be positive")
+    try:
+        inv0 = load_inventory(base, gwp=gwp.value)
+        inv1 = load_inventory(later, gwp=gwp.value)
+        dec = decompose_inventories(inv0, inv1, activity_0=activity_0, activity_1=activity_1)
+    except InputError as exc:
+        raise _bad_input(str(exc)) from None
+    _print_decomposition(dec, format)
+
+
+@app.command("decompose-plan")
+def decompose_plan(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML.")],
+    from_year: Annotated[
+        int | None, typer.Option(help="Earlier year (default: first year).")
+    ] = None,
+    to_year: Annotated[
+        int | None, typer.Option(help="Later year (default: target year or 2030).")
+    ] = None,
+    against_baseline: Annotated[
+        bool, typer.Option(help="Compare the plan with the baseline (no projects) instead.")
+    ] = False,
+    format: Annotated[Format, typer.Option("--format", help="table, json or csv.")] = Format.table,
+) -> None:
+    """LMDI decomposition of a solved plan: between two years, or (--against-baseline) what
+    the projects change against the baseline in one year."""
+    from m100model.analysis.monitoring import decompose_pathway
+
+    scn = _load_scenario_or_exit(scenario)
+    y1 = (
+        to_year
+        or scn.target.year
+        or (2030 if scn.first_year <= 2030 <= scn.horizon else scn.horizon)
+    )
+    y0 = y1 if against_baseline else (from_year or scn.first_year)
+    for name, y in (("--from-year", y0), ("--to-year", y1)):
+        if not scn.first_year <= y <= scn.horizon:
+            raise _bad_input(f"{name}: {y} is outside {scn.first_year}-{scn.horizon}")
+    with out.status(f"Solving {scn.name} ..."):
+        dec = decompose_pathway(_solved(scn), y0, y1, baseline_0=against_baseline)
+    _print_decomposition(dec, format)
+
+
+def _print_decomposition(dec, format: Format) -> None:
+    totals = dec.totals()
+    if format is Format.json:
+        typer.echo(
+            json.dumps(
+                dict(
+                    base=dec.label_0,
+                    later=dec.label_1,
+                    activity_0=dec.activity_0,
+                    activity_1=dec.activity_1,
+                    effects_kt={r.effect: round(r.kt, 6) for r in totals.itertuples()},
+                    by_sector=dec.by_sector().round(6).to_dict("records"),
+                ),
+                indent=2,
+            )
+        )
+    elif format is Format.csv:
+        typer.echo(dec.rows.to_csv(index=False, lineterminator="\n"), nl=False)
+    else:
+        out.print(
+            _rich_table(
+                totals.drop(columns=["effect"]),
+                f"LMDI: {dec.label_0} -> {dec.label_1} (kt CO2e)",
+                digits=3,
+            )
+        )
+        out.print(_rich_table(dec.by_sector(), "By GPC sector (kt CO2e)", digits=3))
 
 
 if __name__ == "__main__":  # pragma: no cover

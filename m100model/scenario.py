@@ -14,6 +14,7 @@ the repository root or absolute.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Literal
 
@@ -23,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from m100model.cities import load_cities
 from m100model.errors import InputError
 from m100model.inventory import bundled_inventories
-from m100model.projects import load_archetypes, load_instruments
+from m100model.projects import THEMES, load_archetypes, load_instruments
 from m100model.tables import data_dir, display_path
 
 
@@ -88,8 +89,156 @@ class SolverSpec(_Strict):
     threads: int = Field(default=1, ge=1)
 
 
+# Sampled probabilities are kept within [U_EPS, 1 - U_EPS], so unbounded distributions give
+# finite values; the checks on a distribution's range use the same quantiles.
+U_EPS = 1e-9
+
+
+class DistributionSpec(_Strict):
+    """A scipy.stats continuous distribution by name with its parameters, e.g.
+    ``{name: triang, c: 0.5, loc: 0.8, scale: 0.4}`` or ``{name: norm, loc: 1, scale: 0.1}``.
+    The parameters are those of the scipy.stats object (shape parameters, ``loc``,
+    ``scale``)."""
+
+    model_config = ConfigDict(extra="allow", frozen=False)
+    name: str = Field(min_length=1)
+
+    @property
+    def params(self) -> dict[str, float]:
+        return dict(self.model_extra or {})
+
+    def frozen(self):
+        """The frozen scipy.stats distribution."""
+        import scipy.stats
+
+        dist = getattr(scipy.stats, self.name, None)
+        if not isinstance(dist, scipy.stats.rv_continuous):
+            raise ValueError(
+                f"'{self.name}' is not a continuous distribution of scipy.stats "
+                "(e.g. uniform, norm, triang, lognorm, truncnorm, beta)"
+            )
+        for key, value in self.params.items():
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError(f"parameter '{key}' must be a number, got {value!r}")
+        try:
+            frozen = dist(**self.params)
+            probe = frozen.ppf([0.05, 0.5, 0.95])
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"bad parameters for '{self.name}': {exc}") from None
+        if not all(math.isfinite(float(v)) for v in probe):
+            raise ValueError(f"parameters give no finite quantiles for '{self.name}'")
+        return frozen
+
+    @model_validator(mode="after")
+    def _valid(self) -> DistributionSpec:
+        self.frozen()
+        return self
+
+
+class UncertainInput(_Strict):
+    """One uncertain input. Every kind except ``discount_rate`` is a *multiplier* on the
+    scenario's value (1 = as assembled):
+
+    - ``capex``: investment cost of the projects of ``themes`` / ``archetypes`` (all if none);
+    - ``grid_factor``: the grid-electricity emission factor in every model year;
+    - ``emission_factor``: the emission intensity of the pools of ``fuels``;
+    - ``energy_price``: the prices of ``fuels`` (all if none);
+    - ``driver_growth``: baseline activity of ``subsectors`` (all if none), reached in the
+      horizon year along a straight line from 1 in the first model year;
+    - ``envelope``: the yearly envelopes of ``instruments`` (all if none);
+    - ``offset_price``: the price of offsets for residual emissions;
+    - ``discount_rate``: the discount rate itself (a value, not a multiplier).
+    """
+
+    name: str = Field(min_length=1)
+    kind: Literal[
+        "capex",
+        "grid_factor",
+        "emission_factor",
+        "energy_price",
+        "driver_growth",
+        "envelope",
+        "offset_price",
+        "discount_rate",
+    ]
+    distribution: DistributionSpec
+    themes: list[str] = Field(default_factory=list)
+    archetypes: list[str] = Field(default_factory=list)
+    fuels: list[str] = Field(default_factory=list)
+    subsectors: list[str] = Field(default_factory=list)
+    instruments: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> UncertainInput:
+        if self.kind == "emission_factor" and not self.fuels:
+            raise ValueError("an emission_factor input needs fuels: [...]")
+        for th in self.themes:
+            if th not in THEMES:
+                raise ValueError(f"unknown theme '{th}' (expected one of: {', '.join(THEMES)})")
+        known = load_instruments().index
+        for s in self.instruments:
+            if s not in known:
+                raise ValueError(f"unknown instrument '{s}'")
+        known = load_archetypes().index
+        for a in self.archetypes:
+            if a not in known:
+                raise ValueError(f"unknown archetype '{a}'")
+        lo, hi = (float(v) for v in self.distribution.frozen().ppf([U_EPS, 1 - U_EPS]))
+        if self.kind == "discount_rate":
+            if lo < 0 or hi > 0.3:
+                raise ValueError("a discount_rate distribution must lie within [0, 0.3]")
+        elif lo < 0:
+            raise ValueError(
+                f"a {self.kind} multiplier must not be negative: the distribution reaches "
+                f"{lo:.3g} (truncate it, e.g. truncnorm, or use uniform, triang, lognorm)"
+            )
+        return self
+
+
+class UncertaintySpec(_Strict):
+    """Uncertain inputs for ensembles and sensitivity analysis (``m100 ensemble``,
+    ``m100 tornado``). Samples are drawn with a fixed ``seed`` by Latin hypercube (``lhs``)
+    or scrambled Sobol (``sobol``) sampling of the unit cube, mapped through each input's
+    quantile function (inputs are independent)."""
+
+    samples: int = Field(default=64, ge=1, le=100_000)
+    seed: int = Field(default=20_260, ge=0)
+    method: Literal["lhs", "sobol"] = "lhs"
+    inputs: list[UncertainInput] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> UncertaintySpec:
+        names = [i.name for i in self.inputs]
+        if len(set(names)) != len(names):
+            raise ValueError("inputs: two uncertain inputs share a name")
+        return self
+
+
 class Scenario(_Strict):
-    """A validated scenario (see the module docstring)."""
+    """A validated scenario.
+
+    Fields (defaults in brackets):
+
+    - ``name``, ``description``: identify the run (results go to ``results/<name>``).
+    - ``cities``: city ids from ``data/cities/cities.csv``.
+    - ``inventories``: ``{city: path}`` to replace a bundled baseline inventory.
+    - ``first_year`` [2025], ``horizon`` [2050]: the model years.
+    - ``target``: see :class:`TargetSpec` [net zero, 80% by each city's target year].
+    - ``grid_scenario`` [necp]: grid-factor trajectory (``data/drivers``).
+    - ``archetypes`` [all]: candidate measures; ``project_scale`` [1]: multiplies every
+      project's maximum deployment; ``phases`` [1]: split each programme into phases that
+      may start five years apart.
+    - ``indivisible`` [true]: build indivisible archetypes whole (binary decisions);
+      ``decision_step`` [1]: indivisible projects may start every this many years.
+    - ``bundles``: see :class:`BundleSpec`.
+    - ``instruments`` [all], ``instrument_overrides``: funding sources and envelope changes;
+      ``tickets`` [true]: enforce minimum and maximum ticket sizes.
+    - ``discount_rate`` [0.04], ``perspective`` [city: grants lower the city's cost; society:
+      finance flows are transfers], ``offset_price_eur_per_t`` [100],
+      ``shortfall_penalty_eur_per_t`` [10,000], ``energy_price_factor`` [1].
+    - ``gwp`` [AR5], ``grid_method`` [production_mix]: inventory settings.
+    - ``solver``: see :class:`SolverSpec`.
+    """
 
     name: str = Field(min_length=1)
     description: str = ""
@@ -103,6 +252,7 @@ class Scenario(_Strict):
     project_scale: float = Field(default=1.0, gt=0)
     phases: int = Field(default=1, ge=1, le=5)
     indivisible: bool = True
+    decision_step: int = Field(default=1, ge=1, le=10)
     bundles: list[BundleSpec] = Field(default_factory=list)
     instruments: list[str] | Literal["all"] = "all"
     instrument_overrides: dict[str, InstrumentOverride] = Field(default_factory=dict)
@@ -115,6 +265,7 @@ class Scenario(_Strict):
     shortfall_penalty_eur_per_t: float = Field(default=10_000.0, gt=0)
     energy_price_factor: float = Field(default=1.0, ge=0)
     solver: SolverSpec = Field(default_factory=SolverSpec)
+    uncertainty: UncertaintySpec | None = None
 
     @field_validator("cities")
     @classmethod

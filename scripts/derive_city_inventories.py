@@ -814,8 +814,13 @@ def city_inventory(
     td["gpc_ref"] = td["gpc_ref"].str[:-1] + "3"
     df = pd.concat([df, td], ignore_index=True)
     order = {ref: float(i) for i, ref in enumerate(ALL_REFS)}
-    order.update({ref[:-1] + "3": order[ref] + 0.5 for ref in ALL_REFS if ref.startswith("I.")
-                  and ref.endswith(".2")})
+    order.update(
+        {
+            ref[:-1] + "3": order[ref] + 0.5
+            for ref in ALL_REFS
+            if ref.startswith("I.") and ref.endswith(".2")
+        }
+    )
     df["_order"] = df["gpc_ref"].map(order)
     df = df.sort_values(["_order", "fuel"], kind="stable").drop(columns="_order")
     validate(cid, df)

@@ -46,6 +46,7 @@ from m100model.portfolio.data import PortfolioData
 
 def build_model(d: PortfolioData) -> pyo.ConcreteModel:
     """The whole model: sets, then each block in turn."""
+    check_data(d)
     m = pyo.ConcreteModel(name="m100_portfolio")
     add_sets(m, d)
     add_parameters(m, d)
@@ -58,6 +59,19 @@ def build_model(d: PortfolioData) -> pyo.ConcreteModel:
     add_relations(m, d)
     add_objective(m, d)
     return m
+
+
+def check_data(d: PortfolioData) -> None:
+    """Inputs the formulation relies on: spending must fall inside the model years."""
+    pr = d.projects
+    early = pr[pr["earliest"] - pr["lead"] < d.years[0]]
+    if not early.empty:
+        p = early.index[0]
+        raise ValueError(
+            f"project {p}: earliest commissioning {early.at[p, 'earliest']} minus lead time "
+            f"{early.at[p, 'lead']} falls before the first model year {d.years[0]}; its "
+            "spending could not be charged"
+        )
 
 
 # ---------------------------------------------------------------------------------------
@@ -90,6 +104,12 @@ def add_parameters(m: pyo.ConcreteModel, d: PortfolioData) -> None:
     m.envelope = pyo.Param(list(d.envelope), mutable=True, initialize=dict(d.envelope))
     m.offset_price = pyo.Param(mutable=True, initialize=d.offset_price)
     m.penalty = pyo.Param(mutable=True, initialize=d.penalty)
+    # Multipliers for uncertainty analysis (1 = the assembled data): the investment cost of
+    # each project, and the baseline activity of each pool and year. ``capex_bigm`` scales
+    # the big-M bounds on spending so that they stay valid when capex factors exceed 1.
+    m.capex_factor = pyo.Param(m.P, mutable=True, initialize=1.0)
+    m.activity_factor = pyo.Param(m.K, m.T, mutable=True, initialize=1.0)
+    m.capex_bigm = pyo.Param(mutable=True, initialize=1.0)
 
 
 # ---------------------------------------------------------------------------------------
@@ -107,9 +127,11 @@ def add_deployment(m: pyo.ConcreteModel, d: PortfolioData) -> None:
 
     m.x = pyo.Var(m.P, m.T, domain=pyo.NonNegativeReals, bounds=bounds)
     m.y = pyo.Var(m.P_INDIV, m.T, domain=pyo.Binary)
+    step = max(1, int(d.decision_step))
     for p in m.P_INDIV:
         for t in m.T:
-            if t < pr.at[p, "earliest"]:
+            # Indivisible projects start in their earliest year or every `step` years after.
+            if t < pr.at[p, "earliest"] or (t - pr.at[p, "earliest"]) % step:
                 m.y[p, t].fix(0)
 
     @m.Constraint(m.P_INDIV, m.T)
@@ -136,7 +158,7 @@ def add_deployment(m: pyo.ConcreteModel, d: PortfolioData) -> None:
         terms = []
         for t in years:
             if (lead == 0 and t == tau) or (lead > 0 and t - lead <= tau < t):
-                terms.append(float(d.capex.at[p, t]) / max(lead, 1) * m.x[p, t])
+                terms.append(float(d.capex.at[p, t]) / max(lead, 1) * m.capex_factor[p] * m.x[p, t])
         return sum(terms) if terms else 0.0
 
     m.spend = pyo.Expression(m.P, m.T, rule=spend)
@@ -152,7 +174,9 @@ def add_pools_and_emissions(m: pyo.ConcreteModel, d: PortfolioData) -> None:
     shrinking = [k for k, es in by_pool.items() if any(delta < 0 for _, delta in es)]
 
     def activity(m, k, t):
-        return float(d.pool_activity.at[k, t]) + sum(delta * m.n[p, t] for p, delta in by_pool[k])
+        return float(d.pool_activity.at[k, t]) * m.activity_factor[k, t] + sum(
+            delta * m.n[p, t] for p, delta in by_pool[k]
+        )
 
     m.activity = pyo.Expression(m.K, m.T, rule=activity)
     m.K_SHARED = pyo.Set(within=m.K, initialize=shrinking)
@@ -285,7 +309,7 @@ def add_finance(m: pyo.ConcreteModel, d: PortfolioData) -> None:
     capped = [(f, s) for (f, s) in by_fs if not math.isnan(d.instruments.at[s, "max_ticket"])]
     m.TICKET = pyo.Set(initialize=ticketed, dimen=2, ordered=True)
     m.z = pyo.Var(m.TICKET, domain=pyo.Binary)
-    big = {f: group_spend_bound(d, ps) for f, ps in groups.items()}
+    big = {f: group_spend_bound(d, ps) * m.capex_bigm for f, ps in groups.items()}
 
     @m.Constraint(m.TICKET)
     def min_ticket(m, f, s):
@@ -345,7 +369,7 @@ def add_preparation_grants(m: pyo.ConcreteModel, d: PortfolioData) -> None:
 
     @m.Constraint(m.PREP_MIN)
     def grant_switch(m, f, s):
-        return m.grant[f, s] <= group_spend_bound(d, groups[f]) * m.uses_grant[f, s]
+        return m.grant[f, s] <= group_spend_bound(d, groups[f]) * m.capex_bigm * m.uses_grant[f, s]
 
     @m.Constraint(m.PREP_MIN)
     def grant_minimum(m, f, s):
@@ -353,7 +377,10 @@ def add_preparation_grants(m: pyo.ConcreteModel, d: PortfolioData) -> None:
 
     @m.Constraint(list(d.prep_grant.index))
     def grant_envelope(m, s):
-        return sum(m.grant[f, s2] for f, s2 in m.PREP if s2 == s) <= d.prep_grant.at[s, "envelope"]
+        used = [m.grant[f, s2] for f, s2 in m.PREP if s2 == s]
+        if not used:  # no finance group qualifies for this grant
+            return pyo.Constraint.Skip
+        return sum(used) <= d.prep_grant.at[s, "envelope"]
 
 
 def add_bundles(m: pyo.ConcreteModel, d: PortfolioData) -> None:
@@ -428,7 +455,9 @@ def add_objective(m: pyo.ConcreteModel, d: PortfolioData) -> None:
     shortfall = m.penalty * sum(m.short[g, t] for g in m.G for t in m.T)
     if d.budget_kt:
         shortfall = shortfall + m.penalty * sum(m.short_budget[g] for g in m.G)
-    residual = m.disc[horizon] * sum(salvage(p, t) * m.x[p, t] for p in m.P for t in m.T)
+    residual = m.disc[horizon] * sum(
+        salvage(p, t) * m.capex_factor[p] * m.x[p, t] for p in m.P for t in m.T
+    )
     m.npv = pyo.Objective(
         expr=cost + finance - grants + offsets + shortfall - residual, sense=pyo.minimize
     )

@@ -66,6 +66,7 @@ class PortfolioData:
     excludes: list[tuple[str, str]] = field(default_factory=list)
     bundles: dict[str, list[str]] = field(default_factory=dict)
     tickets: bool = True
+    decision_step: int = 1  # indivisible projects may start every `decision_step` years
     base_year: int = 2021
     base_kt: dict[str, float] = field(default_factory=dict)
     baseline_kt: dict[tuple[str, int], float] = field(default_factory=dict)
@@ -429,6 +430,7 @@ def assemble(scn: Scenario, inventories: dict[str, Inventory] | None = None) -> 
         excludes=excludes,
         bundles=bundles,
         tickets=scn.tickets,
+        decision_step=scn.decision_step,
         base_year=base_year,
         base_kt=base_group,
         baseline_kt=baseline_kt,

@@ -27,7 +27,6 @@ from m100model.scenario import SolverSpec
 
 INF = highspy.kHighsInf
 DUAL_CONSTRAINTS = ("target_path", "carbon_budget", "envelope_limit")
-PHASE1_GAP = 1e-4  # phase 1 decides the shortfall: solve it tightly
 SHORT_TOL = 1e-7  # kt
 
 
@@ -102,6 +101,10 @@ class PortfolioSolver:
         lp.a_matrix_.index_ = a.indices
         lp.a_matrix_.value_ = a.data
         self.integer_cols = [j for j, v in enumerate(info.columns) if v.is_integer()]
+        # HiGHS's MIP presolve (highspy 1.12-1.15) has been seen to end "optimal" at a wrong
+        # objective and to call feasible models infeasible on small instances of this model
+        # (tests/test_portfolio_oracle.py, regression seeds): MIPs are solved without it.
+        self.highs.setOptionValue("presolve", "off" if self.integer_cols else "choose")
         if self.integer_cols:
             kinds = [highspy.HighsVarType.kContinuous] * n
             for j in self.integer_cols:
@@ -185,27 +188,76 @@ class PortfolioSolver:
         self.data.offset_price = eur_per_t * 1e-3
         self._recompile()
 
+    def set_capex_factors(self, by_project: dict[str, float]) -> None:
+        """Multiply the investment cost of projects (1 = as assembled)."""
+        self.set_parameters(capex_factor=by_project)
+
+    def set_activity_factors(self, by_pool_year: dict[tuple[str, int], float]) -> None:
+        """Multiply the baseline activity of pools in years (1 = as assembled)."""
+        self.set_parameters(activity_factor=by_pool_year)
+
+    def set_parameters(
+        self,
+        *,
+        intensity: dict[tuple[str, int], float] | None = None,
+        price: dict[str, float] | None = None,
+        capex_factor: dict[str, float] | None = None,
+        activity_factor: dict[tuple[str, int], float] | None = None,
+        envelope: dict[tuple[str, str, int], float] | None = None,
+        offset_price_eur_per_t: float | None = None,
+        discount_rate: float | None = None,
+    ) -> None:
+        """Change several inputs at once and recompile once (what an ensemble does for each
+        sample). Intensities in kt per GWh (or per kt), prices in M EUR per GWh, envelopes
+        in M EUR by (instrument, city or "*", year); the factors are multipliers."""
+        m, d = self.model, self.data
+        for (k, t), v in (intensity or {}).items():
+            m.intensity[k, t] = v
+            d.pool_intensity.at[k, t] = v
+        for k, v in (price or {}).items():
+            m.price[k] = v
+            d.pools.at[k, "price"] = v
+        if capex_factor:
+            for p, v in capex_factor.items():
+                m.capex_factor[p] = v
+            m.capex_bigm = max([1.0, *(pyo.value(m.capex_factor[p]) for p in m.P)])
+        for key, v in (activity_factor or {}).items():
+            m.activity_factor[key] = v
+        for key, v in (envelope or {}).items():
+            if key in d.envelope:
+                m.envelope[key] = v
+                d.envelope[key] = v
+        if offset_price_eur_per_t is not None:
+            m.offset_price = offset_price_eur_per_t * 1e-3
+            d.offset_price = offset_price_eur_per_t * 1e-3
+        if discount_rate is not None:
+            first = d.years[0]
+            for t in d.years:
+                value = (1 + discount_rate) ** -(t - first)
+                m.disc[t] = value
+                d.discount[t] = value
+        self._recompile()
+
     # -- solving ---------------------------------------------------------------------------
     def solve(self, *, duals: bool = True) -> SolveStats:
         """Solve (or re-solve from the previous basis) and load the solution into the Pyomo
         variables; then, if asked, the duals of targets and envelopes.
 
-        Two phases when a target is out of reach. Phase 1 finds the smallest shortfall the
-        candidates allow (the priced shortfall dominates the objective). Phase 2 relaxes each
-        missed target by exactly that shortfall and minimises the cost of reaching the
-        achievable path, so that the MIP gap, the reported cost and the shadow prices are
-        about the portfolio, not about the penalty. :attr:`shortfall` keeps phase 1's result.
+        Two phases when a target is out of reach. Phase 1 minimises cost plus the priced
+        shortfall, which finds the smallest shortfall the candidates allow (the penalty
+        dominates). Phase 2 relaxes each missed target by exactly that shortfall and
+        minimises the cost of reaching the achievable path, so that the MIP gap, the reported
+        cost and the shadow prices are about the portfolio, not about the penalty.
+        :attr:`shortfall` holds phase 1's shortfall (phase 2 adds none, up to tolerance).
         """
         t0 = time.perf_counter()
-        self._set_gap(min(self.spec.mip_gap, PHASE1_GAP))
+        relaxed: list[tuple[pyo.Constraint, float]] = []
         ok = self._run_and_load()
         self.shortfall = self._shortfall() if ok else {}
-        relaxed = []
         if ok and self.shortfall:
-            for con, (value, extra) in self._missed_rows().items():
+            for con, (value, extra) in self._missed_rows(self.shortfall).items():
                 self._set_rhs(con, value + extra)
                 relaxed.append((con, value))
-            self._set_gap(self.spec.mip_gap)
             ok = self._run_and_load()
         self.stats.solve_s = time.perf_counter() - t0
         self.stats.history.append(self.stats.solve_s)
@@ -219,9 +271,6 @@ class PortfolioSolver:
         if not ok:
             self.stats.objective = math.nan
         return self.stats
-
-    def _set_gap(self, gap: float) -> None:
-        self.highs.setOptionValue("mip_rel_gap", float(gap))
 
     def _run_and_load(self) -> bool:
         self.highs.run()
@@ -252,11 +301,11 @@ class PortfolioSolver:
             )
         return out
 
-    def _missed_rows(self) -> dict:
+    def _missed_rows(self, shortfall: dict) -> dict:
         """The target rows to relax in phase 2: constraint -> (current bound, shortfall)."""
         m = self.model
         rows = {}
-        for (g, t), u in self.shortfall.items():
+        for (g, t), u in shortfall.items():
             if t is None:
                 rows[m.carbon_budget[g]] = (self.data.budget_kt[g], u)
             else:

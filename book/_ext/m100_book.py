@@ -1,0 +1,92 @@
+"""Sphinx helpers of the course book: the chart JavaScript, served from the build folder,
+and the bibliography files.
+
+Charts in the book are Vega-Lite specs drawn in the browser by Vega-Embed (see
+``m100model.charts.show``). Nothing is loaded from a CDN: at the start of an HTML build this
+extension writes ``_static/vega-bundle.js`` (Vega, Vega-Lite and Vega-Embed, bundled offline
+by vl-convert) into the build folder, once, and adds it to the pages that hold a chart.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+BUNDLE = "vega-bundle.js"
+CHART_CLASS = "m100-chart"
+
+
+def _vegalite_version() -> str:
+    import altair as alt
+
+    major_minor = alt.SCHEMA_VERSION.lstrip("v").split(".")[:2]
+    return ".".join(major_minor)
+
+
+def _header() -> str:
+    import vl_convert as vlc
+
+    return (
+        f"/* Vega {vlc.get_vega_version()}, Vega-Lite {_vegalite_version()}, "
+        f"Vega-Embed {vlc.get_vega_embed_version()}: bundled offline by vl-convert for the "
+        "M100 course book. */\n"
+    )
+
+
+def write_bundle(app) -> None:
+    """Write ``_static/vega-bundle.js`` into the build folder unless an identical one is
+    there. The bundle is wrapped in a function so that its top-level names cannot clash with
+    the theme's scripts; it sets ``window.vegaEmbed``."""
+    if app.builder.format != "html":
+        return
+    import vl_convert as vlc
+
+    target = Path(app.outdir) / "_static" / BUNDLE
+    header = _header()
+    if target.exists():
+        with target.open(encoding="utf-8") as fh:
+            if fh.readline() == header:
+                return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    code = vlc.javascript_bundle(vl_version=_vegalite_version())
+    tmp = target.with_suffix(".tmp")
+    tmp.write_text(header + "(function () {\n" + code + "\n})();\n", encoding="utf-8")
+    tmp.replace(target)
+
+
+def add_bundle_to_chart_pages(app, pagename, templatename, context, doctree) -> None:
+    """Load the bundle on the pages that hold a chart (and only there), and drop the Thebe
+    files Jupyter Book adds to every page: live kernels need the network, the book does not
+    use them."""
+    if CHART_CLASS in context.get("body", ""):
+        app.add_js_file(BUNDLE, priority=200)
+    for key in ("script_files", "css_files"):
+        files = context.get(key)
+        if files is not None:
+            files[:] = [f for f in files if not _is_thebe(f)]
+
+
+def _is_thebe(asset) -> bool:
+    """A Thebe script or stylesheet, or an inline script that configures Thebe."""
+    text = str(getattr(asset, "filename", None) or "")
+    text += str(getattr(asset, "attributes", {}).get("body", ""))
+    return "thebe" in text.lower()
+
+
+def add_bibfiles(app, config) -> None:
+    """Use every ``.bib`` file under ``book/`` (e.g. a module's own ``references.bib``) beside
+    the ones named in ``_config.yml``, so that a page's citations resolve wherever its
+    author keeps the entries."""
+    listed = list(getattr(config, "bibtex_bibfiles", []) or [])
+    src = Path(app.srcdir)
+    for bib in sorted((src / "book").rglob("*.bib")):
+        rel = bib.relative_to(src).as_posix()
+        if "_build" not in bib.parts and rel not in listed:
+            listed.append(rel)
+    config.bibtex_bibfiles = listed
+
+
+def setup(app):
+    app.connect("config-inited", add_bibfiles)
+    app.connect("builder-inited", write_bundle)
+    app.connect("html-page-context", add_bundle_to_chart_pages)
+    return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,831 @@
+"""Interactive explorers for JupyterLab: ipywidgets controls that call the library.
+
+:class:`ScenarioExplorer` keeps one solved portfolio model per city and answers a moved
+slider by changing the model in place through the :class:`~m100model.portfolio.solve.
+PortfolioSolver` setters (targets and envelopes change row bounds and re-solve from the last
+basis in milliseconds; discount rate, grid and prices recompile in a fraction of a second),
+then redraws its three Altair charts. The charts are Altair ``JupyterChart`` widgets that stay
+on the page: each answer replaces their data, so nothing flickers or scrolls. Control changes
+are debounced: a burst of slider events (a drag) makes one solve, after the last event.
+
+:class:`InventoryExplorer` recomputes a city's GHG inventory with another GWP set or
+grid-factor method.
+
+Everything runs offline: ``alt.JupyterChart.enable_offline()`` inlines the Vega JavaScript
+that vl-convert ships, instead of loading it from a CDN.
+
+Example (in a notebook)::
+
+    from m100model.widgets import ScenarioExplorer
+
+    explorer = ScenarioExplorer("data/scenarios/workshop.yaml")
+    explorer  # shows the controls and charts
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import altair as alt
+import ipywidgets as W
+import pandas as pd
+
+from m100model import charts
+from m100model.analysis.macc import compare_with_optimum, macc
+from m100model.cities import city_name, load_cities
+from m100model.factors import DEFAULT_GRID_METHOD, load_factors
+from m100model.inventory import TD_LOSSES_METHOD, Inventory, bundled_inventories, load_inventory
+from m100model.pathways import grid_trajectory, target_path
+from m100model.portfolio.data import PortfolioData, assemble
+from m100model.portfolio.results import PortfolioResult, extract
+from m100model.portfolio.solve import PortfolioSolver
+from m100model.scenario import Scenario, load_scenario
+from m100model.tables import data_dir
+
+ILLUSTRATIVE_NOTE = (
+    "Illustrative data: the city inventories are derived from national statistics and many "
+    "project costs are unsourced estimates (see data/*/README.md)."
+)
+
+
+# ---------------------------------------------------------------------------------------
+# Debouncing
+# ---------------------------------------------------------------------------------------
+class Debouncer:
+    """Call ``fn`` once, ``wait_s`` seconds after the last of a burst of calls.
+
+    In a running kernel the call is scheduled on its asyncio event loop; where no loop runs
+    (a plain script, a test) or ``wait_s`` is 0, it is made at once. :meth:`flush` makes a
+    pending call now.
+    """
+
+    def __init__(self, fn: Callable[[], object], wait_s: float = 0.2) -> None:
+        self.fn = fn
+        self.wait_s = wait_s
+        self.pending = False
+        self._handle: asyncio.TimerHandle | None = None
+
+    def __call__(self, *_: object) -> None:
+        self.pending = True
+        self._cancel()
+        if self.wait_s <= 0:
+            self.flush()
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.flush()
+            return
+        self._handle = loop.call_later(self.wait_s, self.flush)
+
+    def _cancel(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+    def flush(self) -> None:
+        """Make the pending call, if any, now."""
+        self._cancel()
+        if self.pending:
+            self.pending = False
+            self.fn()
+
+
+_OFFLINE_READY = False
+
+
+def enable_offline_charts() -> None:
+    """Make Altair's ``JupyterChart`` use the Vega JavaScript bundled with vl-convert (no
+    CDN). Takes a few seconds once per kernel."""
+    global _OFFLINE_READY
+    if not _OFFLINE_READY:
+        alt.JupyterChart.enable_offline()
+        _OFFLINE_READY = True
+
+
+# ---------------------------------------------------------------------------------------
+# Pure helpers: the changes a control makes, computed with the library
+# ---------------------------------------------------------------------------------------
+def first_action_year(d: PortfolioData) -> int:
+    """The first year a project can be in service: target paths leave the baseline there."""
+    first = int(d.projects["earliest"].min()) if not d.projects.empty else d.years[0]
+    return min(first, d.years[-1])
+
+
+def target_caps(d: PortfolioData, year: int, reduction: float) -> dict[tuple[str, int], float]:
+    """Yearly caps (kt CO2e) of a straight-line target: ``reduction`` below the base year by
+    ``year``, from the baseline in the first year a project can act (as
+    :func:`~m100model.portfolio.data.assemble` builds them)."""
+    start = first_action_year(d)
+    caps = {}
+    for g in d.groups:
+        path = target_path(
+            d.base_kt[g],
+            d.base_year,
+            d.years,
+            kind="reduction",
+            year=year,
+            reduction=reduction,
+            start=(start, d.baseline_kt[(g, start)]),
+        )
+        for t, v in zip(d.years, path, strict=True):
+            caps[(g, t)] = float(v) if t >= start else d.baseline_kt[(g, t)]
+    return caps
+
+
+def electricity_pools(d: PortfolioData) -> list[str]:
+    """The activity pools of grid electricity (their intensity follows the grid)."""
+    lib = load_factors()
+    return [k for k in d.pools.index if lib.fuel_kind(str(d.pools.at[k, "fuel"])) == "electricity"]
+
+
+def grid_intensities(
+    d: PortfolioData, base_intensity: pd.DataFrame, grid_scenario: str, speed: float
+) -> dict[tuple[str, int], float]:
+    """Intensities (kt CO2e per GWh) of the electricity pools when the grid decarbonises at
+    ``speed`` times the pace of ``grid_scenario``: 0 keeps the base-year grid factor, 1 is
+    the scenario's path, 2 cuts twice as fast (never below zero).
+
+    ``base_intensity`` is the pool-intensity table as assembled (on the scenario's path).
+    """
+    years = d.years
+    g = grid_trajectory(grid_scenario, [d.base_year, *years])
+    g0, ratio = g[0], g[1:] / g[0]
+    out = {}
+    for k in electricity_pools(d):
+        i0 = float(base_intensity.at[k, years[0]]) / ratio[0] if g0 > 0 and ratio[0] > 0 else 0.0
+        for t, r in zip(years, ratio, strict=True):
+            out[(k, t)] = i0 * max(0.0, 1.0 - speed * (1.0 - r))
+    return out
+
+
+def refresh_baseline(d: PortfolioData) -> None:
+    """Recompute the no-new-projects emissions of each target group from the pools' activity
+    and (changed) intensity, as :func:`~m100model.portfolio.data.assemble` does."""
+    for g, members in d.groups.items():
+        ks = d.pools.index[d.pools["city"].isin(members)]
+        em = (d.pool_activity.loc[ks] * d.pool_intensity.loc[ks]).sum()
+        for t in d.years:
+            d.baseline_kt[(g, t)] = float(em[t])
+
+
+def envelope_defaults(d: PortfolioData) -> dict[str, dict[str, float]]:
+    """Each instrument's yearly envelope (M EUR) by city key (a city id, or ``*`` for a
+    national envelope), from the first year it is available."""
+    out: dict[str, dict[str, float]] = {}
+    for (s, c, _t), v in sorted(d.envelope.items(), key=lambda kv: kv[0][2]):
+        out.setdefault(s, {}).setdefault(c, float(v))
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# The scenario explorer
+# ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Settings:
+    """What the controls ask for."""
+
+    city: str
+    target_year: int
+    reduction: float
+    discount_rate: float
+    grid_speed: float = 1.0
+    price_factor: float = 1.0
+    envelopes: tuple[tuple[str, float], ...] = ()  # (instrument, share of default)
+
+
+@dataclass
+class CityModel:
+    """One city's scenario, model and solver, and the settings applied to it."""
+
+    scenario: Scenario
+    data: PortfolioData
+    solver: PortfolioSolver
+    base_intensity: pd.DataFrame
+    base_price: pd.Series
+    envelopes: dict[str, dict[str, float]]
+    applied: Settings
+    build_s: float = 0.0
+
+
+@dataclass
+class Timing:
+    """Seconds spent in the last update, by step."""
+
+    apply_s: float = 0.0
+    solve_s: float = 0.0
+    extract_s: float = 0.0
+    charts_s: float = 0.0
+    total_s: float = 0.0
+    history: list[float] = field(default_factory=list)
+
+
+def _slider_style() -> dict:
+    return dict(
+        style={"description_width": "12rem"},
+        layout=W.Layout(width="27rem"),
+        continuous_update=True,
+    )
+
+
+class ScenarioExplorer:
+    """Controls, solver and charts of the scenario explorer.
+
+    The target controls draw a straight line to ``reduction`` below the base year by the
+    target year (as a ``reduction`` target; a scenario's offsets, if it has any, stay as
+    they were). The price control scales the scenario's energy prices.
+
+    Parameters
+    ----------
+    scenario
+        A scenario file or :class:`Scenario` (one city, a linear model: the workshop
+        scenario is the intended one).
+    cities
+        Cities offered in the city control (default: the 13 M100 cities).
+    debounce_s
+        Wait after the last control event before solving (0: solve at every event).
+    offline
+        Inline the Vega JavaScript into the chart widgets (no CDN).
+
+    Attributes
+    ----------
+    controls
+        The ipywidgets controls by name (``city``, ``target_year``, ``reduction``,
+        ``instrument``, ``envelope``, ``discount_rate``, ``grid_speed``, ``price_factor``).
+    views
+        The persistent chart widgets by name (``pathway``, ``investment``, ``macc``).
+    result, curve
+        The last :class:`PortfolioResult` and MACC table.
+    timing
+        Where the time of the last update went.
+    """
+
+    def __init__(
+        self,
+        scenario: str | Path | Scenario = "data/scenarios/workshop.yaml",
+        *,
+        cities: list[str] | None = None,
+        debounce_s: float = 0.15,
+        offline: bool = True,
+    ) -> None:
+        if not isinstance(scenario, Scenario):
+            path = Path(scenario)
+            scenario = load_scenario(path if path.is_absolute() else data_dir().parent / path)
+        if len(scenario.cities) != 1:
+            raise ValueError("the scenario explorer takes a one-city scenario")
+        self.scenario = scenario
+        if offline:
+            enable_offline_charts()
+        known = load_cities()
+        self.cities = cities or list(known.index)
+        base_city = scenario.cities[0]
+        if base_city not in self.cities:
+            self.cities = [base_city, *self.cities]
+        self._models: dict[str, CityModel] = {}
+        self.timing = Timing()
+        self.result: PortfolioResult | None = None
+        self.curve: pd.DataFrame | None = None
+        self._envelope_shares: dict[str, float] = {}
+        self._t0 = 0.0
+
+        cm = self._model_for(base_city)
+        target_year = scenario.target.year or int(known.at[base_city, "target_year"])
+        instruments = list(cm.envelopes)
+        first = instruments[0] if instruments else ""
+        c = self.controls = {
+            "city": W.Dropdown(
+                options=[(city_name(x), x) for x in self.cities],
+                value=base_city,
+                description="City",
+                **{k: v for k, v in _slider_style().items() if k != "continuous_update"},
+            ),
+            "target_year": W.IntSlider(
+                value=target_year,
+                min=max(scenario.first_year + 3, 2028),
+                max=scenario.horizon,
+                description="Target year",
+                **_slider_style(),
+            ),
+            "reduction": W.FloatSlider(
+                value=scenario.target.reduction,
+                min=0.0,
+                max=1.0,
+                step=0.05,
+                readout_format=".0%",
+                description="Reduction below the base year",
+                **_slider_style(),
+            ),
+            "instrument": W.Dropdown(
+                options=[(cm.data.instruments.at[s, "name"], s) for s in instruments],
+                value=first,
+                description="Funding instrument",
+                **{k: v for k, v in _slider_style().items() if k != "continuous_update"},
+            ),
+            "envelope": W.FloatSlider(
+                value=1.0,
+                min=0.0,
+                max=3.0,
+                step=0.1,
+                readout_format=".0%",
+                description="Its envelope (% of default)",
+                **_slider_style(),
+            ),
+            "discount_rate": W.FloatSlider(
+                value=scenario.discount_rate,
+                min=0.0,
+                max=0.12,
+                step=0.005,
+                readout_format=".1%",
+                description="Discount rate",
+                **_slider_style(),
+            ),
+            "grid_speed": W.FloatSlider(
+                value=1.0,
+                min=0.0,
+                max=2.0,
+                step=0.1,
+                readout_format=".0%",
+                description=f"Grid decarbonisation ({scenario.grid_scenario} pace)",
+                **_slider_style(),
+            ),
+            "price_factor": W.FloatSlider(
+                value=1.0,
+                min=0.25,
+                max=3.0,
+                step=0.05,
+                readout_format=".2f",
+                description="Energy prices (x scenario's)",
+                **_slider_style(),
+            ),
+        }
+        self.envelope_label = W.HTML()
+        self.status = W.HTML()
+        self._debounced = Debouncer(self.update, debounce_s)
+        for name, ctrl in c.items():
+            if name == "instrument":
+                ctrl.observe(self._on_instrument, names="value")
+            elif name == "envelope":
+                ctrl.observe(self._on_envelope, names="value")
+            else:
+                ctrl.observe(self._debounced, names="value")
+        self.views: dict[str, alt.JupyterChart] = {}
+        self._build_charts_and_solve()
+        self.widget = W.VBox(
+            [
+                W.HTML(f"<b>Scenario explorer</b> &middot; <i>{ILLUSTRATIVE_NOTE}</i>"),
+                W.HBox(
+                    [
+                        W.VBox([c["city"], c["target_year"], c["reduction"], c["discount_rate"]]),
+                        W.VBox(
+                            [
+                                c["instrument"],
+                                c["envelope"],
+                                self.envelope_label,
+                                c["grid_speed"],
+                                c["price_factor"],
+                            ]
+                        ),
+                    ]
+                ),
+                self.status,
+                self.views["pathway"],
+                self.views["investment"],
+                self.views["macc"],
+            ]
+        )
+
+    # -- display ---------------------------------------------------------------------------
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    # -- models ----------------------------------------------------------------------------
+    def _model_for(self, city: str) -> CityModel:
+        if city not in self._models:
+            t0 = time.perf_counter()
+            raw = self.scenario.model_dump()
+            raw.update(
+                cities=[city],
+                name=f"{self.scenario.name}_{city}",
+                bundles=[],
+                inventories={k: v for k, v in raw["inventories"].items() if k == city},
+            )
+            if raw["target"].get("scope") == "cluster":
+                raw["target"].update(scope="city", clusters=None)
+            scn = Scenario.model_validate(raw)
+            data = assemble(scn)
+            solver = PortfolioSolver(data, scn.solver)
+            self._models[city] = CityModel(
+                scenario=scn,
+                data=data,
+                solver=solver,
+                base_intensity=data.pool_intensity.copy(),
+                base_price=data.pools["price"].copy(),
+                envelopes=envelope_defaults(data),
+                applied=Settings(
+                    city=city,
+                    target_year=scn.target.year or int(load_cities().at[city, "target_year"]),
+                    reduction=scn.target.reduction,
+                    discount_rate=scn.discount_rate,
+                    price_factor=1.0,
+                ),
+                build_s=time.perf_counter() - t0,
+            )
+        return self._models[city]
+
+    @property
+    def city_model(self) -> CityModel:
+        """The model of the city shown."""
+        return self._models[self.controls["city"].value]
+
+    @property
+    def solver(self) -> PortfolioSolver:
+        return self.city_model.solver
+
+    @property
+    def data(self) -> PortfolioData:
+        return self.city_model.data
+
+    def settings(self) -> Settings:
+        """The settings the controls ask for now."""
+        c = self.controls
+        return Settings(
+            city=c["city"].value,
+            target_year=int(c["target_year"].value),
+            reduction=float(c["reduction"].value),
+            discount_rate=float(c["discount_rate"].value),
+            grid_speed=float(c["grid_speed"].value),
+            price_factor=float(c["price_factor"].value),
+            envelopes=tuple(sorted(self._envelope_shares.items())),
+        )
+
+    def _apply(self, cm: CityModel, s: Settings) -> None:
+        """Bring a city's solver to the settings, by the cheapest changes."""
+        a, solver, d = cm.applied, cm.solver, cm.data
+        baseline_moved = False
+        if s.grid_speed != a.grid_speed:
+            solver.set_intensities(
+                grid_intensities(d, cm.base_intensity, cm.scenario.grid_scenario, s.grid_speed)
+            )
+            refresh_baseline(d)
+            baseline_moved = True
+        if s.price_factor != a.price_factor:
+            solver.set_prices({k: float(v) * s.price_factor for k, v in cm.base_price.items()})
+        if s.discount_rate != a.discount_rate:
+            solver.set_discount_rate(s.discount_rate)
+        if baseline_moved or (s.target_year, s.reduction) != (a.target_year, a.reduction):
+            solver.set_targets(target_caps(d, s.target_year, s.reduction))
+        old, new = dict(a.envelopes), dict(s.envelopes)
+        for instrument in set(old) | set(new):
+            share = new.get(instrument, 1.0)
+            if share != old.get(instrument, 1.0):
+                for key, value in cm.envelopes.get(instrument, {}).items():
+                    solver.set_envelope(instrument, value * share, city=key)
+        cm.applied = replace(s)
+
+    # -- callbacks -------------------------------------------------------------------------
+    def _on_instrument(self, change: dict) -> None:
+        self.controls["envelope"].value = self._envelope_shares.get(change["new"], 1.0)
+        self._show_envelope()
+
+    def _on_envelope(self, change: dict) -> None:
+        self._envelope_shares[self.controls["instrument"].value] = float(change["new"])
+        self._show_envelope()
+        self._debounced()
+
+    def _show_envelope(self) -> None:
+        s = self.controls["instrument"].value
+        cm = self._models.get(self.controls["city"].value) or next(iter(self._models.values()))
+        default = sum(cm.envelopes.get(s, {}).values())
+        share = self._envelope_shares.get(s, 1.0)
+        self.envelope_label.value = (
+            f"<small>{s}: {default * share:,.2f} M EUR per year (default {default:,.2f})</small>"
+        )
+
+    def flush(self) -> None:
+        """Solve now for a pending control change (instead of waiting for the debounce)."""
+        self._debounced.flush()
+
+    # -- the update ----------------------------------------------------------------------------
+    def _solve(self) -> None:
+        t0 = time.perf_counter()
+        s = self.settings()
+        cm = self._model_for(s.city)
+        self._apply(cm, s)
+        t1 = time.perf_counter()
+        cm.solver.solve()
+        t2 = time.perf_counter()
+        self.result = extract(cm.solver)
+        self.curve = compare_with_optimum(macc(cm.data, s.discount_rate), self.result.portfolio)
+        t3 = time.perf_counter()
+        self.timing.apply_s, self.timing.solve_s, self.timing.extract_s = t1 - t0, t2 - t1, t3 - t2
+        self._t0 = t0
+
+    def update(self) -> PortfolioResult:
+        """Apply the controls to the model, re-solve, and replace the charts' data."""
+        self._solve()
+        t3 = time.perf_counter()
+        for name, chart in self.make_charts().items():
+            self.views[name].chart = chart
+        t4 = time.perf_counter()
+        self.timing.charts_s = t4 - t3
+        self.timing.total_s = t4 - self._t0
+        self.timing.history.append(self.timing.total_s)
+        self._show_envelope()
+        self.status.value = self._status_html()
+        assert self.result is not None
+        return self.result
+
+    def _build_charts_and_solve(self) -> None:
+        self._solve()
+        self.views = {name: alt.JupyterChart(chart) for name, chart in self.make_charts().items()}
+        self.timing.total_s = time.perf_counter() - self._t0
+        self._show_envelope()
+        self.status.value = self._status_html()
+
+    def make_charts(self) -> dict[str, alt.TopLevelMixin]:
+        """The three charts of the current result, as plain Altair charts (for export or a
+        static page)."""
+        r, city = self.result, city_name(self.controls["city"].value)
+        assert r is not None and self.curve is not None
+        return {
+            "pathway": charts.pathway_chart(
+                r.emissions,
+                r.wedges,
+                f"{city}: emissions against the target (illustrative data)",
+            ),
+            "investment": charts.investment_chart(
+                r.investment, f"{city}: investment plan by funding source (illustrative data)"
+            ),
+            "macc": charts.macc_chart(
+                self.curve, f"{city}: cost per tonne of each candidate, and what the optimum builds"
+            ),
+        }
+
+    def key_figures(self) -> dict:
+        """The numbers the status line shows (also handy in tests)."""
+        r, s = self.result, self.settings()
+        assert r is not None
+        em = r.emissions.set_index("year")
+        year = min(max(s.target_year, em.index.min()), em.index.max())
+        prices = r.shadow_carbon.dropna(subset=["year"]).set_index("year")["eur_per_t"]
+        return {
+            "status": r.status,
+            "npv_meur": r.npv_meur,
+            "targets_met": r.feasible,
+            "target_year": int(year),
+            "emissions_kt": float(em.at[year, "emissions_kt"]),
+            "target_kt": float(em.at[year, "target_kt"]),
+            "shortfall_kt": float(r.emissions["shortfall_kt"].sum()),
+            "investment_meur": float(r.investment["meur"].sum()),
+            "carbon_price_eur_per_t": float(prices.get(year, math.nan)),
+            "projects": len(r.portfolio),
+        }
+
+    def _status_html(self) -> str:
+        k = self.key_figures()
+        met = (
+            "<span style='color:#009E73'>target met every year</span>"
+            if k["targets_met"]
+            else f"<span style='color:#D55E00'>short by {k['shortfall_kt']:,.1f} kt in all</span>"
+        )
+        return (
+            f"<b>{k['status']}</b>: {met}; in {k['target_year']} "
+            f"{k['emissions_kt']:,.1f} kt CO2e against a target of {k['target_kt']:,.1f} kt; "
+            f"net present cost {k['npv_meur']:,.1f} M EUR; investment "
+            f"{k['investment_meur']:,.1f} M EUR in {k['projects']} projects; implied carbon "
+            f"price in {k['target_year']} {k['carbon_price_eur_per_t']:,.0f} EUR/t. "
+            f"<small>(answered in {self.timing.total_s * 1000:,.0f} ms)</small>"
+        )
+
+
+# ---------------------------------------------------------------------------------------
+# The inventory explorer
+# ---------------------------------------------------------------------------------------
+class InventoryExplorer:
+    """A city's inventory under another GWP set or grid-factor method.
+
+    Attributes
+    ----------
+    controls
+        ``city``, ``gwp`` and ``grid_method``.
+    view
+        The chart widget (tCO2e by GPC sub-sector and scope).
+    inventory
+        The last computed :class:`Inventory`.
+    """
+
+    def __init__(self, city: str = "cluj_napoca", *, offline: bool = True) -> None:
+        if offline:
+            enable_offline_charts()
+        self.files = bundled_inventories()
+        self.factors = load_factors()
+        methods = [m for m in self.factors.grid_methods if m != TD_LOSSES_METHOD]
+        self.controls = {
+            "city": W.Dropdown(
+                options=[(city_name(c), c) for c in self.files], value=city, description="City"
+            ),
+            "gwp": W.ToggleButtons(options=["AR4", "AR5", "AR6"], value="AR5", description="GWP"),
+            "grid_method": W.Dropdown(
+                options=methods, value=DEFAULT_GRID_METHOD, description="Grid factor"
+            ),
+        }
+        self.summary = W.HTML()
+        self.inventory = self._compute()
+        self.view = alt.JupyterChart(self._chart())
+        self.summary.value = self._summary_html()
+        for ctrl in self.controls.values():
+            ctrl.observe(lambda _: self.update(), names="value")
+        self.widget = W.VBox(
+            [
+                W.HTML(f"<i>{ILLUSTRATIVE_NOTE}</i>"),
+                W.HBox(list(self.controls.values())),
+                self.summary,
+                self.view,
+            ]
+        )
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def _compute(self) -> Inventory:
+        c = self.controls
+        return load_inventory(
+            self.files[c["city"].value],
+            gwp=c["gwp"].value,
+            grid_method=c["grid_method"].value,
+            factors=self.factors,
+        )
+
+    def _chart(self) -> alt.Chart:
+        inv = self.inventory
+        return charts.inventory_chart(
+            inv.by_subsector(),
+            f"{city_name(inv.city)} {inv.year}: GPC inventory, {inv.gwp_set}, grid factor "
+            f"{inv.grid_method} (illustrative data)",
+        )
+
+    def _summary_html(self) -> str:
+        inv = self.inventory
+        return (
+            f"BASIC <b>{inv.basic_tco2e / 1000:,.1f} kt CO2e</b>, BASIC+ "
+            f"{inv.basic_plus_tco2e / 1000:,.1f} kt, territorial "
+            f"{inv.territorial_tco2e / 1000:,.1f} kt"
+        )
+
+    def update(self) -> Inventory:
+        """Recompute the inventory for the controls and redraw."""
+        self.inventory = self._compute()
+        self.view.chart = self._chart()
+        self.summary.value = self._summary_html()
+        return self.inventory
+
+
+# ---------------------------------------------------------------------------------------
+# The workshop team form
+# ---------------------------------------------------------------------------------------
+class TeamForm:
+    """A team's choices for one round of the workshop simulation, written to the team's own
+    file ``round_N/<team>.yaml`` in the session folder when the team presses *Save*.
+
+    Parameters
+    ----------
+    session
+        The session folder (holding ``session.yaml``).
+    team
+        The team id (one of :data:`m100model.workshop.ROLES`).
+    round
+        The round number.
+    """
+
+    def __init__(self, session: str | Path, team: str, round: int) -> None:
+        from m100model.projects import load_archetypes, load_instruments
+        from m100model.workshop import (
+            ROLES,
+            TeamChoice,
+            choice_options,
+            read_choice,
+            read_session_spec,
+        )
+
+        self.folder = Path(session)
+        spec, scn = read_session_spec(self.folder)
+        if team not in spec.teams:
+            raise ValueError(f"team '{team}' is not in this session ({', '.join(spec.teams)})")
+        self.team, self.round = team, round
+        self.archetypes, self.instruments = choice_options(scn)
+        self.path = self.folder / f"round_{round}" / f"{team}.yaml"
+        choice = (
+            read_choice(self.path, self.archetypes, self.instruments)
+            if self.path.exists()
+            else TeamChoice(team=team, round=round)
+        )
+        chosen = {p.archetype: p for p in choice.projects}
+        arch, inst = load_archetypes(), load_instruments()
+        role = ROLES[team]
+        order = [a for a in role.remit if a in self.archetypes] + [
+            a for a in self.archetypes if a not in role.remit
+        ]
+        years = [
+            ("target year", 0),
+            *[(str(y), y) for y in range(scn.first_year + 1, scn.horizon + 1)],
+        ]
+        self.rows: dict[str, tuple[W.Checkbox, W.FloatSlider, W.Dropdown]] = {}
+        boxes = []
+        for a in order:
+            p = chosen.get(a)
+            tick = W.Checkbox(
+                value=p is not None,
+                description=f"{arch.at[a, 'name']} ({a})" + (" *" if a in role.remit else ""),
+                indent=False,
+                layout=W.Layout(width="34rem"),
+            )
+            share = W.FloatSlider(
+                value=p.share if p else 1.0,
+                min=0.05,
+                max=1.0,
+                step=0.05,
+                readout_format=".0%",
+                description="share",
+                style={"description_width": "3rem"},
+                layout=W.Layout(width="18rem"),
+            )
+            by = W.Dropdown(
+                options=years,
+                value=(p.by if p and p.by else 0),
+                description="ready by",
+                style={"description_width": "4rem"},
+                layout=W.Layout(width="12rem"),
+            )
+            self.rows[a] = (tick, share, by)
+            boxes.append(W.HBox([tick, share, by]))
+        self.funding = {
+            s: W.Checkbox(
+                value=s in choice.funding,
+                description=f"{inst.at[s, 'name']} ({s})",
+                indent=False,
+                layout=W.Layout(width="40rem"),
+            )
+            for s in self.instruments
+            if s != "municipal_budget"
+        }
+        self.note = W.Textarea(
+            value=choice.note,
+            placeholder="One sentence for the debrief",
+            layout=W.Layout(width="50rem"),
+        )
+        self.button = W.Button(description="Save", button_style="primary", icon="save")
+        self.button.on_click(lambda _: self.save())
+        state = "(saved before; Save replaces it)" if self.path.exists() else "(new)"
+        self.status = W.HTML(f"<small>{self.path.name} in round_{round}/ {state}</small>")
+        self.widget = W.VBox(
+            [
+                W.HTML(
+                    f"<b>{role.name}</b>, round {round}: {role.interest} "
+                    "<small>(* programmes your role champions)</small>"
+                ),
+                W.HTML("<b>Programmes</b> (tick, then set the share of the city's maximum)"),
+                *boxes,
+                W.HTML(
+                    "<b>Funding instruments we apply to</b> (the municipal budget is always open)"
+                ),
+                *self.funding.values(),
+                self.note,
+                W.HBox([self.button, self.status]),
+            ]
+        )
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def choice(self):
+        """The choices the form holds now."""
+        from m100model.workshop import ProjectChoice, TeamChoice
+
+        return TeamChoice(
+            team=self.team,
+            round=self.round,
+            projects=[
+                ProjectChoice(archetype=a, share=round(share.value, 4), by=by.value or None)
+                for a, (tick, share, by) in self.rows.items()
+                if tick.value
+            ],
+            funding=[s for s, box in self.funding.items() if box.value],
+            note=self.note.value.strip(),
+        )
+
+    def save(self) -> Path:
+        """Write the team's file (and read it back, to be sure it is valid)."""
+        from m100model.workshop import read_choice, write_choice
+
+        path = write_choice(self.path.parent, self.choice())
+        read_choice(path, self.archetypes, self.instruments)
+        self.status.value = (
+            f"<span style='color:#009E73'>saved {path.parent.name}/{path.name}: "
+            f"{len(self.choice().projects)} programmes</span>"
+        )
+        return path

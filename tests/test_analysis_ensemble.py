@@ -1,0 +1,181 @@
+"""Uncertainty ensembles: sampling, a hand-checkable case, Dask, resume, bad input."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import yaml
+from analysis_instances import P_REOPT_ALL, hand_instance, p_plan
+from analysis_instances import grid_spec as spec_of
+from typer.testing import CliRunner
+
+from m100model.analysis.ensemble import SAMPLES_FILE, read_samples, run_ensemble
+from m100model.analysis.uncertainty import Perturbation, draw
+from m100model.cli import app
+from m100model.errors import InputError
+from m100model.scenario import UncertaintySpec, load_scenario
+from m100model.tables import data_dir
+
+N = 30
+
+
+def test_draw_is_reproducible_and_stratified() -> None:
+    spec = spec_of(N)
+    a, b = draw(spec), draw(spec)
+    assert a.equals(b)
+    assert not a.equals(draw(spec, seed=8))
+    u = (a["grid"].to_numpy() - 0.8) / 0.6  # back to probabilities
+    # Latin hypercube: exactly one sample in each of the N strata of [0, 1)
+    assert sorted(np.floor(u * N).astype(int)) == list(range(N))
+    sobol = draw(spec, samples=5, method="sobol")  # not a power of two: no warning
+    assert len(sobol) == 5 and sobol["grid"].between(0.8, 1.4).all()
+
+
+def test_probability_of_meeting_the_target_matches_the_closed_form() -> None:
+    res = run_ensemble(data=hand_instance(), spec=spec_of(N), scheduler="serial", progress=False)
+    assert len(res.records) == N
+    prob = res.target_probability().set_index(["run", "year"])
+    for year in (2025, 2026):
+        # LHS puts one sample in each 1/N stratum: the estimate is within 1/N of the truth.
+        assert abs(prob.at[("plan:optimum", year), "p_met"] - p_plan(year)) <= 1 / N
+    cost = res.cost_distribution().set_index("run")
+    assert abs(cost.at["reoptimised", "p_all_met"] - P_REOPT_ALL) <= 1 / N
+    assert cost.at["plan:optimum", "p_all_met"] == pytest.approx(1 / 3, abs=1 / N)
+    # The plan is fixed and only the grid factor varies: its cost never changes ...
+    assert cost.at["plan:optimum", "cost_std_meur"] == pytest.approx(0.0, abs=1e-9)
+    # ... and its emissions scale with the factor (median of U(0.8, 1.4) is 1.1).
+    assert prob.at[("plan:optimum", 2026), "emissions_p50_kt"] == pytest.approx(22.0, rel=0.02)
+    freq = res.selection_frequency()
+    assert freq.loc[0, "project_id"] == "c:saver" and freq.loc[0, "frequency"] == 1.0
+
+
+def test_two_worker_local_cluster_gives_the_serial_answers(tmp_path) -> None:
+    spec = spec_of(6)
+    serial = run_ensemble(data=hand_instance(), spec=spec, scheduler="serial", progress=False)
+    dask = run_ensemble(
+        data=hand_instance(),
+        spec=spec,
+        scheduler="local",
+        n_workers=2,
+        out_dir=tmp_path / "ens",
+        progress=False,
+    )
+    assert dask.timing["workers"] == 2
+    assert [r["sample_id"] for r in dask.records] == list(range(6))
+    for a, b in zip(serial.records, dask.records, strict=True):
+        assert a["inputs"] == b["inputs"]
+        for run in ("plan:optimum", "reoptimised"):
+            assert a["runs"][run]["cost_meur"] == pytest.approx(b["runs"][run]["cost_meur"])
+            assert a["runs"][run]["short_kt"] == b["runs"][run]["short_kt"]
+    assert len(read_samples(tmp_path / "ens" / SAMPLES_FILE)) == 6
+
+
+class _Crash(Exception):
+    pass
+
+
+def test_resume_after_an_interrupted_run_loses_nothing(tmp_path) -> None:
+    spec = spec_of(8)
+    out = tmp_path / "ens"
+    seen: list[int] = []
+
+    def crash_after_three(rec: dict) -> None:
+        seen.append(rec["sample_id"])
+        if len(seen) == 3:
+            raise _Crash
+
+    with pytest.raises(_Crash):
+        run_ensemble(
+            data=hand_instance(),
+            spec=spec,
+            scheduler="serial",
+            out_dir=out,
+            progress=False,
+            on_record=crash_after_three,
+        )
+    path = out / SAMPLES_FILE
+    assert len(path.read_text().splitlines()) == 3  # every finished sample is on disk
+    with path.open("a") as f:
+        f.write('{"sample_id": 5, "inputs": {"gr')  # a write cut short by the crash
+    res = run_ensemble(
+        data=hand_instance(), spec=spec, scheduler="serial", out_dir=out, progress=False
+    )
+    assert res.timing["resumed_samples"] == 3 and res.timing["new_samples"] == 5
+    ids = [json.loads(line)["sample_id"] for line in path.read_text().splitlines()]
+    assert sorted(ids) == list(range(8))  # each sample once, none lost, none twice
+    whole = run_ensemble(data=hand_instance(), spec=spec, scheduler="serial", progress=False)
+    for a, b in zip(whole.records, res.records, strict=True):
+        assert a["runs"]["reoptimised"]["cost_meur"] == pytest.approx(
+            b["runs"]["reoptimised"]["cost_meur"]
+        )
+    # Other settings in the same folder: refused, not mixed.
+    with pytest.raises(InputError, match="other settings"):
+        run_ensemble(
+            data=hand_instance(),
+            spec=spec,
+            seed=99,
+            scheduler="serial",
+            out_dir=out,
+            progress=False,
+        )
+
+
+def test_an_input_that_matches_nothing_names_its_field() -> None:
+    spec = UncertaintySpec.model_validate(
+        dict(
+            inputs=[
+                dict(
+                    name="coal",
+                    kind="emission_factor",
+                    fuels=["lignite"],
+                    distribution=dict(name="uniform", loc=0.9, scale=0.2),
+                )
+            ]
+        )
+    )
+    with pytest.raises(InputError) as err:
+        Perturbation(hand_instance(), spec, 0.04, "s.yaml")
+    assert err.value.field == "uncertainty.inputs.0" and "s.yaml" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("inputs", "field", "words"),
+    [
+        (
+            [dict(name="g", kind="grid_factor", distribution=dict(name="nope"))],
+            "uncertainty.inputs.0.distribution",
+            "not a continuous distribution",
+        ),
+        (
+            [dict(name="g", kind="grid_factor", distribution=dict(name="norm", loc=0, scale=1))],
+            "uncertainty.inputs.0",
+            "must not be negative",
+        ),
+        (
+            [dict(name="g", kind="capex", themes=["space"], distribution=dict(name="uniform"))],
+            "uncertainty.inputs.0",
+            "unknown theme",
+        ),
+    ],
+)
+def test_bad_uncertainty_sections_name_file_and_field(tmp_path, inputs, field, words) -> None:
+    raw = yaml.safe_load((data_dir() / "scenarios" / "workshop.yaml").read_text())
+    raw["uncertainty"] = dict(inputs=inputs)
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(InputError) as err:
+        load_scenario(path)
+    assert err.value.field == field and words in err.value.message
+    assert "bad.yaml" in str(err.value)
+    result = CliRunner().invoke(app, ["ensemble", str(path), "--serial"])
+    assert result.exit_code == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and field in result.stderr
+
+
+def test_cli_ensemble_needs_an_uncertainty_section() -> None:
+    path = data_dir() / "scenarios" / "cluj_napoca_2030.yaml"
+    result = CliRunner().invoke(app, ["ensemble", str(path), "--serial"])
+    assert result.exit_code == 2
+    assert "uncertainty" in result.stderr and len(result.stderr.strip().splitlines()) == 1

@@ -1,0 +1,272 @@
+"""The explorers' callbacks: set a control as a user would, check the model result and the
+chart data that the persistent chart widgets hold."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+
+import pytest
+
+from m100model.tables import data_dir
+from m100model.widgets import (
+    Debouncer,
+    InventoryExplorer,
+    ScenarioExplorer,
+    electricity_pools,
+    grid_intensities,
+    target_caps,
+)
+
+
+def chart_rows(view, column: str | None = None) -> list[dict]:
+    """The data rows a chart widget holds (all its datasets), optionally one column."""
+    rows = [row for ds in view.spec.get("datasets", {}).values() for row in ds]
+    return [r[column] for r in rows if column in r] if column else rows
+
+
+@pytest.fixture(scope="module")
+def explorer():
+    ex = ScenarioExplorer(
+        "data/scenarios/workshop.yaml", cities=["suceava", "resita"], debounce_s=0, offline=False
+    )
+    yield ex
+
+
+@pytest.fixture
+def fresh(explorer):
+    """The explorer back at its defaults after each test."""
+    yield explorer
+    c = explorer.controls
+    c["city"].value = "suceava"
+    c["instrument"].value = "municipal_budget"
+    c["envelope"].value = 1.0
+    for name, value in [
+        ("target_year", 2040),
+        ("reduction", 0.45),
+        ("discount_rate", 0.04),
+        ("grid_speed", 1.0),
+        ("price_factor", 1.0),
+    ]:
+        c[name].value = value
+
+
+def test_initial_solve_matches_the_scenario(explorer):
+    k = explorer.key_figures()
+    assert k["status"] == "optimal"
+    assert k["targets_met"]
+    assert k["target_year"] == 2040
+    # The default caps from the controls are the ones assemble() built.
+    caps = target_caps(explorer.data, 2040, 0.45)
+    for key, value in explorer.data.target_kt.items():
+        assert caps[key] == pytest.approx(value)
+    assert set(explorer.views) == {"pathway", "investment", "macc"}
+    assert "Suceava" in explorer.views["pathway"].spec["title"]
+
+
+def test_reduction_slider_tightens_the_target_and_redraws(fresh):
+    ex = fresh
+    before_npv = ex.result.npv_meur
+    before_targets = chart_rows(ex.views["pathway"], "kt")
+    ex.controls["reduction"].value = 0.6
+    em = ex.result.emissions.set_index("year")
+    base = ex.data.base_kt["suceava"]
+    assert em.at[2040, "target_kt"] == pytest.approx(base * 0.4)
+    assert (
+        em.at[2045, "emissions_kt"] <= em.at[2045, "target_kt"] + em.at[2045, "shortfall_kt"] + 1e-6
+    )
+    assert ex.result.npv_meur > before_npv  # a harder target costs more
+    after_targets = chart_rows(ex.views["pathway"], "kt")
+    assert after_targets != before_targets
+    assert min(after_targets) == pytest.approx(base * 0.4, rel=1e-6)
+
+
+def test_target_year_slider_moves_the_path(fresh):
+    ex = fresh
+    ex.controls["target_year"].value = 2035
+    em = ex.result.emissions.set_index("year")
+    assert em.at[2035, "target_kt"] == pytest.approx(ex.data.base_kt["suceava"] * 0.55)
+    assert ex.key_figures()["target_year"] == 2035
+
+
+def test_envelope_slider_closes_an_instrument(fresh):
+    ex = fresh
+    used = ex.result.investment.groupby("instrument")["meur"].sum()
+    assert used.get("municipal_budget", 0.0) > 1.0
+    ex.controls["instrument"].value = "municipal_budget"
+    ex.controls["envelope"].value = 0.0
+    used = ex.result.investment.groupby("instrument")["meur"].sum()
+    assert used.get("municipal_budget", 0.0) == pytest.approx(0.0, abs=1e-6)
+    assert "municipal_budget" not in set(chart_rows(ex.views["investment"], "instrument"))
+    # Each instrument keeps its own setting.
+    ex.controls["instrument"].value = "green_bond"
+    assert ex.controls["envelope"].value == 1.0
+    ex.controls["instrument"].value = "municipal_budget"
+    assert ex.controls["envelope"].value == 0.0
+
+
+def test_discount_rate_changes_cost_and_macc(fresh):
+    ex = fresh
+    npv, curve = ex.result.npv_meur, chart_rows(ex.views["macc"], "cost_eur_per_t")
+    ex.controls["discount_rate"].value = 0.08
+    assert ex.solver.model.disc[2030].value == pytest.approx(1.08**-5)
+    assert ex.result.npv_meur != pytest.approx(npv)
+    assert chart_rows(ex.views["macc"], "cost_eur_per_t") != curve
+
+
+def test_grid_slider_sets_electricity_intensity(fresh):
+    ex = fresh
+    d = ex.data
+    k = electricity_pools(d)[0]
+    on_path = float(d.pool_intensity.at[k, 2040])
+    ex.controls["grid_speed"].value = 0.0
+    frozen = float(d.pool_intensity.at[k, 2040])
+    assert frozen > on_path
+    assert frozen == pytest.approx(float(d.pool_intensity.at[k, 2025]))
+    assert ex.solver.model.intensity[k, 2040].value == pytest.approx(frozen)
+    # A frozen grid leaves more emissions for the projects to remove.
+    assert ex.result.emissions["baseline_kt"].iloc[-1] > 0
+    ex.controls["grid_speed"].value = 1.0
+    assert float(d.pool_intensity.at[k, 2040]) == pytest.approx(on_path)
+
+
+def test_grid_intensities_is_pure():
+    from m100model.portfolio.data import assemble
+    from m100model.scenario import load_scenario
+    from m100model.tables import data_dir
+
+    d = assemble(load_scenario(data_dir() / "scenarios" / "workshop.yaml"))
+    base = d.pool_intensity.copy()
+    same = grid_intensities(d, base, "necp", 1.0)
+    for (k, t), v in same.items():
+        assert v == pytest.approx(float(base.at[k, t]))
+    double = grid_intensities(d, base, "necp", 2.0)
+    assert all(v >= 0 for v in double.values())
+
+
+def test_price_slider_changes_energy_cost(fresh):
+    ex = fresh
+    npv = ex.result.npv_meur
+    ex.controls["price_factor"].value = 2.0
+    k = ex.data.pools.index[ex.data.pools["price"] > 0][0]
+    assert ex.solver.model.price[k].value == pytest.approx(ex.city_model.base_price[k] * 2.0)
+    # Savings on energy bills are worth more: the net present cost falls.
+    assert ex.result.npv_meur < npv
+
+
+def test_city_switch_builds_and_caches_a_model(fresh):
+    ex = fresh
+    ex.controls["reduction"].value = 0.5
+    ex.controls["city"].value = "resita"
+    assert list(ex.result.emissions["group"].unique()) == ["resita"]
+    assert "Resita" in ex.views["pathway"].spec["title"]
+    em = ex.result.emissions.set_index("year")
+    assert em.at[2040, "target_kt"] == pytest.approx(ex.data.base_kt["resita"] * 0.5)
+    ex.controls["city"].value = "suceava"
+    assert list(ex.result.emissions["group"].unique()) == ["suceava"]
+    assert set(ex._models) == {"suceava", "resita"}
+
+
+def test_response_time(fresh, capsys):
+    """Set a slider, get new chart data: the explorer's answer time (printed for the record)."""
+    ex = fresh
+    times = []
+    for value in (0.5, 0.55, 0.6, 0.5, 0.45):
+        t0 = time.perf_counter()
+        ex.controls["reduction"].value = value
+        times.append(time.perf_counter() - t0)
+    median = statistics.median(times)
+    with capsys.disabled():
+        print(
+            f"\nexplorer response (reduction slider -> new chart data): median "
+            f"{median * 1000:.0f} ms; solve {ex.timing.solve_s * 1000:.0f} ms, extract "
+            f"{ex.timing.extract_s * 1000:.0f} ms, charts {ex.timing.charts_s * 1000:.0f} ms"
+        )
+    assert ex.timing.solve_s < 0.5
+    assert median < 3.0  # generous: CI machines are shared
+
+
+def test_debouncer_makes_one_call_per_burst():
+    calls = []
+    deb = Debouncer(lambda: calls.append(time.perf_counter()), wait_s=0.05)
+
+    async def burst():
+        for _ in range(5):
+            deb()
+            await asyncio.sleep(0.005)
+        assert calls == []  # still waiting
+        await asyncio.sleep(0.15)
+
+    asyncio.run(burst())
+    assert len(calls) == 1
+    # Without a running event loop (a script, a test) the call is made at once.
+    deb()
+    assert len(calls) == 2
+    deb.flush()  # nothing pending
+    assert len(calls) == 2
+
+
+def test_debounced_explorer_solves_after_the_burst():
+    ex = ScenarioExplorer(cities=["suceava"], debounce_s=0.05, offline=False)
+    solves = len(ex.solver.stats.history)
+
+    async def drag():
+        for v in (0.5, 0.52, 0.55, 0.6):
+            ex.controls["reduction"].value = v
+            await asyncio.sleep(0.002)
+        await asyncio.sleep(0.3)
+
+    asyncio.run(drag())
+    assert len(ex.solver.stats.history) == solves + 1
+    assert ex.result.emissions.set_index("year").at[2040, "target_kt"] == pytest.approx(
+        ex.data.base_kt["suceava"] * 0.4
+    )
+
+
+def test_inventory_explorer_recomputes():
+    ie = InventoryExplorer("suceava", offline=False)
+    ar5 = ie.inventory.basic_tco2e
+    ie.controls["gwp"].value = "AR6"
+    assert ie.inventory.gwp_set == "AR6"
+    assert ie.inventory.basic_tco2e != pytest.approx(ar5)
+    assert "AR6" in ie.view.spec["title"]
+    ie.controls["grid_method"].value = "residual_mix"
+    assert ie.inventory.grid_method == "residual_mix"
+    assert sum(chart_rows(ie.view, "tco2e")) == pytest.approx(ie.inventory.total_tco2e)
+
+
+def test_team_form_writes_a_valid_choice_file(tmp_path):
+    import shutil
+
+    from m100model.widgets import TeamForm
+    from m100model.workshop import WorkshopSession
+
+    example = data_dir().parent / "notebooks" / "workshop" / "example_session"
+    folder = tmp_path / "session"
+    shutil.copytree(example, folder, ignore=shutil.ignore_patterns("results"))
+    # An existing file is loaded into the form.
+    form = TeamForm(folder, "transport_operator", 2)
+    tick, share, by = form.rows["mob_ebus"]
+    assert tick.value and share.value == pytest.approx(0.5) and by.value == 2031
+    # A new round: tick two programmes, apply to one instrument, save by the button.
+    form = TeamForm(folder, "transport_operator", 3)
+    assert not any(t.value for t, _, _ in form.rows.values())
+    form.rows["mob_ebus"][0].value = True
+    form.rows["mob_ebus"][1].value = 0.75
+    form.rows["mob_ebus"][2].value = 2032
+    form.rows["mob_cycle"][0].value = True
+    form.funding["eib_loan"].value = True
+    form.note.value = "buses and bikes"
+    form.button.click()
+    assert "saved" in form.status.value
+    session = WorkshopSession(folder)
+    choices, missing = session.read_round(3)
+    assert [c.team for c in choices] == ["transport_operator"]
+    c = choices[0]
+    assert [(p.archetype, p.share, p.by) for p in c.projects] == [
+        ("mob_ebus", 0.75, 2032),
+        ("mob_cycle", 1.0, None),
+    ]
+    assert c.funding == ["eib_loan"]
+    assert len(missing) == 6
