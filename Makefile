@@ -63,3 +63,11 @@ lock:
 
 clean:
 	rm -rf $(VENV) results .pytest_cache .ruff_cache .hypothesis book/_build
+
+# The exercise notebooks (exercises/) written from their one source, and the worked solutions
+# re-executed in place (their stored outputs are what the nbval tests compare).
+exercise-notebooks: $(STAMP)
+	$(BIN)/python exercises/make_notebooks.py
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+		--ExecutePreprocessor.store_widget_state=False --ExecutePreprocessor.record_timing=False \
+		exercises/solutions/*.ipynb

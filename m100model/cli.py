@@ -739,5 +739,133 @@ def _print_decomposition(dec, format: Format) -> None:
         out.print(_rich_table(dec.by_sector(), "By GPC sector (kt CO2e)", digits=3))
 
 
+@app.command()
+def assess(
+    folder: Annotated[
+        Path, typer.Argument(help="Folder of participants' submissions (one JSON file each).")
+    ],
+    module: Annotated[
+        str | None, typer.Option(help="Only this module (mrv, mobility, buildings, ...).")
+    ] = None,
+    format: Annotated[Format, typer.Option(help="Output format.")] = Format.table,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Also write the tables as CSV to this folder.")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Replace an existing output folder.")] = False,
+) -> None:
+    """Summarise a cohort's self-assessments (before and after each module): per
+    participant, per question and per statement, as in the CPD evaluation framework."""
+    import pandas as pd
+
+    from m100model.assessment import collect
+
+    try:
+        cohort = collect(folder, modules=[module] if module else None)
+    except InputError as exc:
+        raise _bad_input(str(exc)) from None
+    tables = {
+        "by_participant": cohort.by_participant(),
+        "by_question": cohort.by_question(),
+        "by_statement": cohort.by_statement(),
+    }
+    if out_dir is not None:
+        target = _analysis_out(out_dir, out_dir, force)
+
+        def fill(folder_out: Path) -> None:
+            for name, df in tables.items():
+                write_csv(folder_out / f"{name}.csv", df)
+            write_json(folder_out / "summary.json", cohort.summary())
+
+        _write_analysis(target, force, fill)
+    for w in cohort.warnings:
+        err.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
+    if format is Format.json:
+        typer.echo(json.dumps(cohort.summary(), indent=2, ensure_ascii=False, default=str))
+        return
+    if format is Format.csv:
+        for name, df in tables.items():
+            typer.echo(f"# {name}")
+            typer.echo(df.to_csv(index=False, lineterminator="\n"), nl=False)
+        return
+    n = int(cohort.records["participant"].nunique()) if not cohort.records.empty else 0
+    out.print(f"{n} participant{'s' if n != 1 else ''} in {folder}")
+    by_p = tables["by_participant"]
+
+    def quiz(right: object, asked: int) -> str:
+        return "" if right is None or right != right else f"{int(right)}/{asked}"
+
+    out.print(
+        _rich_table(
+            pd.DataFrame(
+                {
+                    "participant": by_p["participant"],
+                    "module": by_p["module"],
+                    "quiz before": [
+                        quiz(r, a) for r, a in zip(by_p["right_before"], by_p["asked"], strict=True)
+                    ],
+                    "quiz after": [
+                        quiz(r, a) for r, a in zip(by_p["right_after"], by_p["asked"], strict=True)
+                    ],
+                    "conf. before": by_p["confidence_before"],
+                    "conf. after": by_p["confidence_after"],
+                    "hours": by_p["hours"],
+                    "exercises": [len(e.split(", ")) if e else 0 for e in by_p["exercises"]],
+                }
+            ),
+            "Per participant: quiz (right/asked) and confidence (1-5)",
+            digits=1,
+            max_rows=500,
+        )
+    )
+    by_q = tables["by_question"]
+    out.print(
+        _rich_table(
+            pd.DataFrame(
+                {
+                    "module": by_q["module"],
+                    "question": by_q["question"],
+                    "type": by_q["type"],
+                    "right before": by_q["right_before"],
+                    "right after": by_q["right_after"],
+                    "review": by_q["review"].map({True: "review", False: ""}),
+                }
+            ),
+            "Per question: share of participants answering right",
+            max_rows=500,
+        )
+    )
+    by_s = tables["by_statement"]
+    out.print(
+        _rich_table(
+            pd.DataFrame(
+                {
+                    "module": by_s["module"],
+                    "statement": by_s["statement"],
+                    "before": by_s["mean_before"],
+                    "after": by_s["mean_after"],
+                    "gain": by_s["gain"],
+                    "low gain": by_s["low_gain"].map({True: "low", False: ""}),
+                }
+            ),
+            "Per statement: mean confidence (1-5)",
+            max_rows=500,
+        )
+    )
+    review = tables["by_question"].query("review")
+    if not review.empty:
+        out.print(
+            "Questions most participants still miss after the module (review the unit): "
+            + ", ".join(f"{r.module} {r.question}" for r in review.itertuples())
+        )
+    low = tables["by_statement"].query("low_gain")
+    if not low.empty:
+        out.print(
+            "Statements with little gain in confidence (rewrite or give more time): "
+            + ", ".join(f"{r.module} {r.statement}" for r in low.itertuples())
+        )
+    if out_dir is not None:
+        out.print(f"Written to [bold]{out_dir}[/]")
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -84,9 +84,15 @@ class InstrumentOverride(_Strict):
 
 
 class SolverSpec(_Strict):
+    """HiGHS options. ``presolve`` applies to mixed-integer models: HiGHS's MIP presolve
+    (highspy 1.12-1.15) has been seen to stop "optimal" at a worse objective on small
+    instances of this model (tests/test_portfolio_oracle.py), so it is off by default; a large
+    scenario may switch it on (``choose``) for speed, accepting that risk."""
+
     mip_gap: float = Field(default=0.005, ge=0, le=1)
     time_limit: float = Field(default=300, gt=0)
     threads: int = Field(default=1, ge=1)
+    presolve: Literal["off", "choose"] = "off"
 
 
 # Sampled probabilities are kept within [U_EPS, 1 - U_EPS], so unbounded distributions give

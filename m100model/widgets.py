@@ -9,7 +9,8 @@ on the page: each answer replaces their data, so nothing flickers or scrolls. Co
 are debounced: a burst of slider events (a drag) makes one solve, after the last event.
 
 :class:`InventoryExplorer` recomputes a city's GHG inventory with another GWP set or
-grid-factor method.
+grid-factor method. :class:`TeamForm` is a workshop team's choice form: it writes the team's
+own choice file (see :mod:`m100model.workshop`).
 
 Everything runs offline: ``alt.JupyterChart.enable_offline()`` inlines the Vega JavaScript
 that vl-convert ships, instead of loading it from a CDN.
@@ -292,6 +293,7 @@ class ScenarioExplorer:
         self.curve: pd.DataFrame | None = None
         self._envelope_shares: dict[str, float] = {}
         self._t0 = 0.0
+        self._curves: dict[tuple, pd.DataFrame] = {}
 
         cm = self._model_for(base_city)
         target_year = scenario.target.year or int(known.at[base_city, "target_year"])
@@ -520,7 +522,12 @@ class ScenarioExplorer:
         cm.solver.solve()
         t2 = time.perf_counter()
         self.result = extract(cm.solver)
-        self.curve = compare_with_optimum(macc(cm.data, s.discount_rate), self.result.portfolio)
+        # The curve depends on costs, prices, intensities and the rate, not on targets or
+        # envelopes: keep it while those stay.
+        key = (s.city, s.discount_rate, s.grid_speed, s.price_factor)
+        if key not in self._curves:
+            self._curves = {key: macc(cm.data, s.discount_rate)}
+        self.curve = compare_with_optimum(self._curves[key], self.result.portfolio)
         t3 = time.perf_counter()
         self.timing.apply_s, self.timing.solve_s, self.timing.extract_s = t1 - t0, t2 - t1, t3 - t2
         self._t0 = t0

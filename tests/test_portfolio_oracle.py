@@ -274,8 +274,10 @@ def oracle(d: PortfolioData, relax: dict | None = None) -> OracleResult:
         if used and s in inst and (inst[s]["scope"] == "city") == (c != "*"):
             lp.row(used, hi=cap)
 
-    # Tickets: a finance group takes a ticketed instrument at least `min_ticket` in total,
-    # or not at all; at most `max_ticket` in total.
+    # Tickets: a finance group takes a ticketed instrument or not at all; if it does, the
+    # operation must be big enough: for a loan, the group's total spending (the project cost
+    # the lender's threshold refers to); otherwise the amount the instrument provides. At
+    # most `max_ticket` from the instrument in total.
     def bound_spend(ps: list[str]) -> float:
         return sum(capex[p, t] * lp.ub[x[p, t]] for p in ps for t in years) + 1.0
 
@@ -290,7 +292,14 @@ def oracle(d: PortfolioData, relax: dict | None = None) -> OracleResult:
                 continue
             if not math.isnan(float(r["min_ticket"])):
                 ticket[f, s] = z = lp.var(0.0, 1.0, integer=True)
-                lp.row(_add({z: -float(r["min_ticket"])}, used), lo=0.0)
+                size: Lin = {}
+                if r["kind"] == "loan":
+                    for p in ps:
+                        for t in years:
+                            _add(size, spend[p, t])
+                else:
+                    size = dict(used)
+                lp.row(_add({z: -float(r["min_ticket"])}, size), lo=0.0)
                 lp.row(_add({z: -bound_spend(ps)}, used), hi=0.0)
             if not math.isnan(float(r["max_ticket"])):
                 lp.row(used, hi=float(r["max_ticket"]))

@@ -313,7 +313,13 @@ def add_finance(m: pyo.ConcreteModel, d: PortfolioData) -> None:
 
     @m.Constraint(m.TICKET)
     def min_ticket(m, f, s):
-        return sum(m.F[i] for i in by_fs[(f, s)]) >= d.instruments.at[s, "min_ticket"] * m.z[f, s]
+        """A lender's threshold is on the cost of the operation (EIB direct loans: projects
+        or bundles costing more than EUR 25 m); a bond's on the amount it raises."""
+        if d.instruments.at[s, "kind"] == "loan":
+            size = sum(m.spend[p, t] for p in groups[f] for t in m.T)
+        else:
+            size = sum(m.F[i] for i in by_fs[(f, s)])
+        return size >= d.instruments.at[s, "min_ticket"] * m.z[f, s]
 
     @m.Constraint(m.TICKET)
     def ticket_switch(m, f, s):

@@ -103,8 +103,9 @@ class PortfolioSolver:
         self.integer_cols = [j for j, v in enumerate(info.columns) if v.is_integer()]
         # HiGHS's MIP presolve (highspy 1.12-1.15) has been seen to end "optimal" at a wrong
         # objective and to call feasible models infeasible on small instances of this model
-        # (tests/test_portfolio_oracle.py, regression seeds): MIPs are solved without it.
-        self.highs.setOptionValue("presolve", "off" if self.integer_cols else "choose")
+        # (tests/test_portfolio_oracle.py, regression seeds): MIPs are solved without it
+        # unless the scenario asks for it (see SolverSpec).
+        self.highs.setOptionValue("presolve", self.spec.presolve if self.integer_cols else "choose")
         if self.integer_cols:
             kinds = [highspy.HighsVarType.kContinuous] * n
             for j in self.integer_cols:
@@ -274,6 +275,13 @@ class PortfolioSolver:
 
     def _run_and_load(self) -> bool:
         self.highs.run()
+        if self.highs.getModelStatus() == highspy.HighsModelStatus.kInfeasible:
+            # Doing nothing is always feasible (targets are elastic): an "infeasible" answer
+            # is a presolve fault. Retry without presolve.
+            presolve = self.highs.getOptionValue("presolve")[1]
+            self.highs.setOptionValue("presolve", "off")
+            self.highs.run()
+            self.highs.setOptionValue("presolve", presolve)
         info = self.highs.getInfo()
         self.stats.status = _status(self.highs.getModelStatus(), info)
         if self.stats.status not in ("optimal", "feasible"):

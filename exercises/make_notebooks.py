@@ -1,0 +1,927 @@
+"""Write the exercise notebooks and their worked solutions from one source.
+
+Run from the repository root::
+
+    .venv/bin/python exercises/make_notebooks.py          # write the notebooks
+    make exercise-notebooks                                 # write them and execute the solutions
+
+The header of every notebook (objective, data, expected time, question, how answers are
+judged) comes from the exercise registry in ``m100model/exercises``; the working cells and
+the worked solutions are below. No expected answer is written here: the solutions compute
+every number from the library and the exercise's data, and the checker does the same.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import unicodedata
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from m100model.exercises import MODULES, all_exercises  # noqa: E402
+
+HERE = ROOT / "exercises"
+SOLUTIONS = HERE / "solutions"
+LEVEL_TEXT = {
+    "guided": "guided (fill in one value; the formula is given)",
+    "structured": "structured (a few steps with the kit's library)",
+    "open": "open (design your own answer; any valid one is accepted and scored)",
+}
+
+# Shared working code of the open portfolio exercises: a first design read off the MACC.
+MACC_FIRST_GUESS = '''from m100model.projects import load_relations
+
+req = inputs["requirements"]
+cand = inputs["candidates"].sort_values("cost_eur_per_t", na_position="last")
+needs = load_relations().query("relation == 'requires'")
+needs = dict(zip(needs["archetype_id"], needs["other_archetype_id"], strict=True))
+row_of = cand.set_index("archetype")
+
+
+def reachable(a):
+    """Units of a measure that can be in service by the target year."""
+    r = row_of.loc[a]
+    years = max(0, req["target_year"] - r["first_in_service"] + 1)
+    return min(r["city_maximum"], r["build_rate_per_year"] * years)
+
+
+gap_t = (req["baseline_kt"] - req["target_kt"]) * 1000  # t CO2e to cut in the target year
+guess, cut, spent = {}, 0.0, 0.0
+for r in cand.itertuples():
+    if r.abatement_t_per_unit_year <= 0 or (cut >= gap_t and r.cost_eur_per_t > 0):
+        continue
+    share = reachable(r.archetype) / r.city_maximum
+    prereq = needs.get(r.archetype)
+    if prereq is not None and prereq not in row_of.index:
+        continue  # its enabling programme is not among the candidates
+    extra = r.capex_eur_per_unit * r.city_maximum * share / 1e6
+    if prereq is not None and prereq not in guess:
+        p = row_of.loc[prereq]
+        extra += p["capex_eur_per_unit"] * p["city_maximum"] * share / 1e6
+    room = req["budget_meur"] * 0.95 - spent
+    if extra > room:
+        share *= max(0.0, room / extra)
+    if share <= 0:
+        continue
+    guess[r.archetype] = float(share * r.city_maximum)
+    if prereq is not None:
+        enabling = float(share * row_of.at[prereq, "city_maximum"])
+        guess[prereq] = max(guess.get(prereq, 0.0), enabling)
+    spent += extra * share / (reachable(r.archetype) / r.city_maximum)
+    cut += guess[r.archetype] * r.abatement_t_per_unit_year
+{a: round(u, 1) for a, u in guess.items()}'''
+
+GHG5_KEYS_TABLE = [
+    ("I.3.1", "IE", "Workshops buy gas on commercial contracts: in I.2.1."),
+    ("I.3.2", "IE", "Workshops buy electricity on commercial contracts: in I.2.2."),
+    ("I.4.1", "NO", "No power plant or district-heating plant in the town."),
+    ("I.4.2", "NO", "No energy industry in the town."),
+    ("I.5.1", "NO", "No farm or forestry machinery in the town (assumed)."),
+    ("I.5.2", "NO", "No farm or forestry electricity use (assumed)."),
+    ("I.6.1", "NO", "No other stationary fuel use identified."),
+    ("I.6.2", "NO", "No other grid energy use identified."),
+    ("I.7.1", "NO", "No coal mining or fuel processing in the town."),
+    ("II.1.2", "IE", "E-cars charge at homes and firms: in I.1.2, I.2.2."),
+    ("II.2.1", "NE", "A diesel train stops here; no fuel data yet."),
+    ("II.2.2", "NO", "No electric trains run in the town."),
+    ("II.3.2", "NO", "No electric boats: no river port."),
+    ("II.4.1", "NO", "No airport or airfield."),
+    ("II.4.2", "NO", "No airport, so no grid energy for aviation."),
+    ("II.5.1", "IE", "Off-road machines fuel at road stations: in II.1.1."),
+    ("II.5.2", "NO", "No electric off-road machinery identified."),
+    ("III.1.1", "IE", "No landfill in town: all landfilled waste in III.1.2."),
+    ("III.2.1", "NO", "No composting or digestion plant in the town."),
+    ("III.2.2", "NO", "No waste sent to biological treatment elsewhere."),
+    ("III.3.1", "NE", "Garden waste is burnt in the open; not estimated."),
+    ("III.3.2", "NO", "No waste is incinerated outside the town."),
+    ("III.4.1", "NE", "Sewage treated aerobically in town; no data yet."),
+    ("III.4.2", "NO", "All wastewater is treated inside the town (III.4.1)."),
+]
+GHG5_KEYS = (
+    "keys = {\n" + "".join(f'    "{r}": ("{k}", "{c}"),\n' for r, k, c in GHG5_KEYS_TABLE) + "}\n"
+)
+
+CONTENT: dict[str, dict] = {
+    # ----------------------------------------------------------------------------------- MRV
+    "ghg-1": dict(
+        show=['inputs["activity"]', 'inputs["factors"]  # kg of each gas per TJ, and its GWP'],
+        starter="energy_tj = ...  # the activity in TJ (1 MWh = 0.0036 TJ)\ntonnes = ...  # "
+        "tonnes of CO2, CH4 and N2O",
+        unit_hint="a number in t CO2e, or a text with a unit such as '12.3 kt'",
+        steps=[
+            (
+                "**Step 1: energy.** The factors are per TJ, so the MWh are converted first.",
+                'amount_mwh = inputs["activity"]["amount"].iloc[0]\n'
+                'energy_tj = amount_mwh * inputs["tj_per_mwh"]\nenergy_tj',
+            ),
+            (
+                "**Step 2: each gas.** $E_g = A \\times EF_g$, in tonnes (the factors are in kg).",
+                'f = inputs["factors"].set_index("gas")\n'
+                'tonnes = energy_tj * f["factor"] / 1000\ntonnes',
+            ),
+            (
+                "**Step 3: CO2e.** Each gas weighted by its GWP, then added.",
+                'answer = float((tonnes * f["GWP (AR5)"]).sum())\nanswer',
+            ),
+            (
+                "**Cross-check** with the kit's inventory engine, which reads the same row like "
+                "any city's file:",
+                "from m100model.exercises.mrv import inventory_of\n\n"
+                'inv = inventory_of(inputs["activity"].assign(quality="illustrative"))\n'
+                'inv.emissions[["gas", "emissions_t", "gwp", "tco2e"]]',
+            ),
+        ],
+        takeaway="CO2 is almost all of it, but CH4 and N2O count once weighted by their GWP; "
+        "CO2e is a weighted sum, not a gas. Say which GWP set you used next to the total.",
+    ),
+    "ghg-2": dict(
+        show=['inputs["activity"]', 'inputs["ncv"]  # net calorific value', 'inputs["factors"]'],
+        starter="energy_tj = ...  # tonnes x net calorific value",
+        unit_hint="a number in t CO2, or a text with a unit such as '1.2 kt'",
+        steps=[
+            (
+                "**Step 1: from tonnes to energy.** 43 TJ per Gg (1,000 t) is 0.043 TJ per "
+                "tonne; pint converts it.",
+                'mass_t = inputs["activity"]["amount"].iloc[0]\n'
+                'ncv_tj_per_t = inputs["ncv"].to("TJ/t").magnitude\n'
+                "energy_tj = mass_t * ncv_tj_per_t\nenergy_tj",
+            ),
+            (
+                "**Step 2: CO2.** The CO2 factor is in kg per TJ.",
+                'co2_kg_per_tj = inputs["factors"].set_index("gas").at["CO2", "factor"]\n'
+                "answer = energy_tj * co2_kg_per_tj / 1000\nanswer",
+            ),
+            (
+                "**Cross-check** with the kit:",
+                "from m100model.exercises.mrv import inventory_of\n\n"
+                'inv = inventory_of(inputs["activity"].assign(quality="illustrative"))\n'
+                'inv.emissions[["gas", "energy_mwh", "emissions_t", "tco2e"]]',
+            ),
+        ],
+        takeaway="Fuel measured as a mass (or a volume) is first turned into energy with its "
+        "net calorific value (and density); only then does a factor per TJ apply.",
+    ),
+    "ghg-3": dict(
+        show=['inputs["grid_factors"]'],
+        starter="from m100model.inventory import bundled_inventories, load_inventory\n\n"
+        'path = bundled_inventories()["suceava"]\n'
+        'default = load_inventory(path, grid_method="production_mix")\n'
+        "default.basic_tco2e / 1000  # kt CO2e\n\n"
+        'life_cycle = ...  # the same file, grid_method="life_cycle"',
+        unit_hint="a number in kt CO2e, or a text with a unit such as '12 kt'",
+        steps=[
+            (
+                "**Step 1: the same activity data, two grid factors.**",
+                "from m100model.inventory import bundled_inventories, load_inventory\n\n"
+                'path = bundled_inventories()["suceava"]\n'
+                'default = load_inventory(path, grid_method="production_mix")\n'
+                'life_cycle = load_inventory(path, grid_method="life_cycle")\n'
+                "default.basic_tco2e / 1000, life_cycle.basic_tco2e / 1000",
+            ),
+            (
+                "**Step 2: where the difference is.** Only scope 2 changes (grid electricity).",
+                "import pandas as pd\n\n"
+                'pd.DataFrame({"production mix": default.by_scope(), "life cycle": '
+                "life_cycle.by_scope()}) / 1000",
+            ),
+            (
+                "**Step 3: the answer**, life-cycle minus production mix, in kt.",
+                'answer = f"{(life_cycle.basic_tco2e - default.basic_tco2e) / 1000} kt"\nanswer',
+            ),
+        ],
+        takeaway="The same activity data give different totals with different grid factors. "
+        "Choose one method for the inventory (the location-based production mix for the GPC), "
+        "say which, and keep it from year to year.",
+    ),
+    "ghg-4": dict(
+        show=["inputs"],
+        starter="import numpy as np\n\n"
+        'years = np.arange(inputs["base_year"], inputs["target_year"] + 1)\n'
+        "caps = ...  # the cap of each year on the straight line",
+        unit_hint="a number in kt CO2e, or a text with a unit such as '1.2 Mt'",
+        steps=[
+            (
+                "**Step 1: the path.** A straight line from $E_0$ in the base year to "
+                "$(1 - r) E_0$ in the target year.",
+                "import numpy as np\nimport pandas as pd\n\n"
+                'years = np.arange(inputs["base_year"], inputs["target_year"] + 1)\n'
+                'e0, r = inputs["e0_kt"], inputs["reduction"]\n'
+                'frac = (years - inputs["base_year"]) / (inputs["target_year"] - '
+                'inputs["base_year"])\n'
+                "caps = e0 - (e0 - (1 - r) * e0) * frac\n"
+                'pd.Series(caps, index=years, name="cap (kt)").round(1)',
+            ),
+            (
+                "**Step 2: the budget** is the sum of the yearly caps (the area under the path).",
+                'answer = f"{caps.sum()} kt"\nanswer',
+            ),
+            (
+                "**Cross-check** with the kit's target path:",
+                "from m100model.pathways import target_path\n\n"
+                'path = target_path(\n    e0, inputs["base_year"], list(years), kind="net_zero",\n'
+                '    year=inputs["target_year"], reduction=r,\n)\n'
+                "float(path.sum())",
+            ),
+        ],
+        takeaway="A target is a path and a budget, not only an end year: a city that cuts "
+        "late emits far more on the way, even if it reaches the same 2030 figure.",
+    ),
+    "ghg-5": dict(
+        show=['inputs["activity"]', 'inputs["facts"]'],
+        starter="import pandas as pd\n\nfrom m100model.exercises.mrv import inventory_of\n\n"
+        'activity = inputs["activity"]\ninventory_of(activity).gaps  # the gaps to close',
+        answer_starter="new_rows = pd.DataFrame(\n"
+        "    [\n"
+        '        # dict(gpc_ref="...", notation_key="NO", comment="Why this key."),\n'
+        "    ],\n"
+        '    columns=["gpc_ref", "notation_key", "comment"],\n'
+        ")\n"
+        "answer = ...  # e.g. pd.concat([activity, new_rows], ignore_index=True)",
+        steps=[
+            (
+                "**Step 1: the gaps.** Every BASIC sub-sector with neither a figure nor a key.",
+                "import pandas as pd\n\nfrom m100model.exercises.mrv import inventory_of\n\n"
+                'activity = inputs["activity"]\ngaps = inventory_of(activity).gaps\ngaps',
+            ),
+            (
+                "**Step 2: one key per gap, from the facts.** Where the facts say nothing, we "
+                "state our assumption in the comment (and would check it with the data "
+                "holder).",
+                GHG5_KEYS + "new_rows = [\n"
+                "    dict(gpc_ref=ref, notation_key=keys[ref][0], comment=keys[ref][1])\n"
+                '    for ref in gaps["gpc_ref"]\n'
+                "]\n"
+                "answer = pd.concat([activity, pd.DataFrame(new_rows)], ignore_index=True)\n"
+                "inventory_of(answer).gaps  # empty: no gap left",
+            ),
+        ],
+        takeaway="Notation keys are part of the inventory: NO when the activity does not "
+        "occur, IE when it is counted elsewhere, NE when it occurs but nobody has estimated it "
+        "(each NE names a data holder to call). A gap is not a zero.",
+    ),
+    # ------------------------------------------------------------------------------ mobility
+    "mob-1": dict(
+        show=["inputs"],
+        starter="saving_per_bus = ...  # t CO2 a year: diesel no longer burnt minus grid "
+        "electricity added",
+        unit_hint="a number in t CO2 a year, or a text with a unit such as '1.2 kt'",
+        steps=[
+            (
+                "**Step 1: one bus.** Diesel avoided minus the grid electricity it now uses.",
+                "x = inputs\n"
+                'diesel_t = x["diesel_mwh_per_bus"] * x["diesel_t_per_mwh"]\n'
+                'electric_t = x["electricity_mwh_per_bus"] * x["grid_t_per_mwh"]\n'
+                "saving_per_bus = diesel_t - electric_t\n"
+                "diesel_t, electric_t, saving_per_bus",
+            ),
+            (
+                "**Step 2: the fleet.**",
+                'answer = x["buses"] * saving_per_bus\nanswer',
+            ),
+            (
+                "**And the break-even grid factor**, above which the electric bus would emit "
+                "more than the diesel one:",
+                'diesel_t / x["electricity_mwh_per_bus"]',
+            ),
+        ],
+        takeaway="An electric bus is only as clean as the grid it charges from: the saving "
+        "grows every year as the grid decarbonises. State the grid-factor method you use.",
+    ),
+    "mob-2": dict(
+        show=["inputs"],
+        starter="crf = ...  # capital recovery factor r / (1 - (1 + r)**-L)",
+        unit_hint="a number in EUR per t CO2e, or a text such as 'EUR 500/t'",
+        steps=[
+            (
+                "**Step 1: the cost per tonne at the kit's modal shift**, to check the method "
+                "against the MACC.",
+                "x = inputs\n"
+                'r, life = x["discount_rate"], x["lifetime_years"]\n'
+                "crf = r / (1 - (1 + r) ** -life)\n"
+                'annual = x["capex_eur_per_km"] * crf + x["opex_eur_per_km_year"]\n'
+                'fuel_money = x["fuel_saved_mwh_per_km_year"] * x["fuel_price_eur_per_mwh"]\n'
+                'tonnes = x["fuel_saved_mwh_per_km_year"] * x["fuel_t_co2e_per_mwh"]\n'
+                'full = (annual - fuel_money) / tonnes\nfull, x["macc_eur_per_t_at_full_shift"]',
+            ),
+            (
+                "**Step 2: half the modal shift.** The tonnes and the fuel money halve; the "
+                "investment does not.",
+                'answer = f"{(annual - fuel_money / 2) / (tonnes / 2)} EUR/t"\nanswer',
+            ),
+        ],
+        takeaway="Fixed costs divided by an uncertain effect make cost-per-tonne figures "
+        "fragile: halving the modal shift almost triples the cost per tonne. State the "
+        "modal-shift assumption next to any such number.",
+    ),
+    # ----------------------------------------------------------------------------- buildings
+    "bld-1": dict(
+        show=["inputs"],
+        starter="delta_h = ...  # W/K: (U before - U after) x area",
+        unit_hint="a number in t CO2 a year, or a text with a unit",
+        steps=[
+            (
+                "**Step 1: heat-loss coefficient saved**, in W/K.",
+                'x = inputs\ndelta_h = (x["u_before"] - x["u_after"]) * x["wall_m2"]\ndelta_h',
+            ),
+            (
+                "**Step 2: heat and gas saved a year.** 24 hours per degree day; the boiler "
+                "burns 1/η of gas per unit of heat.",
+                'heat_kwh = 24 * delta_h * x["heating_degree_days"] / 1000\n'
+                'gas_kwh = heat_kwh / x["boiler_efficiency"]\nheat_kwh, gas_kwh',
+            ),
+            (
+                "**Step 3: CO2.**",
+                'answer = gas_kwh / 1000 * x["gas_t_co2_per_mwh"]\nanswer',
+            ),
+        ],
+        takeaway="Insulation lowers U, and the saving follows from the climate (degree days) "
+        "and the heating system. Real savings are smaller where flats were under-heated "
+        "before (the prebound effect): only metered data prove them.",
+    ),
+    "bld-2": dict(
+        show=["inputs"],
+        starter="q_renovated = ...  # kg CO2e per m2 a year (kWh/m2 x t/MWh = kg/m2)\nq_new = ...",
+        unit_hint="a number of years, or a text such as '25 years'",
+        steps=[
+            (
+                "**Step 1: operational emissions of the two options**, kg CO2e per m² a year.",
+                "x = inputs\n"
+                'q_renovated = x["gas_after_renovation_kwh_m2"] * x["gas_t_co2_per_mwh"]\n'
+                'q_new = x["new_heat_kwh_m2"] / x["heat_pump_cop"] * x["grid_t_per_mwh"]\n'
+                "q_renovated, q_new",
+            ),
+            (
+                "**Step 2: the extra embodied carbon of rebuilding**, kg CO2e per m².",
+                'extra = x["embodied_demolition"] + x["embodied_new"] - x["embodied_renovation"]\n'
+                "extra",
+            ),
+            (
+                "**Step 3: payback time.**",
+                'answer = f"{extra / (q_renovated - q_new)} years"\nanswer',
+            ),
+        ],
+        takeaway="Upfront carbon is emitted now, when the budget is tightest; the operational "
+        "advantage of a new building accrues slowly and shrinks as the renovated block "
+        "electrifies and the grid gets cleaner.",
+    ),
+    # -------------------------------------------------------------------------------- energy
+    "en-1": dict(
+        show=["inputs"],
+        starter="electricity_mwh = ...  # kWp x kWh per kWp / 1000",
+        unit_hint="a number in t CO2 a year, or a text with a unit",
+        steps=[
+            (
+                "**Step 1: electricity produced a year.**",
+                "x = inputs\n"
+                'electricity_mwh = x["kwp"] * x["yield_kwh_per_kwp"] / 1000\nelectricity_mwh',
+            ),
+            (
+                "**Step 2: avoided CO2 at the 2022 factor.**",
+                'answer = electricity_mwh * x["grid_t_per_mwh"]\nanswer',
+            ),
+            (
+                "**And in 2030**, with the kit's NECP projection of the grid factor:",
+                "from m100model.pathways import grid_trajectory\n\n"
+                'electricity_mwh * grid_trajectory("necp", [2030])[0]',
+            ),
+        ],
+        takeaway="PV's carbon value falls as the grid decarbonises; its money value (the bill "
+        "avoided) does not. That is why it shows a strongly negative cost per tonne.",
+    ),
+    "en-2": dict(
+        show=["inputs"],
+        starter="break_even = ...  # t CO2 per MWh of electricity",
+        unit_hint="a number in t CO2 per MWh, or a text such as '500 g/kWh'",
+        steps=[
+            (
+                "**Step 1: emissions per MWh of heat.** Heat pump: $EF_{grid} / COP$; boiler: "
+                "$EF_{gas} / \\eta$. They are equal at the break-even grid factor.",
+                "x = inputs\n"
+                'answer = x["cop"] * x["gas_t_co2_per_mwh"] / x["boiler_efficiency"]\nanswer',
+            ),
+            (
+                "**Step 2: compare** with the harshest Romanian factor, the IFI operating margin:",
+                'x["ifi_operating_margin_2021"] < answer',
+            ),
+        ],
+        takeaway="Even with a modest COP on old radiators, a heat pump in Romania beats an old "
+        "gas boiler at every grid factor the kit holds; insulating first raises the COP and "
+        "multiplies the saving.",
+    ),
+    # -------------------------------------------------------------------------------- nature
+    "nbs-1": dict(
+        show=["inputs"],
+        starter="kg_co2_per_tree = ...  # carbon per m2 x crown x 44/12",
+        unit_hint="a number in t CO2 a year, or a text with a unit",
+        steps=[
+            (
+                "**Step 1: one tree.** Carbon per m² of crown times the crown, converted to CO2.",
+                "x = inputs\n"
+                'kg_co2_per_tree = x["kg_carbon_per_m2_crown"] * x["crown_m2"] * 44 / 12\n'
+                "kg_co2_per_tree",
+            ),
+            (
+                "**Step 2: the programme**, in tonnes.",
+                'answer = x["trees"] * kg_co2_per_tree / 1000\nanswer',
+            ),
+            (
+                "**Compare** with a diesel city bus (the kit's electric-bus archetype gives "
+                "its diesel use):",
+                "from m100model.exercises import data\n\n"
+                'bus = data("mob-1")\n'
+                'answer / (bus["diesel_mwh_per_bus"] * bus["diesel_t_per_mwh"])  # buses',
+            ),
+        ],
+        takeaway="Trees take up carbon slowly and only while they grow and survive; their "
+        "main urban value is cooling, water, air and health. Report removals beside emissions, "
+        "not subtracted from them.",
+    ),
+    "nbs-2": dict(
+        show=["inputs"],
+        starter="rain_m = ...  # the rainfall in metres",
+        unit_hint="a number in m³ a year, or a text such as '900 m3'",
+        steps=[
+            (
+                "**Runoff before minus runoff after**, $\\Delta V = (C_0 - C_1) P A$.",
+                "x = inputs\n"
+                'rain_m = x["rain_mm"] / 1000\n'
+                'kept_m3 = (x["runoff_before"] - x["runoff_after"]) * rain_m * x["roof_m2"]\n'
+                'answer = f"{kept_m3} m3"\nanswer',
+            ),
+        ],
+        takeaway="A green roof keeps a large share of the rain where it falls and delays the "
+        "peak of a storm, which matters more for flooding than the yearly volume.",
+    ),
+    # ------------------------------------------------------------------------------ circular
+    "circ-1": dict(
+        show=["inputs"],
+        starter="l0 = ...  # t CH4 per tonne of waste: MCF x DOC x DOCf x F x 16/12",
+        unit_hint="a number in t CO2e per t of waste, or a text such as '900 kg/t'",
+        steps=[
+            (
+                "**Step 1: methane generation potential** $L_0$, t CH4 per tonne.",
+                'x = inputs\nl0 = x["mcf"] * x["doc"] * x["doc_f"] * x["f"] * 16 / 12\nl0',
+            ),
+            (
+                "**Step 2: oxidised in the cover, then CO2e.**",
+                'answer = l0 * (1 - x["ox"]) * x["gwp_ch4"]\nanswer',
+            ),
+        ],
+        takeaway="Each tonne of organic waste landfilled commits more than a tonne of CO2e; "
+        "separate collection lowers the DOC of what remains, which is why it cuts landfill "
+        "methane.",
+    ),
+    "circ-2": dict(
+        show=["inputs"],
+        starter="composting_saves = ...  # t CO2e a year from the diverted tonnes",
+        unit_hint="a number in kt CO2e a year, or a text with a unit",
+        steps=[
+            (
+                "**Step 1: composting.** Each diverted tonne saves the landfill factor minus "
+                "the composting factor.",
+                "x = inputs\n"
+                'composting_saves = x["diverted_t"] * (x["landfill_t_co2e_per_t"] - '
+                'x["compost_t_co2e_per_t"])\ncomposting_saves',
+            ),
+            (
+                "**Step 2: capture acts on what is still landfilled.**",
+                'still_landfilled = x["landfilled_t"] - x["diverted_t"]\n'
+                'capture_saves = x["capture_efficiency"] * still_landfilled * '
+                'x["landfill_t_co2e_per_t"]\ncapture_saves',
+            ),
+            (
+                "**Step 3: together**, in kt.",
+                'answer = f"{(composting_saves + capture_saves) / 1000} kt"\nanswer',
+            ),
+        ],
+        takeaway="Two measures acting on the same waste cannot both claim it: the portfolio "
+        "model counts this through shared activity pools, separate project sheets do not.",
+    ),
+    # ---------------------------------------------------------------------------- governance
+    "gov-1": dict(
+        show=["inputs"],
+        starter="# the loan is at most share x programme, and at least the minimum ticket",
+        unit_hint="a number in M EUR, or a text such as 'EUR 30 m'",
+        steps=[
+            (
+                "**The threshold:** $\\sigma K \\ge T \\Rightarrow K \\ge T / \\sigma$.",
+                'programme = inputs["min_ticket_meur"] / inputs["max_share_of_cost"]\n'
+                'answer = f"{programme} M EUR"\nanswer',
+            ),
+        ],
+        takeaway="A single city's programme rarely reaches that size; a bundle of several "
+        "cities' or several themes' projects, prepared and financed as one operation, can.",
+    ),
+    "gov-2": dict(
+        show=["inputs"],
+        starter="annuity = ...  # repayment per euro borrowed and year",
+        unit_hint="a fraction such as 0.05, or '5%' or '5 cents per euro'",
+        steps=[
+            (
+                "**Step 1: the annuity** per euro borrowed.",
+                "x = inputs\n"
+                'i, n, r = x["interest_rate"], round(x["tenor_years"]), x["discount_rate"]\n'
+                "annuity = i / (1 - (1 + i) ** -n)\nannuity",
+            ),
+            (
+                "**Step 2: present value of the repayments**, minus the euro borrowed.",
+                'pv = annuity * (1 - (1 + r) ** -n) / r\nanswer = f"{100 * (pv - 1)} %"\nanswer',
+            ),
+            (
+                "**Cross-check** with the kit's function (what the portfolio model charges):",
+                "from m100model.portfolio.data import annuity_cost_factor\n\n"
+                "annuity_cost_factor(i, n, r)",
+            ),
+        ],
+        takeaway="Cheaper, longer money (a direct EIB loan) costs a few cents per euro; a "
+        "bank-intermediated loan several times more. That difference is what bundling buys.",
+    ),
+}
+
+OPEN_SHOW = [
+    'inputs["requirements"]',
+    'inputs["candidates"].sort_values("cost_eur_per_t")  # the MACC of the candidates',
+]
+OPEN_STEPS = [
+    (
+        "**Step 1: a first design read off the MACC.** Measures in order of cost per tonne, "
+        "each at what can be in service by the target year, with its enabling programme, until "
+        "the gap of the target year is covered and while the budget lasts.",
+        MACC_FIRST_GUESS,
+    ),
+    (
+        "**Step 2: check it.** The checker fixes the design in the portfolio model, which "
+        "then only chooses the timing and the financing.",
+        "first = check(EXERCISE, guess)\nfirst",
+    ),
+    (
+        "**Step 3: the least-cost portfolio** under the same rules, which the checker "
+        "computes with the model. A MACC ranks measures one by one; the model sees the "
+        "shared fuel pools, the path in every year, lead times and the budget.",
+        "from m100model.exercises import expected\n\nbest = expected(EXERCISE)\n"
+        '{a: round(u, 1) for a, u in best["units"].items()}',
+    ),
+    (
+        "**Step 4: the answer.** Any design that passes is correct; the least-cost one also "
+        "scores best.",
+        'answer = best["units"]',
+    ),
+]
+for _id, _take in {
+    "mob-3": "Measures that pay for themselves (fuel savings above their cost) come first "
+    "whatever the target; the budget then decides how far the cheap tonnes go. Buses and "
+    "trams rest their case on access, congestion and air quality, which this accounting "
+    "does not count.",
+    "bld-3": "Heat pumps are the cheapest large building measure per tonne because they "
+    "replace boilers at the end of their life; renovation and heat pumps draw on the same gas, "
+    "and deep renovation needs the one-stop shop.",
+    "en-3": "Measures that save expensive electricity pay for themselves; the budget decides "
+    "how many. District-heating renewal is cheap per tonne but too slow for an early path.",
+    "circ-3": "Landfill-gas capture is among the cheapest tonnes of the kit; composting "
+    "closes the rest of the gap. The sewer measure saves nothing in this inventory because "
+    "the inventory has no septic-tank line for it to remove.",
+    "gov-3": "From the city's point of view grants make some measures nearly free, and "
+    "measures that save energy pay for themselves; the budget and the enabling programmes "
+    "shape the rest. A Climate City Contract should show both the city's and society's view.",
+}.items():
+    CONTENT[_id] = dict(
+        show=OPEN_SHOW,
+        starter="# Work out your design here (the candidates table, the MACC, the budget).",
+        answer_starter="# {archetype: units in service by the target year}, or shares like '50%'\n"
+        "answer = ...  # your portfolio",
+        steps=OPEN_STEPS,
+        takeaway=_take,
+        open=True,
+    )
+
+CONTENT["nbs-3"] = dict(
+    show=['inputs["goals"]', 'inputs["candidates"]'],
+    starter='cand = inputs["candidates"].set_index("archetype")\n'
+    "# How many green-roof units does the stormwater goal need? What carbon is still missing?",
+    answer_starter="answer = ...  # your design: {archetype: units}, or shares like '50%'",
+    steps=[
+        (
+            "**Step 1: stormwater first.** Only the green roofs keep rain out of the sewer, so "
+            "the stormwater goal fixes their minimum.",
+            'goals = inputs["goals"]\ncand = inputs["candidates"].set_index("archetype")\n'
+            'roofs = goals["stormwater_m3_per_year"] / cand.at["nbs_green_roof", '
+            '"stormwater_m3_per_unit_year"]\n'
+            'roof_carbon = roofs * cand.at["nbs_green_roof", "carbon_t_per_unit_year"]\n'
+            "roofs, roof_carbon",
+        ),
+        (
+            "**Step 2: the rest of the carbon from the cheapest tonnes.** The urban forest has "
+            "the lowest cost per tonne; street trees cost far more per tonne.",
+            'missing = max(0.0, goals["carbon_t_per_year"] - roof_carbon)\n'
+            'forest = missing / cand.at["nbs_forest", "carbon_t_per_unit_year"]\n'
+            'forest, forest <= cand.at["nbs_forest", "city_maximum"]',
+        ),
+        (
+            "**Step 3: the budget.**",
+            'investment = roofs * cand.at["nbs_green_roof", "capex_meur_per_unit"] + forest * '
+            'cand.at["nbs_forest", "capex_meur_per_unit"]\n'
+            'investment, investment <= goals["budget_meur"]',
+        ),
+        (
+            "**The answer.**",
+            'answer = {"nbs_green_roof": roofs, "nbs_forest": forest}\nanswer',
+        ),
+    ],
+    takeaway="Each measure earns its place by what it does best: green roofs for water, the "
+    "forest for carbon, street trees for shade and health. Judged on carbon alone, most NBS "
+    "look expensive; their case rests on all their benefits.",
+    open=True,
+)
+
+
+def _md(text: str):
+    return nbformat.v4.new_markdown_cell(text.strip() + "\n")
+
+
+def _code(text: str, tags: list[str] | None = None):
+    cell = nbformat.v4.new_code_cell(text.strip())
+    if tags:
+        cell.metadata["tags"] = tags
+    return cell
+
+
+def _slug(title: str) -> str:
+    """``"Iași's energy system"`` -> ``"iasi_energy_system"`` (at most 40 characters)."""
+    text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "_", text.lower().replace("'", "")).strip("_")
+    while len(slug) > 40 and "_" in slug:
+        slug = slug.rsplit("_", 1)[0]
+    return slug
+
+
+def notebook_name(ex) -> str:
+    return f"{ex.id}_{_slug(ex.title)}.ipynb"
+
+
+def _header(ex, *, solution: bool) -> str:
+    kind = "Worked solution" if solution else "Exercise"
+    unit = ex.book
+    return f"""
+# {ex.id} · {ex.title}{" (worked solution)" if solution else ""}
+
+*{MODULES[ex.module]}* · {kind}
+
+| | |
+|---|---|
+| **Learning objective** | {ex.objective} |
+| **Level** | {LEVEL_TEXT[ex.level]} |
+| **Expected time** | {ex.minutes} minutes |
+| **Data used** | {ex.data} |
+| **Read first** | the course book, `book/{unit}.md` |
+| **How answers are judged** | {ex.tolerance_text} |
+
+All city numbers in the kit are **illustrative** (inventories derived from national
+statistics, partly unsourced costs): use them to learn the method, not as a plan.
+"""
+
+
+def _metadata() -> dict:
+    return {
+        "kernelspec": {
+            "display_name": "Python 3 (ipykernel)",
+            "language": "python",
+            "name": "python3",
+        },
+        "language_info": {"name": "python", "pygments_lexer": "ipython3"},
+    }
+
+
+def exercise_notebook(ex) -> nbformat.NotebookNode:
+    c = CONTENT[ex.id]
+    cells = [
+        _md(_header(ex, solution=False)),
+        _code(
+            "from m100model.exercises import check, data, hint  # noqa: F401 (hint: if stuck)\n\n"
+            f'EXERCISE = "{ex.id}"\n'
+            "inputs = data(EXERCISE)  # the exercise's data, computed from the kit"
+        ),
+    ]
+    cells += [_code(s) for s in c["show"]]
+    cells.append(_md(f"## The question\n\n{ex.question}"))
+    cells.append(_md("## Your working\n\nUse as many cells as you like."))
+    cells.append(_code(c["starter"]))
+    answer = c.get("answer_starter") or f"answer = ...  # your answer: {c['unit_hint']}"
+    cells.append(_md("## Your answer\n\nReplace the `...` and run the check."))
+    cells.append(_code(answer))
+    cells.append(_code("check(EXERCISE, answer)"))
+    cells.append(
+        _md(
+            "Stuck? `hint(EXERCISE)` points to the concept (never the answer). The worked "
+            f"solution is in `exercises/solutions/{notebook_name(ex).replace('.ipynb', '')}"
+            "_solution.ipynb` and in the course book (Exercises)."
+        )
+    )
+    nb = nbformat.v4.new_notebook(cells=cells, metadata=_metadata())
+    return nb
+
+
+def solution_notebook(ex) -> nbformat.NotebookNode:
+    c = CONTENT[ex.id]
+    cells = [
+        _md(_header(ex, solution=True)),
+        _code(
+            f'from m100model.exercises import check, data\n\nEXERCISE = "{ex.id}"\n'
+            "inputs = data(EXERCISE)"
+        ),
+    ]
+    cells += [_code(s) for s in c["show"]]
+    cells.append(_md(f"## The question\n\n{ex.question}"))
+    cells.append(_md("## Solution"))
+    for text, code in c["steps"]:
+        cells.append(_md(text))
+        cells.append(_code(code))
+    cells.append(_md("## Check"))
+    cells.append(_code("result = check(EXERCISE, answer)\nresult"))
+    cells.append(_code("print(result.status)", tags=["nbval-check-output"]))
+    cells.append(_md(f"## What this shows\n\n{c['takeaway']}"))
+    return nbformat.v4.new_notebook(cells=cells, metadata=_metadata())
+
+
+# ---------------------------------------------------------------------------------------
+# The book page: every exercise with a dropdown worked solution
+# ---------------------------------------------------------------------------------------
+BOOK_PAGE = ROOT / "book" / "exercises.md"
+
+BOOK_HEAD = """---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+
+<!-- Written by exercises/make_notebooks.py from the exercise registry: edit there. -->
+
+(exercises)=
+# Exercises with automatic feedback
+
+People learn by doing. Every module of the course has hands-on exercises, graded from
+**guided** (fill in one value, the formula is given) through **structured** (a few steps
+with the kit's library) to **open** (design a portfolio that meets a target under a budget).
+Each names its learning objective, the data it uses and the time it takes. A learner can work
+alone with automatic feedback; a trainer can run them in a workshop.
+
+## How to work on an exercise
+
+Each exercise is a notebook in the kit's `exercises/` folder (one folder per module), with a
+worked solution in `exercises/solutions/`. Open it in JupyterLab (`make install`, then
+`.venv/bin/jupyter lab`), fill in the blank (`answer = ...`) and run the check:
+
+```python
+from m100model.exercises import check, data, hint
+
+inputs = data("ghg-1")  # the exercise's data, computed from the kit
+check("ghg-1", "2.03 kt")  # ghg-1: correct / not yet, with a hint
+```
+
+- **Correct or not yet.** The checker computes the expected answer from the library and the
+  exercise's data each time it runs, so it stays right when the data change. A wrong answer
+  gets a hint that points to the concept (and to common slips, such as forgetting the GWP or a
+  factor of 1,000), never the answer itself.
+- **Any equivalent unit.** Numeric answers may be numbers (read in the exercise's unit), pint
+  quantities or text with a unit: `2025.6`, `"2025.6 t CO2e"`, `"2.03 kt"`,
+  `"700 g/kWh"`, `"EUR 45 m"`, `"10.7 %"`. Each exercise states its tolerance.
+- **Open exercises accept any valid answer.** A portfolio, `{archetype: units}`, is fixed in
+  the kit's portfolio model, which then chooses only its timing and financing. The checker
+  says whether it can be built and financed, meets the target path in every year and stays
+  within the budget; it then compares its cost with the least-cost portfolio and lists where
+  the two differ most.
+
+The self-assessment of each module (before and after it, with answers and explanations) is in
+`exercises/assessment/`; `m100 assess FOLDER` summarises a folder of participants'
+submissions per participant, per question and per statement, as the
+{doc}`evaluation framework <evaluation>` asks.
+
+All city numbers are **illustrative** (derived inventories, partly unsourced costs): the
+exercises teach the method, not a plan for the city named.
+
+```{code-cell} ipython3
+:tags: [remove-input]
+
+from m100model.exercises import exercises
+
+table = exercises()[["id", "title", "level", "minutes"]]
+table.columns = ["Exercise", "Title", "Level", "Minutes"]
+table.style.hide(axis="index")
+```
+
+```{code-cell} ipython3
+:tags: [remove-cell]
+
+from IPython.display import Markdown
+from myst_nb import glue
+
+from m100model.exercises import all_exercises, expected
+from m100model.exercises.answers import format_number
+
+
+def solution_text(ex):
+    \"\"\"The expected answer, as the checker computes it, for the dropdown solution.\"\"\"
+    value = expected(ex.id)
+    if ex.numeric:
+        return format_number(float(value), ex.unit_label)
+    if ex.id == "ghg-5":
+        return f"{len(value)} gaps to close"
+    units = "; ".join(f"{a}: {u:,.4g}" for a, u in value["units"].items())
+    if "npv_meur" in value:
+        return (
+            f"{units} (investment {value['investment_meur']:,.1f} M EUR, net present cost "
+            f"{value['npv_meur']:,.1f} M EUR)"
+        )
+    return f"{units} (net cost {value['net_cost_meur_per_year']:,.3f} M EUR a year)"
+
+
+for ex in all_exercises():
+    glue(f"ex_{ex.id.replace('-', '_')}", Markdown(solution_text(ex)), display=False)
+```
+"""
+
+
+def _book_exercise(ex) -> str:
+    c = CONTENT[ex.id]
+    key = f"ex_{ex.id.replace('-', '_')}"
+    meta = (
+        f"*{LEVEL_TEXT[ex.level].capitalize()}; about {ex.minutes} minutes.* "
+        f"**Objective:** {ex.objective} **Data:** {ex.data} Read first: "
+        f'{{doc}}`{ex.book}`. Check your answer with `check("{ex.id}", answer)`.'
+    )
+    steps = []
+    first = True
+    for text, code in c["steps"]:
+        if first:
+            code = (
+                f'from m100model.exercises import check, data\n\ninputs = data("{ex.id}")\n{code}'
+            )
+            first = False
+        code = code.replace("EXERCISE", f'"{ex.id}"')
+        steps.append(f"{text}\n\n```python\n{code}\n```")
+    result = "The least-cost answer" if not ex.numeric and ex.id != "ghg-5" else "The kit gives"
+    return f"""
+### {ex.id} · {ex.title}
+
+````{{exercise}} {ex.title}
+:label: ex-{ex.id}
+
+{ex.question}
+
+{meta}
+````
+
+````{{solution}} ex-{ex.id}
+:class: dropdown
+
+{chr(10).join(chr(10) + s for s in steps).strip()}
+
+{result}: {{glue:md}}`{key}`. {c["takeaway"]}
+````
+"""
+
+
+def book_page() -> str:
+    parts = [BOOK_HEAD]
+    for module, title in MODULES.items():
+        parts.append(f"\n## {title}\n")
+        parts += [_book_exercise(ex) for ex in all_exercises() if ex.module == module]
+    return "".join(parts).rstrip() + "\n"
+
+
+def main() -> None:
+    SOLUTIONS.mkdir(parents=True, exist_ok=True)
+    missing = [ex.id for ex in all_exercises() if ex.id not in CONTENT]
+    if missing:
+        raise SystemExit(f"no notebook content for {', '.join(missing)}")
+    for ex in all_exercises():
+        folder = HERE / ex.module
+        folder.mkdir(exist_ok=True)
+        name = notebook_name(ex)
+        nbformat.write(exercise_notebook(ex), folder / name)
+        nbformat.write(solution_notebook(ex), SOLUTIONS / name.replace(".ipynb", "_solution.ipynb"))
+    BOOK_PAGE.write_text(book_page(), encoding="utf-8")
+    written = [HERE / ex.module for ex in all_exercises()] + [SOLUTIONS]
+    ruff_format(sorted({str(p) for p in written}))
+    print(f"wrote {len(all_exercises())} exercise notebooks and their solutions")
+
+
+def ruff_format(paths: list[str]) -> None:
+    """Format notebooks with the project's ruff settings (the notebooks are linted too)."""
+    subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--quiet", *paths], check=True, cwd=ROOT
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,269 @@
+"""Reading a learner's answer, and the result a checker gives back.
+
+A numeric answer may be a plain number (read in the exercise's stated unit), a pint quantity
+or a string with a unit: ``2025.6``, ``"2025.6 t CO2e"``, ``"2.03 kt"``, ``"2,025.6 tCO2e"``,
+``"700 g/kWh"``, ``"EUR 668/t"``, ``"45 M EUR"``, ``"10.7 %"``. Tonnes of CO2e are tonnes
+(``tCO2e``, ``ktCO2e`` and ``t CO2-eq`` lose their gas label), and a "per year" is implied when
+the exercise asks for a yearly amount. Anything that cannot be read gives a clear message,
+never an exception.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import re
+from dataclasses import dataclass, field
+
+import pandas as pd
+import pint
+
+from m100model.units import ureg
+
+# Units the exercises need that the kit's registry does not define (money, peak power).
+for _definition in (
+    "euro = [currency] = EUR = eur",
+    "watt_peak = watt = Wp",
+):
+    _name = _definition.split("=")[0].strip()
+    if _name not in ureg:
+        ureg.define(_definition)
+
+
+class AnswerError(ValueError):
+    """An answer that cannot be read (the message is meant for the learner)."""
+
+
+class MissingAnswer(AnswerError):
+    """The blank was not filled in (``...`` or ``None``)."""
+
+
+def is_missing(answer: object) -> bool:
+    """True for the blanks of an exercise notebook: ``...``, ``None`` or an empty string."""
+    return answer is None or answer is Ellipsis or (isinstance(answer, str) and not answer.strip())
+
+
+# ---------------------------------------------------------------------------------------
+# Numbers and units
+# ---------------------------------------------------------------------------------------
+_NUMBER = re.compile(r"[-+]?(?:\d[\d\s,.'\u202f\u00a0]*\d|\d)(?:[eE][-+]?\d+)?")
+_APPROX = re.compile(
+    r"^(?:~|≈|about|approx\.?|approximately|around|ca\.?|c\.)\s*", flags=re.IGNORECASE
+)
+_CURRENCY_PREFIX = re.compile(r"^(€|EUR|eur|euro)\s*")
+_GAS_LABEL = re.compile(r"\s*CO2(?:[-\s]?e(?:q(?:uivalent)?)?\.?)?(?![A-Za-z0-9])", re.IGNORECASE)
+_PER_YEAR = re.compile(
+    r"\s*(?:/\s*(?:yr|year|y|a|annum)|\bper\s+(?:yr|year|annum)|\ba\s+year|\bannually|\byearly)\b",
+    re.IGNORECASE,
+)
+_TEXT_UNITS = (
+    (re.compile(r"cents?\s*(?:/|per)\s*(?:euro|eur|€)", re.IGNORECASE), "percent"),
+    (re.compile(r"\bct\s*/\s*(?:euro|eur|€)", re.IGNORECASE), "percent"),
+    (re.compile(r"€"), " EUR "),
+    (re.compile(r"(?<![A-Za-z])(?:m|M|mn|mil\.?|million)\s*(?:EUR|euros?)\b"), "MEUR"),
+    (re.compile(r"\b(?:EUR|euros?)\s*(?:m|M|mn|mil\.?|million)(?![A-Za-z])"), "MEUR"),
+    (re.compile(r"(?<![A-Za-z])(?:k|thousand)\s*(?:EUR|euros?)\b"), "kEUR"),
+    (re.compile(r"\b(?:EUR|euros?)\s*k(?![A-Za-z])"), "kEUR"),
+    (re.compile(r"\beuros\b", re.IGNORECASE), "EUR"),
+    (re.compile(r"\s+per\s+", re.IGNORECASE), "/"),
+    (re.compile(r"\btons?\b"), "tonne"),  # pint's "ton" is the US short ton
+    (re.compile(r"(?<![A-Za-z])kt(?![A-Za-z])"), "kilotonne"),  # pint's "kt" is a knot
+    (re.compile(r"(?<![A-Za-z])Mt(?![A-Za-z])"), "megatonne"),
+    (re.compile(r"(?<![A-Za-z])Gt(?![A-Za-z])"), "gigatonne"),
+    (re.compile(r"³"), "**3"),
+    (re.compile(r"²"), "**2"),
+    (re.compile(r"\bsq\.?\s*m\b|\bm2\b"), "m**2"),
+)
+
+
+def _number(text: str) -> float:
+    """A number written with thousands separators or a decimal comma: ``2,025.6``,
+    ``2.025,6``, ``2 025,6``, ``2025.6``, ``0,27``, ``1e3``."""
+    s = re.sub(r"[\s'\u202f\u00a0]", "", text)
+    mantissa, _, exp = s.replace("E", "e").partition("e")
+    if "," in mantissa and "." in mantissa:
+        decimal = "," if mantissa.rfind(",") > mantissa.rfind(".") else "."
+        thousands = "." if decimal == "," else ","
+        mantissa = mantissa.replace(thousands, "").replace(decimal, ".")
+    elif "," in mantissa:
+        parts = mantissa.split(",")
+        if len(parts) > 2 or (len(parts) == 2 and len(parts[1]) == 3 and parts[0].lstrip("+-")):
+            mantissa = mantissa.replace(",", "")  # 2,025 or 1,234,567: thousands
+        else:
+            mantissa = mantissa.replace(",", ".")  # 0,27: a decimal comma
+    elif mantissa.count(".") > 1:
+        mantissa = mantissa.replace(".", "")  # 1.234.567: thousands
+    return float(mantissa + (f"e{exp}" if exp else ""))
+
+
+def _unit_text(text: str, *, yearly: bool) -> str:
+    """Normalise the unit part of an answer for pint."""
+    s = _GAS_LABEL.sub(" ", text)
+    if yearly:
+        s = _PER_YEAR.sub(" ", s)
+    for pattern, repl in _TEXT_UNITS:
+        s = pattern.sub(repl, s)
+    s = re.sub(r"\s*/\s*", "/", s.strip())
+    return re.sub(r"\s+", " ", s)
+
+
+def _parse_unit(text: str, original: str) -> pint.Unit:
+    try:
+        unit = ureg.parse_units(text)
+    except (pint.PintError, AttributeError, ValueError, TypeError, AssertionError) as exc:
+        raise AnswerError(
+            f"could not read the unit '{original}' (write it like 't', 'kt', 'MWh', "
+            "'t/MWh', 'EUR/t', 'M EUR', '%')"
+        ) from exc
+    return unit
+
+
+def unit_label(unit: str) -> str:
+    """How an exercise's unit is shown to learners."""
+    return unit or "(a pure number)"
+
+
+def read_quantity(answer: object, unit: str) -> float:
+    """The magnitude of ``answer`` in ``unit`` (an exercise's stated unit, e.g. ``"t"``,
+    ``"t/MWh"``, ``"EUR/t"``, ``"MEUR"``, ``"%"`` or ``""`` for a pure number).
+
+    Raises
+    ------
+    MissingAnswer
+        For a blank (``...``, ``None``, empty string).
+    AnswerError
+        When the answer is not a number or cannot be converted to ``unit``.
+    """
+    if is_missing(answer):
+        raise MissingAnswer("no answer yet: replace the ... with your answer")
+    target = ureg.parse_units(_unit_text(unit, yearly=False)) if unit else ureg.dimensionless
+    yearly = "[time]" not in (1 * target).dimensionality
+    if isinstance(answer, bool):
+        raise AnswerError(f"expected a number, got {answer!r}")
+    if isinstance(answer, pint.Quantity):
+        try:
+            magnitude = float(answer.magnitude)
+        except (TypeError, ValueError):
+            raise AnswerError(f"expected one number, got {answer!r}") from None
+        if answer._REGISTRY is not ureg:  # a quantity of another pint registry
+            return read_quantity(f"{magnitude!r} {answer.units}", unit)
+        if not math.isfinite(magnitude):
+            raise AnswerError(f"expected a finite number, got {answer!r}")
+        return _convert(answer, target, f"{answer.units:~}", yearly=yearly)
+    if isinstance(answer, numbers.Real):
+        value = float(answer)
+        if not math.isfinite(value):
+            raise AnswerError(f"expected a finite number, got {answer!r}")
+        return value
+    if isinstance(answer, pd.Series | pd.DataFrame | dict | list | tuple | set):
+        raise AnswerError(
+            f"expected one number (optionally with a unit), got a {type(answer).__name__}"
+        )
+    if not isinstance(answer, str):
+        raise AnswerError(f"expected a number or a text like '12.5 t', got {answer!r}")
+    text = answer.strip().replace("\u2212", "-")
+    text = _APPROX.sub("", text)
+    currency = _CURRENCY_PREFIX.match(text)
+    if currency:
+        text = text[currency.end() :]
+    match = _NUMBER.match(text)
+    if not match:
+        raise AnswerError(f"could not read a number at the start of '{answer}'")
+    try:
+        value = _number(match.group(0).strip())
+    except ValueError as exc:
+        raise AnswerError(f"could not read the number '{match.group(0).strip()}'") from exc
+    rest = text[match.end() :].strip()
+    if currency:
+        rest = f"EUR {rest}"
+    if not rest:
+        return value
+    unit_text = _unit_text(rest, yearly=yearly)
+    if not unit_text:
+        return value
+    parsed = _parse_unit(unit_text, rest)
+    return _convert(value * parsed, target, rest, yearly=yearly)
+
+
+def _convert(quantity: pint.Quantity, target: pint.Unit, shown: str, *, yearly: bool) -> float:
+    q = quantity
+    if yearly and "[time]" in str(q.dimensionality):
+        try:  # an explicit "per year" on a yearly amount: drop it
+            q = q * ureg.year
+            q.to(target)
+        except pint.DimensionalityError:
+            q = quantity
+    try:
+        value = float(q.to(target).magnitude)
+    except pint.DimensionalityError:
+        want = f"{target:~}" if str(target) != "dimensionless" else "a pure number or %"
+        raise AnswerError(
+            f"'{shown}' cannot be converted to {want}: check what the question asks for"
+        ) from None
+    if not math.isfinite(value):
+        raise AnswerError("expected a finite number")
+    return value
+
+
+def format_number(value: float, unit: str = "") -> str:
+    """A number for a message, with a sensible number of digits."""
+    if value == 0 or not math.isfinite(value):
+        text = f"{value:g}"
+    elif abs(value) >= 100:
+        text = f"{value:,.0f}"
+    elif abs(value) >= 1:
+        text = f"{value:,.2f}"
+    else:
+        text = f"{value:.3g}"
+    return f"{text} {unit}".strip()
+
+
+# ---------------------------------------------------------------------------------------
+# The result of a check
+# ---------------------------------------------------------------------------------------
+@dataclass
+class CheckResult:
+    """What :func:`m100model.exercises.check` says about an answer.
+
+    Prints as a few lines: ``ghg-1: correct`` or ``ghg-1: not yet``, what was found, and a
+    hint that points to the concept (never the answer). ``details`` holds a table where one
+    helps (an open exercise's comparison with the least-cost portfolio).
+    """
+
+    exercise: str
+    correct: bool
+    message: str
+    hint: str = ""
+    details: pd.DataFrame | None = field(default=None, repr=False)
+    figures: dict = field(default_factory=dict, repr=False)
+    answered: bool = True
+
+    @property
+    def status(self) -> str:
+        """``"correct"`` or ``"not yet"``."""
+        return "correct" if self.correct else "not yet"
+
+    def __bool__(self) -> bool:
+        return self.correct
+
+    def text(self) -> str:
+        """The result as plain text."""
+        lines = [f"{self.exercise}: {self.status}"]
+        if self.message:
+            lines.append(self.message)
+        if self.hint:
+            lines.append(f"Hint: {self.hint}")
+        if self.details is not None and not self.details.empty:
+            lines.append("")
+            lines.append(self.details.to_string(index=False))
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def __repr__(self) -> str:
+        return self.text()
+
+    def as_record(self) -> dict:
+        """The result as plain types (for a participant's submission file)."""
+        return {"exercise": self.exercise, "status": self.status, "answered": self.answered}

@@ -1,0 +1,244 @@
+"""The exercise registry: what each exercise asks, what it uses, how long it takes, and how an
+answer to it is checked.
+
+Every expected answer is computed from the library and the exercise's data when the check
+runs, so the checkers stay right when the data change; no expected answer is written down.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from m100model.exercises.answers import (
+    AnswerError,
+    CheckResult,
+    MissingAnswer,
+    format_number,
+    read_quantity,
+)
+
+MODULES: dict[str, str] = {
+    "mrv": "GHG accounting and MRV",
+    "mobility": "Module 1: Sustainable mobility and urban transport",
+    "buildings": "Module 2: The built environment and climate-responsive architecture",
+    "energy": "Module 3: Energy systems and renewable integration",
+    "nature": "Module 4: Nature-based solutions and green infrastructure",
+    "circular": "Module 5: Circular economy and zero waste",
+    "governance": "Module 6: Policy, governance and community",
+}
+"""Course modules, in the order of the book (keys are the folder names in ``exercises/``)."""
+
+PREFIXES = {
+    "ghg": "mrv",
+    "mob": "mobility",
+    "bld": "buildings",
+    "en": "energy",
+    "nbs": "nature",
+    "circ": "circular",
+    "gov": "governance",
+}
+LEVELS = ("guided", "structured", "open")
+"""Guided: fill in one value with the formula given. Structured: several steps with the
+library. Open: design an answer; any valid one is accepted and scored against the optimum."""
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise.
+
+    ``expected`` computes the answer from the library and the exercise's data; ``inputs``
+    returns the data a learner works with; ``slips`` gives the values that common mistakes
+    produce, each with a hint about the concept behind the mistake.
+    """
+
+    id: str
+    title: str
+    level: str
+    minutes: int
+    objective: str
+    data: str
+    question: str
+    hint: str
+    expected: Callable[[], Any]
+    unit: str = ""
+    unit_label: str = ""
+    rtol: float = 0.01
+    book: str = ""
+    inputs: Callable[[], dict] = field(default=lambda: {})
+    slips: Callable[[], list[tuple[float, str]]] | None = None
+    checker: Callable[[Exercise, Any], CheckResult] | None = None
+
+    @property
+    def module(self) -> str:
+        return PREFIXES[self.id.split("-")[0]]
+
+    @property
+    def numeric(self) -> bool:
+        return self.checker is None
+
+    @property
+    def tolerance_text(self) -> str:
+        """How the answer is judged, for the exercise's header."""
+        if not self.numeric:
+            return "Any valid answer is accepted; open answers are scored against the optimum."
+        pct = f"{self.rtol:.1%}".replace(".0%", "%")
+        return (
+            f"Answer in {self.unit_label or self.unit or 'a pure number'} or any equivalent "
+            f"unit (a bare number is read in {self.unit_label or 'that unit'}); answers within "
+            f"±{pct} are accepted."
+        )
+
+    def check(self, answer: object) -> CheckResult:
+        """Check an answer (never raises: a bad answer gives a clear message)."""
+        if self.checker is not None:
+            return self.checker(self, answer)
+        return check_numeric(self, answer)
+
+
+def _close(value: float, expected: float, rtol: float) -> bool:
+    if expected == 0:
+        return abs(value) <= rtol
+    return abs(value - expected) <= rtol * abs(expected)
+
+
+def check_numeric(ex: Exercise, answer: object) -> CheckResult:
+    """A numeric answer against the computed value, within the exercise's tolerance."""
+    label = ex.unit_label or ex.unit
+    try:
+        value = read_quantity(answer, ex.unit)
+    except MissingAnswer as exc:
+        return CheckResult(ex.id, False, str(exc), hint=ex.hint, answered=False)
+    except AnswerError as exc:
+        example = f"12.5 {label}".strip() if label else "0.25"
+        return CheckResult(
+            ex.id,
+            False,
+            f"could not read your answer: {exc}.",
+            hint=f"give one number, with its unit if you like, e.g. {example!r}",
+        )
+    expected = float(ex.expected())
+    pct = f"{ex.rtol:.1%}".replace(".0%", "%")
+    if _close(value, expected, ex.rtol):
+        return CheckResult(
+            ex.id,
+            True,
+            f"Your answer is within ±{pct} of the value the kit computes from the same data.",
+        )
+    return CheckResult(
+        ex.id, False, f"{format_number(value, label)} is not it yet.", hint=_diagnose(ex, value)
+    )
+
+
+def _diagnose(ex: Exercise, value: float) -> str:
+    """A hint for a wrong numeric answer: a known slip if it matches one, else the concept."""
+    expected = float(ex.expected())
+    for slip_value, slip_hint in ex.slips() if ex.slips else []:
+        if _close(value, slip_value, ex.rtol):
+            return slip_hint
+    if expected != 0:
+        ratio = value / expected
+        for factor, what in ((1e3, "1,000"), (1e6, "a million"), (100, "100")):
+            if _close(ratio, factor, ex.rtol) or _close(ratio, 1 / factor, ex.rtol):
+                bigger = "larger" if ratio > 1 else "smaller"
+                return (
+                    f"your answer is {what} times {bigger} than it should be: check the "
+                    f"units (the question asks for {ex.unit_label or 'a pure number'}; a bare "
+                    "number is read in that unit)."
+                )
+        if _close(-value, expected, ex.rtol):
+            return "the size looks right but the sign does not: which way does the change go?"
+    direction = "higher" if value > expected else "lower"
+    return f"your answer is {direction} than the kit's value; {ex.hint}"
+
+
+# ---------------------------------------------------------------------------------------
+# The registry
+# ---------------------------------------------------------------------------------------
+_REGISTRY: dict[str, Exercise] = {}
+_LOADED: list[bool] = []
+
+
+def register(*exercises: Exercise) -> None:
+    for ex in exercises:
+        if ex.id in _REGISTRY:
+            raise ValueError(f"exercise {ex.id} registered twice")
+        if ex.level not in LEVELS:
+            raise ValueError(f"exercise {ex.id}: level must be one of {LEVELS}")
+        if ex.id.split("-")[0] not in PREFIXES:
+            raise ValueError(f"exercise {ex.id}: unknown module prefix")
+        _REGISTRY[ex.id] = ex
+
+
+def _load() -> dict[str, Exercise]:
+    if not _LOADED:
+        from m100model.exercises import cpd, mrv, open_ended  # noqa: F401  (they register)
+
+        _LOADED.append(True)
+    return _REGISTRY
+
+
+def _sort_key(ex_id: str) -> tuple[int, int]:
+    prefix, number = ex_id.split("-")
+    return list(PREFIXES).index(prefix), int(number)
+
+
+def get(exercise_id: str) -> Exercise:
+    """The exercise with this id (``"ghg-1"``); a KeyError names the known ids."""
+    reg = _load()
+    key = str(exercise_id).strip().lower()
+    if key not in reg:
+        raise KeyError(
+            f"unknown exercise '{exercise_id}' (known: {', '.join(sorted(reg, key=_sort_key))})"
+        )
+    return reg[key]
+
+
+def all_exercises() -> list[Exercise]:
+    """Every exercise, in course order."""
+    reg = _load()
+    return [reg[k] for k in sorted(reg, key=_sort_key)]
+
+
+def exercise_table(module: str | None = None) -> pd.DataFrame:
+    """One row per exercise: id, module, title, level, minutes, objective, data used."""
+    rows = [
+        dict(
+            id=ex.id,
+            module=ex.module,
+            title=ex.title,
+            level=ex.level,
+            minutes=ex.minutes,
+            objective=ex.objective,
+            data=ex.data,
+        )
+        for ex in all_exercises()
+        if module is None or ex.module == module
+    ]
+    return pd.DataFrame(rows)
+
+
+def check(exercise_id: str, answer: object) -> CheckResult:
+    """Check an answer to an exercise: ``correct`` or ``not yet``, with a hint.
+
+    Numeric answers may be plain numbers (read in the exercise's unit), pint quantities or
+    strings with a unit (``"2.03 kt"``, ``"2025.6 t CO2e"``); they are accepted within the
+    exercise's stated tolerance. Open exercises take a design (for example a portfolio,
+    ``{archetype_id: units}``) and score it against the optimum. Never raises.
+    """
+    try:
+        ex = get(exercise_id)
+    except KeyError as exc:
+        return CheckResult(str(exercise_id), False, str(exc.args[0]), answered=False)
+    try:
+        return ex.check(answer)
+    except Exception as exc:  # a checker must never crash a learner's notebook
+        return CheckResult(
+            ex.id,
+            False,
+            f"the checker could not use your answer ({type(exc).__name__}: {exc}).",
+            hint="check the form of your answer against the exercise's example.",
+        )
