@@ -223,3 +223,19 @@ def test_cluster_burden_sharing_is_no_dearer_than_city_targets():
     totals = shared.result.emissions
     assert list(totals["group"].unique()) == ["west_centre"]
     assert (totals["emissions_kt"] <= totals["target_kt"] + 1e-6).all()
+
+
+def test_changing_the_discount_rate_equals_a_fresh_build():
+    # The discount rate also changes the finance cost of loans and bonds.
+    from m100model.portfolio.data import assemble
+    from m100model.portfolio.solve import PortfolioSolver
+    from m100model.scenario import load_scenario
+
+    scn = load_scenario(SCENARIOS / "workshop.yaml")
+    solver = PortfolioSolver(assemble(scn))
+    solver.solve(duals=False)
+    solver.set_discount_rate(0.06)
+    solver.solve(duals=False)
+    fresh = PortfolioSolver(assemble(scn.model_copy(update={"discount_rate": 0.06})))
+    fresh.solve(duals=False)
+    assert solver.stats.objective == pytest.approx(fresh.stats.objective, rel=1e-7, abs=1e-6)

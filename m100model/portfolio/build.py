@@ -101,6 +101,9 @@ def add_parameters(m: pyo.ConcreteModel, d: PortfolioData) -> None:
     )
     m.price = pyo.Param(m.K, mutable=True, initialize=lambda _, k: float(d.pools.at[k, "price"]))
     m.disc = pyo.Param(m.T, mutable=True, initialize=lambda _, t: d.discount[t])
+    m.cost_factor = pyo.Param(
+        m.S, mutable=True, initialize=lambda _, s: float(d.instruments.at[s, "cost_factor"])
+    )
     m.envelope = pyo.Param(list(d.envelope), mutable=True, initialize=dict(d.envelope))
     m.offset_price = pyo.Param(mutable=True, initialize=d.offset_price)
     m.penalty = pyo.Param(mutable=True, initialize=d.penalty)
@@ -452,10 +455,7 @@ def add_objective(m: pyo.ConcreteModel, d: PortfolioData) -> None:
         for p in m.P
         for t in m.T
     )
-    finance = sum(
-        m.disc[t] * float(d.instruments.at[s, "cost_factor"]) * m.F[f, c, s, t]
-        for f, c, s, t in m.FIN
-    )
+    finance = sum(m.disc[t] * m.cost_factor[s] * m.F[f, c, s, t] for f, c, s, t in m.FIN)
     grants = sum(m.disc[m.T.first()] * m.grant[i] for i in m.PREP)
     offsets = sum(m.disc[t] * m.offset_price * m.offset[g, t] for g, t in m.OFFSET_IDX)
     shortfall = m.penalty * sum(m.short[g, t] for g in m.G for t in m.T)

@@ -99,6 +99,20 @@ def annuity_cost_factor(rate: float, tenor: float, discount: float) -> float:
     return pv - 1.0
 
 
+def finance_cost_factor(
+    kind: str, rate: float, tenor: float, discount: float, perspective: str
+) -> float:
+    """Cost per EUR provided by an instrument, in present value. City perspective: grants
+    cost the city nothing (-1 offsets the capex they pay), its own budget costs nothing
+    extra, loans and bonds cost their interest (:func:`annuity_cost_factor`). Society
+    perspective: finance flows are transfers (0)."""
+    if perspective == "society" or kind == "budget":
+        return 0.0
+    if kind == "grant":
+        return -1.0
+    return annuity_cost_factor(rate, tenor, discount)
+
+
 _CONSUMER = {"I.1": "household", "II": "transport"}
 
 
@@ -318,16 +332,10 @@ def assemble(scn: Scenario, inventories: dict[str, Inventory] | None = None) -> 
     money = inst.drop(index=prep.index)
     rows = []
     for s, r in money.iterrows():
-        if scn.perspective == "society":
-            cf = 0.0
-        elif r["kind"] == "grant":
-            cf = -1.0
-        elif r["kind"] == "budget":
-            cf = 0.0
-        else:
-            cf = annuity_cost_factor(
-                float(r["interest_rate"]), float(r["tenor"] or 0), scn.discount_rate
-            )
+        tenor = 0.0 if pd.isna(r["tenor"]) else float(r["tenor"])
+        cf = finance_cost_factor(
+            str(r["kind"]), float(r["interest_rate"]), tenor, scn.discount_rate, scn.perspective
+        )
         rows.append(
             dict(
                 instrument_id=s,
@@ -335,6 +343,9 @@ def assemble(scn: Scenario, inventories: dict[str, Inventory] | None = None) -> 
                 kind=r["kind"],
                 scope=r["scope"],
                 cost_factor=cf,
+                interest_rate=float(r["interest_rate"]),
+                tenor=tenor,
+                perspective=scn.perspective,
                 min_ticket=_meur(r["min_ticket"]) if scn.tickets else math.nan,
                 max_ticket=_meur(r["max_ticket"]) if scn.tickets else math.nan,
                 available_from=int(r["available_from"]),

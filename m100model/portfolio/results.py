@@ -53,24 +53,29 @@ def extract(solver: PortfolioSolver) -> PortfolioResult:
     pr = d.projects
     years = d.years
 
-    dep = []
-    for p in m.P:
-        for t in m.T:
-            x = m.x[p, t].value or 0.0
-            n = pyo.value(m.n[p, t])
-            if x > TOL or n > TOL:
-                dep.append(
-                    dict(
-                        project_id=p,
-                        city=pr.at[p, "city"],
-                        archetype_id=pr.at[p, "archetype_id"],
-                        theme=pr.at[p, "theme"],
-                        year=t,
-                        commissioned=x,
-                        active=n,
-                        spend_meur=pyo.value(m.spend[p, t]),
-                    )
-                )
+    # Read every value once (Pyomo lookups and DataFrame.at are slow in loops).
+    info = pr[["city", "archetype_id", "theme", "name", "unit", "max_units", "bundle"]].to_dict(
+        "index"
+    )
+    x_val = {key: v.value or 0.0 for key, v in m.x.items()}
+    n_val = {key: v.value or 0.0 for key, v in m.n.items()}
+    spend_val = {key: pyo.value(e) for key, e in m.spend.items()}
+
+    dep = [
+        dict(
+            project_id=p,
+            city=info[p]["city"],
+            archetype_id=info[p]["archetype_id"],
+            theme=info[p]["theme"],
+            year=t,
+            commissioned=x_val[p, t],
+            active=n_val[p, t],
+            spend_meur=spend_val[p, t],
+        )
+        for p in m.P
+        for t in m.T
+        if x_val[p, t] > TOL or n_val[p, t] > TOL
+    ]
     deployment = pd.DataFrame(
         dep,
         columns=[
@@ -84,32 +89,27 @@ def extract(solver: PortfolioSolver) -> PortfolioResult:
             "spend_meur",
         ],
     )
-    # Spending can precede commissioning (lead time): recompute spend per year over all years.
-    spend = pd.DataFrame(
-        [dict(project_id=p, year=t, spend_meur=pyo.value(m.spend[p, t])) for p in m.P for t in m.T]
-    )
-    spend = spend[spend["spend_meur"] > TOL]
 
     portfolio = []
     for p in m.P:
-        built = sum(m.x[p, t].value or 0.0 for t in m.T)
-        if built <= TOL:
+        built_years = [t for t in m.T if x_val[p, t] > TOL]
+        if not built_years:
             continue
-        first = min(t for t in m.T if (m.x[p, t].value or 0.0) > TOL)
+        cap = float(info[p]["max_units"])
         portfolio.append(
             dict(
                 project_id=p,
-                city=pr.at[p, "city"],
-                archetype_id=pr.at[p, "archetype_id"],
-                name=pr.at[p, "name"],
-                theme=pr.at[p, "theme"],
-                unit=pr.at[p, "unit"],
-                units=built,
-                max_units=float(pr.at[p, "max_units"]),
-                peak_share=max(pyo.value(m.n[p, t]) for t in m.T) / float(pr.at[p, "max_units"]),
-                first_year=first,
-                capex_meur=float(spend.loc[spend["project_id"] == p, "spend_meur"].sum()),
-                bundle=pr.at[p, "bundle"],
+                city=info[p]["city"],
+                archetype_id=info[p]["archetype_id"],
+                name=info[p]["name"],
+                theme=info[p]["theme"],
+                unit=info[p]["unit"],
+                units=sum(x_val[p, t] for t in m.T),
+                max_units=cap,
+                peak_share=max(n_val[p, t] for t in m.T) / cap,
+                first_year=built_years[0],
+                capex_meur=sum(v for t in m.T if (v := spend_val[p, t]) > TOL),
+                bundle=info[p]["bundle"],
             )
         )
     portfolio_df = pd.DataFrame(
@@ -151,20 +151,20 @@ def extract(solver: PortfolioSolver) -> PortfolioResult:
             emissions.loc[emissions["group"] == g, "budget_shortfall_kt"] = short
 
     group_of = {c: g for g, members in d.groups.items() for c in members}
-    wedge = {}
+    wedge: dict[tuple[str, int, str], float] = {}
     for e in d.effects.itertuples():
         p = e.project_id
+        key0 = (group_of[info[p]["city"]], info[p]["theme"])
         for t in years:
-            n = pyo.value(m.n[p, t])
+            n = n_val[p, t]
             if n <= TOL:
                 continue
-            key = (group_of[pr.at[p, "city"]], t, pr.at[p, "theme"])
+            key = (key0[0], t, key0[1])
             wedge[key] = wedge.get(key, 0.0) - e.delta * n * pyo.value(m.intensity[e.pool_id, t])
-    for p in pr.index[pr["seq"] > 0]:
+    for p, seq in pr.loc[pr["seq"] > 0, "seq"].items():
         for t in years:
-            n = pyo.value(m.n[p, t])
-            key = (group_of[pr.at[p, "city"]], t, pr.at[p, "theme"])
-            wedge[key] = wedge.get(key, 0.0) + float(pr.at[p, "seq"]) * n
+            key = (group_of[info[p]["city"]], t, info[p]["theme"])
+            wedge[key] = wedge.get(key, 0.0) + float(seq) * n_val[p, t]
     wedges = pd.DataFrame(
         [
             dict(group=g, year=t, theme=th, theme_name=THEME_NAMES[th], abated_kt=v)

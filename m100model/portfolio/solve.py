@@ -22,7 +22,7 @@ import pyomo.environ as pyo
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from m100model.portfolio.build import build_model
-from m100model.portfolio.data import PortfolioData
+from m100model.portfolio.data import PortfolioData, finance_cost_factor
 from m100model.scenario import SolverSpec
 
 INF = highspy.kHighsInf
@@ -163,12 +163,25 @@ class PortfolioSolver:
             self.highs.setBasis(basis)
 
     def set_discount_rate(self, rate: float) -> None:
-        first = self.data.years[0]
-        for t in self.data.years:
-            value = (1 + rate) ** -(t - first)
-            self.model.disc[t] = value
-            self.data.discount[t] = value
+        """New discount rate: discount factors and the finance cost of loans and bonds."""
+        self._discount(rate)
         self._recompile()
+
+    def _discount(self, rate: float) -> None:
+        m, d = self.model, self.data
+        first = d.years[0]
+        for t in d.years:
+            value = (1 + rate) ** -(t - first)
+            m.disc[t] = value
+            d.discount[t] = value
+        inst = d.instruments
+        if {"kind", "interest_rate", "tenor", "perspective"} <= set(inst.columns):
+            for s, r in inst.iterrows():
+                cf = finance_cost_factor(
+                    r["kind"], r["interest_rate"], r["tenor"], rate, r["perspective"]
+                )
+                m.cost_factor[s] = cf
+                inst.at[s, "cost_factor"] = cf
 
     def set_intensities(self, by_pool_year: dict[tuple[str, int], float]) -> None:
         """New emission intensities (kt per GWh or per kt) of pools, e.g. another grid path."""
@@ -232,11 +245,7 @@ class PortfolioSolver:
             m.offset_price = offset_price_eur_per_t * 1e-3
             d.offset_price = offset_price_eur_per_t * 1e-3
         if discount_rate is not None:
-            first = d.years[0]
-            for t in d.years:
-                value = (1 + discount_rate) ** -(t - first)
-                m.disc[t] = value
-                d.discount[t] = value
+            self._discount(discount_rate)
         self._recompile()
 
     # -- solving ---------------------------------------------------------------------------
