@@ -129,3 +129,13 @@ def test_inventories_decompose_exactly() -> None:
     assert totals["activity"] < 0  # Suceava's population shrinks from 2021 to 2027
     # only amounts changed between the files, so no factor changes except the grid's year
     assert dec.by_sector()["change_kt"].sum() == pytest.approx(totals["total"])
+
+
+def test_negligible_emissions_count_as_zero() -> None:
+    # Found by hypothesis: a subnormal base-year emission (1e-323 kt) made the logarithms
+    # lose precision; below a gram the change goes whole to the emission factor.
+    base = table([("I.2", "heat", 1.5, 9.881313e-324)])
+    later = table([("I.2", "heat", 1.0, 1.0)])
+    out = lmdi(lmdi_factors(base, 1.0), lmdi_factors(later, 1.0))
+    assert out["emission_factor"].sum() == pytest.approx(1.0, abs=1e-12)
+    assert out[["activity", "structure", "energy_intensity"]].abs().sum().sum() == 0.0

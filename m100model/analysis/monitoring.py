@@ -252,18 +252,24 @@ def _missing(x: object) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
 
 
+# Emissions below a gram are zero for LMDI: the logarithms of such tiny (even subnormal)
+# numbers lose the precision that makes the effects add up exactly.
+NEGLIGIBLE_KT = 1e-12
+
+
 def _row_effects(e0: float, e1: float, x0: dict, x1: dict) -> dict[str, float]:
     effects = dict.fromkeys(EFFECTS, 0.0)
-    if e0 == 0 and e1 == 0:
+    if e0 <= NEGLIGIBLE_KT and e1 <= NEGLIGIBLE_KT:
+        effects["emission_factor"] = e1 - e0
         return effects
-    if e0 > 0 and e1 > 0:
+    if e0 > NEGLIGIBLE_KT and e1 > NEGLIGIBLE_KT:
         w = log_mean(e1, e0)
         for f in EFFECTS:
             effects[f] = w * (math.log(float(x1[f])) - math.log(float(x0[f])))
         return effects
     # One state is zero: in the limit the whole change goes to the factor that is zero in
     # that state (factors undefined there, 0/0, take the other state's value: no effect).
-    zero_side = x0 if e0 == 0 else x1
+    zero_side = x0 if e0 <= NEGLIGIBLE_KT else x1
     zeros = [f for f in EFFECTS if not _missing(zero_side[f]) and float(zero_side[f]) == 0.0]
     undefined = [f for f in EFFECTS if _missing(zero_side[f])]
     effects[(zeros or undefined or ["emission_factor"])[0]] = e1 - e0
