@@ -1,9 +1,10 @@
 """A generated national-scale instance of the portfolio model (for benchmarks only).
 
-Each of ``towns`` synthetic towns copies one of the 13 M100 cities (in turn) and scales its
-activity pools, project sizes and city envelopes to a random population between 20,000 and
-300,000. The model is linear (no indivisible projects, no tickets), as a national screening
-run would be. Nothing here is presented as data about real towns.
+Each of ``towns`` synthetic towns (30 candidate projects each, one per archetype) copies one
+of the 12 distinct M100 cities in turn (Bucharest is left out: Sector 2 lies inside it) and
+scales its activity pools, project sizes and city envelopes to a random population between
+20,000 and 300,000. The model is linear (no indivisible projects, no tickets), as a national
+screening run would be. Nothing here is presented as data about real towns.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ def national_data(towns: int = 320, seed: int = 7) -> PortfolioData:
         indivisible=False,
         tickets=False,
         target={"kind": "net_zero", "reduction": 0.8, "year": 2035},
-        phases=2,
     )
     base = assemble(scn)
     rng = np.random.default_rng(seed)
