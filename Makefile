@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 EXTRAS := dev,notebooks,book
 
-.PHONY: demo test lint format install clean lock notebooks book chromium
+.PHONY: demo test lint format install clean lock book chromium notebooks exercise-notebooks
 
 install: $(STAMP)
 

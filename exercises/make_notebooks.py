@@ -825,7 +825,7 @@ table.style.hide(axis="index")
 from IPython.display import Markdown
 from myst_nb import glue
 
-from m100model.exercises import all_exercises, expected
+from m100model.exercises import all_exercises, data, expected
 from m100model.exercises.answers import format_number
 
 
@@ -836,7 +836,12 @@ def solution_text(ex):
         return format_number(float(value), ex.unit_label)
     if ex.id == "ghg-5":
         return f"{len(value)} gaps to close"
-    units = "; ".join(f"{a}: {u:,.4g}" for a, u in value["units"].items())
+    unit = data(ex.id)["candidates"].set_index("archetype")["unit"]
+    units = "; ".join(
+        f"{a} {format_number(u)} {'× ' if unit[a][0].isdigit() else ''}{unit[a]}"
+        for a, u in value["units"].items()
+        if u > 1e-6
+    )
     if "npv_meur" in value:
         return (
             f"{units} (investment {value['investment_meur']:,.1f} M EUR, net present cost "

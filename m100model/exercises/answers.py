@@ -263,7 +263,3 @@ class CheckResult:
 
     def __repr__(self) -> str:
         return self.text()
-
-    def as_record(self) -> dict:
-        """The result as plain types (for a participant's submission file)."""
-        return {"exercise": self.exercise, "status": self.status, "answered": self.answered}

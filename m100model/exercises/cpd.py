@@ -609,8 +609,12 @@ register(
 CIRC2 = dict(city="suceava", diverted_t=5_000.0, capture_efficiency=0.5)
 
 
-@functools.lru_cache(maxsize=1)
 def _circ2_inputs() -> dict:
+    return dict(_circ2_data())  # a copy: a learner's changes never reach the checker
+
+
+@functools.lru_cache(maxsize=1)
+def _circ2_data() -> dict:
     from m100model.exercises.mrv import city_inventory
 
     inv = city_inventory(CIRC2["city"])

@@ -503,6 +503,8 @@ register(
         ),
         hint="list inv.gaps, read the facts about the town, and add one row per gap: "
         "dict(gpc_ref=..., notation_key=..., comment=...).",
+        judged="Any table is accepted that leaves no gap, keeps every figure and gives each "
+        "notation key an explanation that fits the facts about the town.",
         expected=_ghg5_expected,
         inputs=lambda: {
             "activity": town_activity(),

@@ -626,6 +626,9 @@ def _portfolio_exercise(
         data=data,
         question=question,
         hint=hint,
+        judged="Any portfolio is accepted that can be built and financed, meets the target "
+        "path in every year and stays within the budget; it is then scored against the "
+        "least-cost portfolio (the target and the budget count as met within 0.1%).",
         expected=lambda: _portfolio_expected(exercise_id),
         inputs=lambda: portfolio_inputs(exercise_id),
         checker=check_portfolio,
@@ -947,6 +950,8 @@ register(
         ),
         hint="only the green roofs keep rain out of the sewer here; carbon is cheapest where "
         "the cost per tonne is lowest. Use each measure for what it does best.",
+        judged="Any design is accepted that meets the three goals within the city's "
+        "ceilings; it is then scored against the least-cost design.",
         expected=lambda: {
             "units": dict(_nbs3_optimum()),
             **_nbs3_totals(dict(_nbs3_optimum())),
@@ -960,7 +965,7 @@ register(
                 "runoff_before": NBS3.runoff_before,
                 "runoff_after": NBS3.runoff_after,
             },
-            "candidates": nbs3_candidates(),
+            "candidates": nbs3_candidates().copy(),
         },
         checker=_check_nbs3,
     )

@@ -71,6 +71,7 @@ class Exercise:
     inputs: Callable[[], dict] = field(default=lambda: {})
     slips: Callable[[], list[tuple[float, str]]] | None = None
     checker: Callable[[Exercise, Any], CheckResult] | None = None
+    judged: str = ""  # how a non-numeric answer is judged
 
     @property
     def module(self) -> str:
@@ -84,8 +85,8 @@ class Exercise:
     def tolerance_text(self) -> str:
         """How the answer is judged, for the exercise's header."""
         if not self.numeric:
-            return "Any valid answer is accepted; open answers are scored against the optimum."
-        pct = f"{self.rtol:.1%}".replace(".0%", "%")
+            return self.judged or "Any valid answer is accepted."
+        pct = f"{self.rtol * 100:g}%"
         return (
             f"Answer in {self.unit_label or self.unit or 'a pure number'} or any equivalent "
             f"unit (a bare number is read in {self.unit_label or 'that unit'}); answers within "
@@ -121,7 +122,7 @@ def check_numeric(ex: Exercise, answer: object) -> CheckResult:
             hint=f"give one number, with its unit if you like, e.g. {example!r}",
         )
     expected = float(ex.expected())
-    pct = f"{ex.rtol:.1%}".replace(".0%", "%")
+    pct = f"{ex.rtol * 100:g}%"
     if _close(value, expected, ex.rtol):
         return CheckResult(
             ex.id,
