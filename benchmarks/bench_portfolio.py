@@ -12,8 +12,9 @@ Every case runs in its own process so that peak memory (max RSS) is the case's o
   (``budget_resolve_ms``, ``target_resolve_ms``); the floor is HiGHS alone re-solving the
   same MPS model after the same bound change.
 - ``m100``: the 13-city M100 scenario: build (assemble + Pyomo + matrix hand-off), solve,
-  total; the floor is HiGHS alone on the model exported to MPS (``overhead_ratio`` = total /
-  HiGHS alone).
+  total; the floor is HiGHS alone on the same work exported to MPS: the model, then (where
+  targets are missed) the model with the missed targets relaxed by the shortfall, as the
+  kit's two-phase solve does (``overhead_ratio`` = total / HiGHS alone).
 - ``national``: a generated national-scale LP (320 towns, ~40 projects each): time and peak
   memory.
 """
@@ -40,10 +41,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
-def _highs_alone(mps: Path, threads: int = 1, gap: float = 0.005) -> tuple[float, float]:
+def _highs_alone(
+    mps: Path, threads: int = 1, gap: float = 0.005, presolve: str = "choose"
+) -> tuple[float, float]:
     """Read an MPS file into a fresh HiGHS and solve it: (seconds, objective)."""
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
+    h.setOptionValue("presolve", presolve)
     h.setOptionValue("threads", threads)
     h.setOptionValue("mip_rel_gap", gap)
     h.setOptionValue("random_seed", 0)
@@ -51,6 +55,27 @@ def _highs_alone(mps: Path, threads: int = 1, gap: float = 0.005) -> tuple[float
     t0 = time.perf_counter()
     h.run()
     return time.perf_counter() - t0, h.getInfo().objective_function_value
+
+
+def _highs_alone_two_phase(solver, folder: Path, spec) -> tuple[float, float]:
+    """HiGHS alone on the same work as the kit: the model as exported (phase 1), then, if
+    targets were missed, the model with each missed target relaxed by the shortfall
+    (phase 2). Returns total seconds and the last objective."""
+    presolve = spec.presolve if solver.integer_cols else "choose"
+    phase1 = folder / "phase1.mps"
+    solver.write_mps(phase1)
+    secs, obj = _highs_alone(phase1, spec.threads, spec.mip_gap, presolve)
+    if solver.shortfall:
+        rows = solver._missed_rows(solver.shortfall)
+        for con, (value, extra) in rows.items():
+            solver._set_rhs(con, value + extra)
+        phase2 = folder / "phase2.mps"
+        solver.write_mps(phase2)
+        for con, (value, _) in rows.items():
+            solver._set_rhs(con, value)
+        more, obj = _highs_alone(phase2, spec.threads, spec.mip_gap, presolve)
+        secs += more
+    return secs, obj
 
 
 def _peak_mb() -> float:
@@ -140,9 +165,7 @@ def case_m100(repeat: int) -> dict:
         solves.append(t2 - t1)
         totals.append(t2 - t0)
         with tempfile.TemporaryDirectory() as tmp:
-            mps = Path(tmp) / "m100.mps"
-            solver.write_mps(mps)
-            secs, obj = _highs_alone(mps, scn.solver.threads, scn.solver.mip_gap)
+            secs, obj = _highs_alone_two_phase(solver, Path(tmp), scn.solver)
         floors.append(secs)
         objs.append((solver.stats.objective, obj))
     total, floor = statistics.median(totals), statistics.median(floors)
@@ -178,9 +201,7 @@ def case_national(repeat: int) -> dict:
     solver.solve(duals=False)
     t3 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        mps = Path(tmp) / "national.mps"
-        solver.write_mps(mps)
-        floor, _ = _highs_alone(mps)
+        floor, _ = _highs_alone_two_phase(solver, Path(tmp), solver.spec)
     return {
         "case": "national",
         "towns": len(data.groups),
