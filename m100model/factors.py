@@ -15,7 +15,7 @@ import pandas as pd
 import pint
 
 from m100model.errors import InputError
-from m100model.tables import data_dir, read_table, sheet_row
+from m100model.tables import check_values, data_dir, read_table, sheet_row
 from m100model.units import parse_unit, split_rate_unit
 
 GWP_SETS = ("AR4", "AR5", "AR6")
@@ -157,14 +157,6 @@ def _check_units(df: pd.DataFrame, column: str = "unit", *, rate: bool = False) 
             raise InputError(df.attrs["path"], str(exc), row=sheet_row(i), column=column) from None
 
 
-def _check_refs(df: pd.DataFrame, column: str, known: pd.Index, what: str) -> None:
-    for i, value in enumerate(df[column]):
-        if value not in known:
-            raise InputError(
-                df.attrs["path"], f"unknown {what} '{value}'", row=sheet_row(i), column=column
-            )
-
-
 def _read_library(folder: Path) -> FactorLibrary:
     fuels = read_table(
         folder / "fuels.csv",
@@ -175,23 +167,16 @@ def _read_library(folder: Path) -> FactorLibrary:
     props = read_table(
         folder / "fuel_properties.csv", ["fuel", "property", "value", "unit"], numeric=["value"]
     )
-    _check_refs(props, "fuel", fuels_index, "fuel")
+    check_values(props, "fuel", fuels_index, "fuel")
     _check_units(props)
     ef = read_table(
         folder / "emission_factors.csv",
         ["ef_id", "fuel", "category", "gas", "value", "unit", "default"],
         numeric=["value"],
     )
-    _check_refs(ef, "fuel", fuels_index, "fuel")
+    check_values(ef, "fuel", fuels_index, "fuel")
     _check_units(ef, rate=True)
-    for i, gas in enumerate(ef["gas"]):
-        if gas not in GASES:
-            raise InputError(
-                ef.attrs["path"],
-                f"expected one of {', '.join(GASES)}, got '{gas}'",
-                row=sheet_row(i),
-                column="gas",
-            )
+    check_values(ef, "gas", GASES)
     ef["default"] = ef["default"].str.lower().eq("true")
     grid = read_table(
         folder / "grid_electricity_ro.csv",
@@ -203,13 +188,13 @@ def _read_library(folder: Path) -> FactorLibrary:
     com = read_table(
         folder / "com_factors.csv", ["fuel", "approach", "value", "unit"], numeric=["value"]
     )
-    _check_refs(com, "fuel", fuels_index, "fuel")
+    check_values(com, "fuel", fuels_index, "fuel")
     _check_units(com, rate=True)
     gwp = read_table(folder / "gwp.csv", ["gwp_set", "gas", "value"], numeric=["value"])
     vehicles = read_table(
         folder / "vehicle_intensity.csv", ["vehicle", "fuel", "value", "unit"], numeric=["value"]
     )
-    _check_refs(vehicles, "fuel", fuels_index, "fuel")
+    check_values(vehicles, "fuel", fuels_index, "fuel")
     _check_units(vehicles, rate=True)
     lib = FactorLibrary(
         fuels=fuels.set_index("fuel", drop=False),

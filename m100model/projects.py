@@ -16,7 +16,7 @@ import functools
 import pandas as pd
 
 from m100model.errors import InputError
-from m100model.tables import data_dir, read_table, sheet_row
+from m100model.tables import check_values, data_dir, read_table, sheet_row
 
 THEMES = ("mobility", "buildings", "energy", "nbs", "circular", "governance")
 THEME_NAMES = {
@@ -86,14 +86,7 @@ def load_archetypes() -> pd.DataFrame:
         ["archetype_id", "theme", "name", "unit", "indivisible"],
         provenance=False,
     )
-    for i, theme in enumerate(meta["theme"]):
-        if theme not in THEMES:
-            raise InputError(
-                meta.attrs["path"],
-                f"expected one of {', '.join(THEMES)}, got '{theme}'",
-                row=sheet_row(i),
-                column="theme",
-            )
+    check_values(meta, "theme", THEMES)
     meta["indivisible"] = meta["indivisible"].str.lower().eq("true")
     params = read_table(
         folder / "archetype_parameters.csv",
@@ -126,15 +119,7 @@ def load_effects() -> pd.DataFrame:
         ["archetype_id", "gpc_ref", "fuel", "delta", "unit"],
         numeric=["delta"],
     )
-    known = set(load_archetypes().index)
-    for i, a in enumerate(df["archetype_id"]):
-        if a not in known:
-            raise InputError(
-                df.attrs["path"],
-                f"unknown archetype '{a}'",
-                row=sheet_row(i),
-                column="archetype_id",
-            )
+    check_values(df, "archetype_id", load_archetypes().index, "archetype")
     df["subsector"] = df["gpc_ref"].str.rsplit(".", n=1).str[0]
     return df
 
@@ -147,22 +132,9 @@ def load_relations() -> pd.DataFrame:
         ["archetype_id", "relation", "other_archetype_id"],
         provenance=False,
     )
-    known = set(load_archetypes().index)
-    for i, (a, r, b) in enumerate(
-        zip(df["archetype_id"], df["relation"], df["other_archetype_id"], strict=True)
-    ):
-        if r not in ("requires", "excludes"):
-            raise InputError(
-                df.attrs["path"],
-                f"expected requires or excludes, got '{r}'",
-                row=sheet_row(i),
-                column="relation",
-            )
-        for col, v in (("archetype_id", a), ("other_archetype_id", b)):
-            if v not in known:
-                raise InputError(
-                    df.attrs["path"], f"unknown archetype '{v}'", row=sheet_row(i), column=col
-                )
+    check_values(df, "relation", ("requires", "excludes"))
+    for col in ("archetype_id", "other_archetype_id"):
+        check_values(df, col, load_archetypes().index, "archetype")
     return df
 
 
@@ -197,19 +169,8 @@ def load_eligibility() -> pd.DataFrame:
         ["instrument_id", "theme", "max_share"],
         numeric=["max_share"],
     )
-    known = set(load_instruments().index)
-    for i, (s, t) in enumerate(zip(df["instrument_id"], df["theme"], strict=True)):
-        if s not in known:
-            raise InputError(
-                df.attrs["path"],
-                f"unknown instrument '{s}'",
-                row=sheet_row(i),
-                column="instrument_id",
-            )
-        if t not in THEMES:
-            raise InputError(
-                df.attrs["path"], f"unknown theme '{t}'", row=sheet_row(i), column="theme"
-            )
+    check_values(df, "instrument_id", load_instruments().index, "instrument")
+    check_values(df, "theme", THEMES, "theme")
     return df
 
 

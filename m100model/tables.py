@@ -94,3 +94,20 @@ def read_table(
                 )
     df.attrs["path"] = shown
     return df
+
+
+def check_values(df: pd.DataFrame, column: str, allowed, what: str | None = None) -> None:
+    """Refuse, with file/row/column, the first value of ``column`` not in ``allowed``.
+
+    The message is ``unknown <what> '<value>'`` when ``what`` is given (references to other
+    tables), else ``expected one of ..., got '<value>'`` (small fixed vocabularies).
+    """
+    allowed_set = set(allowed)
+    for i, value in enumerate(df[column]):
+        if value not in allowed_set:
+            message = (
+                f"unknown {what} '{value}'"
+                if what
+                else f"expected one of {', '.join(map(str, allowed))}, got '{value}'"
+            )
+            raise InputError(df.attrs["path"], message, row=sheet_row(i), column=column)

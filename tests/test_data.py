@@ -109,3 +109,20 @@ def test_derive_script_reproduces_bundled_inventories(tmp_path):
     )
     for city, path in bundled_inventories().items():
         assert (tmp_path / path.name).read_bytes() == path.read_bytes(), city
+
+
+def test_bad_factor_table_is_refused_with_row_and_column(tmp_path):
+    import shutil
+
+    from m100model.errors import InputError
+
+    folder = tmp_path / "factors"
+    shutil.copytree(DATA / "factors", folder)
+    path = folder / "fuel_properties.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[1] = "unobtainium" + lines[1][lines[1].index(",") :]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_factors(folder)
+    assert (info.value.row, info.value.column) == (2, "fuel")
+    assert "unknown fuel 'unobtainium'" in info.value.message
