@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import functools
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from m100model.tables import data_dir, read_table
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 GROUPS = {"eu_mission": 2030, "m100_mirror": 2035}
 

@@ -2,25 +2,34 @@
 
 Bad input ends with one line on standard error naming file, row and column, and exit code 2;
 nothing is written in that case.
+
+Only light modules are imported at the top: each command imports what it needs (pandas,
+pint, Pyomo, Altair, ...) when it runs, after its input has been checked, so that ``--help``
+answers at once and a bad scenario is refused in a fraction of a second.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from m100model.cities import city_name
 from m100model.errors import InputError
-from m100model.factors import DEFAULT_GRID_METHOD
-from m100model.inventory import Inventory, load_inventory
 from m100model.io import OutputExistsError, write_csv, write_json, write_results_dir
+
+if TYPE_CHECKING:
+    from m100model.inventory import Inventory
+
+# m100model.factors.DEFAULT_GRID_METHOD, spelt out so that the option's default costs no
+# import of pandas and pint (tests/test_cli_speed.py checks that the two agree).
+DEFAULT_GRID_METHOD = "production_mix"
 
 app = typer.Typer(
     help="M100 course kit: GHG inventories, pathways and cost-optimal project portfolios "
@@ -55,6 +64,34 @@ class Format(StrEnum):
 def _bad_input(message: str) -> typer.Exit:
     err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code=2)
+
+
+def city_name(city_id: str) -> str:
+    from m100model.cities import city_name
+
+    return city_name(city_id)
+
+
+def load_inventory(*args, **kwargs) -> Inventory:
+    from m100model.inventory import load_inventory
+
+    return load_inventory(*args, **kwargs)
+
+
+def _import_altair() -> None:
+    """Import Altair without the IRI parser that jsonschema loads when ``rfc3987_syntax`` is
+    installed: that module compiles a Lark grammar at import (1.5-2 s here) for the ``iri``
+    formats, which the Vega-Lite schema never uses (its formats are ``uri``,
+    ``uri-reference`` and ``color-hex``). The command line is a process of its own, so it
+    can leave that checker out; in any other process (notebook, tests) jsonschema is usually
+    imported already and this changes nothing."""
+    if "jsonschema" not in sys.modules and "rfc3987_syntax" not in sys.modules:
+        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # import -> ImportError
+        try:
+            import jsonschema  # noqa: F401
+        finally:
+            del sys.modules["rfc3987_syntax"]
+    import altair  # noqa: F401
 
 
 def _fmt(value: float) -> str:
@@ -176,16 +213,12 @@ def run(
 ) -> None:
     """Solve a scenario: the least-cost portfolio of projects that meets the targets, with its
     investment plan, shadow prices and a report (summary.json, report.html, Excel, CSVs)."""
-    from m100model.report import run_scenario, write_outputs
-    from m100model.scenario import load_scenario
-
-    try:
-        scn = load_scenario(scenario)
-    except InputError as exc:
-        raise _bad_input(str(exc)) from None
+    scn = _load_scenario_or_exit(scenario)
     target = out_dir or Path("results") / scn.name
     if target.exists() and not force:
         raise _bad_input(f"{target} exists; use --force to replace it")
+    from m100model.report import run_scenario, write_outputs
+
     with out.status(
         f"Solving {scn.name} ({len(scn.cities)} cities, {scn.first_year}-{scn.horizon}) ..."
     ):
@@ -194,6 +227,7 @@ def run(
         except InputError as exc:
             raise _bad_input(str(exc)) from None
     info: dict = {}
+    _import_altair()
 
     def fill(folder: Path) -> None:
         info.update(write_outputs(result, folder))
@@ -314,10 +348,16 @@ def _write_analysis(target: Path, force: bool, fill) -> None:
         raise _bad_input(str(exc)) from None
 
 
-def _save_chart(chart, path: Path) -> None:
+def _charts():
+    """m100model.charts, with Altair imported the fast way (see _import_altair)."""
+    _import_altair()
     from m100model import charts
 
-    charts.to_svg(chart, str(path))
+    return charts
+
+
+def _save_chart(chart, path: Path) -> None:
+    _charts().to_svg(chart, str(path))
 
 
 @app.command()
@@ -389,7 +429,7 @@ def ensemble(
     except InputError as exc:
         raise _bad_input(str(exc)) from None
     info = write_tables(res, target)
-    from m100model import charts
+    charts = _charts()
 
     prob = res.target_probability()
     if not prob.empty:
@@ -461,7 +501,7 @@ def alternatives(
         res = near_optimal(_solved(scn, solve=False), n=n, slack=slack, metric=metric)
 
     def fill(folder: Path) -> None:
-        from m100model import charts
+        charts = _charts()
 
         write_csv(folder / "alternatives.csv", res.table)
         write_csv(folder / "investment_by_theme.csv", res.by_theme)
@@ -516,7 +556,7 @@ def pareto(
         front = pareto_front(_solved(scn, solve=False), against=against, points=points)
 
     def fill(folder: Path) -> None:
-        from m100model import charts
+        charts = _charts()
 
         write_csv(folder / "pareto.csv", front)
         _save_chart(
@@ -561,7 +601,7 @@ def tornado(
         table = run_tornado(ev, year=year, low=low, high=high)
 
     def fill(folder: Path) -> None:
-        from m100model import charts
+        charts = _charts()
 
         write_csv(folder / "tornado.csv", table)
         _save_chart(
@@ -621,7 +661,7 @@ def monitor(
         indicators = transition_indicators(solver)
 
     def fill(folder: Path) -> None:
-        from m100model import charts
+        charts = _charts()
 
         write_csv(folder / "progress.csv", progress)
         write_csv(folder / "indicators.csv", indicators)

@@ -30,6 +30,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from m100model.errors import InputError
 from m100model.factors import DEFAULT_GRID_METHOD, DEFAULT_GWP, FactorLibrary, load_factors
 from m100model.tables import QUALITY_FLAGS, data_dir, display_path, read_table, sheet_row
+
+# Defined beside the other bundled-data helpers (validating a scenario uses it without
+# importing this module); kept importable from here.
+from m100model.tables import bundled_inventories as bundled_inventories
 from m100model.units import ENERGY, MASS, VKM, VOLUME, parse_unit, same_dimension, split_rate_unit
 
 REQUIRED_COLUMNS = ("city", "year", "gpc_ref", "fuel", "amount", "unit")
@@ -823,9 +827,3 @@ def load_inventory(
     return compute_inventory(
         read_activity(path, lib), gwp=gwp, grid_method=grid_method, factors=lib
     )
-
-
-def bundled_inventories() -> dict[str, Path]:
-    """The bundled baseline activity files, by city id."""
-    folder = data_dir() / "inventories"
-    return {p.name.rsplit("_", 1)[0]: p for p in sorted(folder.glob("*_[12][09][0-9][0-9].csv"))}

@@ -1,14 +1,18 @@
-"""Writing results safely: a results folder appears whole or not at all."""
+"""Writing results safely: a results folder appears whole or not at all; a cache file is
+replaced whole or not at all."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class OutputExistsError(FileExistsError):
@@ -52,3 +56,30 @@ def write_json(path: Path, data: object) -> None:
 
 def write_csv(path: Path, df: pd.DataFrame) -> None:
     df.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+
+
+def cache_dir() -> Path:
+    """The kit's cache folder, for files it can rebuild at any time: ``$M100_CACHE_DIR``,
+    else ``$XDG_CACHE_HOME/m100``, else ``~/.cache/m100`` (not created here)."""
+    env = os.environ.get("M100_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "m100"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write a text file so that readers see the old file or the new one, never a part:
+    a temporary file in the same folder, renamed over ``path`` (``os.replace``)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

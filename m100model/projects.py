@@ -12,11 +12,13 @@ rates and minimum ticket sizes.
 from __future__ import annotations
 
 import functools
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from m100model.errors import InputError
 from m100model.tables import check_values, data_dir, read_table, sheet_row
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 THEMES = ("mobility", "buildings", "energy", "nbs", "circular", "governance")
 THEME_NAMES = {
@@ -182,6 +184,8 @@ def city_projects(
     ``max_units = max_units_per_1000_inhabitants x population / 1000 x scale``; indivisible
     archetypes are rounded up to at least one whole unit of their programme.
     """
+    import pandas as pd
+
     arch = load_archetypes() if archetypes is None else archetypes
     rows = []
     for city_id, city in cities.iterrows():

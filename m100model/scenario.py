@@ -10,22 +10,76 @@ A minimal scenario::
 
 Everything else has a default (see :class:`Scenario`). Paths inside a scenario are relative to
 the repository root or absolute.
+
+Validation is complete before any data are assembled: the fields, and the ids and files they
+name (cities, archetypes, instruments, grid trajectory and grid-factor method, inventory
+files), are checked against the bundled tables, read here with the ``csv`` module so that a bad
+file is refused without waiting for pandas. The tables themselves are read and checked in full
+when a scenario is assembled.
 """
 
 from __future__ import annotations
 
+import csv
+import functools
 import math
 from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from m100model.cities import load_cities
 from m100model.errors import InputError
-from m100model.inventory import bundled_inventories
-from m100model.projects import THEMES, load_archetypes, load_instruments
-from m100model.tables import data_dir, display_path
+from m100model.projects import THEMES
+from m100model.tables import bundled_inventories, data_dir, display_path
+
+# The grid-factor table's transmission and distribution losses are not a method to choose
+# (same exclusion as m100model.inventory.compute_inventory).
+_TD_LOSSES_METHOD = "transmission_distribution_losses"
+# Validation context key: skip the checks that need scipy.stats (the distributions of an
+# uncertainty section), so that every other check runs first, fast (see load_scenario).
+_DEFER_DISTRIBUTIONS = "defer_distributions"
+
+
+@functools.lru_cache(maxsize=32)
+def _column(path: Path, column: str) -> tuple[str, ...]:
+    """The distinct values of one column of a bundled CSV table, in file order."""
+    if not path.exists():
+        raise InputError(display_path(path), "file not found")
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        rows = csv.reader(fh)
+        header = [h.strip() for h in next(rows, [])]
+        if column not in header:
+            raise InputError(display_path(path), "missing column", column=column)
+        i = header.index(column)
+        values = (row[i].strip() for row in rows if len(row) > i)
+        return tuple(dict.fromkeys(v for v in values if v))
+
+
+def known_ids(table: str, column: str) -> tuple[str, ...]:
+    """Ids of a bundled table (``table`` relative to the data folder), e.g.
+    ``known_ids("cities/cities.csv", "city_id")``."""
+    return _column(data_dir() / table, column)
+
+
+def _archetype_ids() -> tuple[str, ...]:
+    return known_ids("projects/archetypes.csv", "archetype_id")
+
+
+def _instrument_ids() -> tuple[str, ...]:
+    return known_ids("funding/instruments.csv", "instrument_id")
+
+
+def _deferred(info: ValidationInfo) -> bool:
+    return bool(info.context and info.context.get(_DEFER_DISTRIBUTIONS))
 
 
 class _Strict(BaseModel):
@@ -136,8 +190,9 @@ class DistributionSpec(_Strict):
         return frozen
 
     @model_validator(mode="after")
-    def _valid(self) -> DistributionSpec:
-        self.frozen()
+    def _valid(self, info: ValidationInfo) -> DistributionSpec:
+        if not _deferred(info):
+            self.frozen()
         return self
 
 
@@ -175,20 +230,22 @@ class UncertainInput(_Strict):
     instruments: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _consistent(self) -> UncertainInput:
+    def _consistent(self, info: ValidationInfo) -> UncertainInput:
         if self.kind == "emission_factor" and not self.fuels:
             raise ValueError("an emission_factor input needs fuels: [...]")
         for th in self.themes:
             if th not in THEMES:
                 raise ValueError(f"unknown theme '{th}' (expected one of: {', '.join(THEMES)})")
-        known = load_instruments().index
+        known = _instrument_ids()
         for s in self.instruments:
             if s not in known:
                 raise ValueError(f"unknown instrument '{s}'")
-        known = load_archetypes().index
+        known = _archetype_ids()
         for a in self.archetypes:
             if a not in known:
                 raise ValueError(f"unknown archetype '{a}'")
+        if _deferred(info):
+            return self
         lo, hi = (float(v) for v in self.distribution.frozen().ppf([U_EPS, 1 - U_EPS]))
         if self.kind == "discount_rate":
             if lo < 0 or hi > 0.3:
@@ -276,7 +333,7 @@ class Scenario(_Strict):
     @field_validator("cities")
     @classmethod
     def _known_cities(cls, cities: list[str]) -> list[str]:
-        known = load_cities().index
+        known = known_ids("cities/cities.csv", "city_id")
         for c in cities:
             if c not in known:
                 raise ValueError(f"unknown city '{c}' (expected one of: {', '.join(known)})")
@@ -288,7 +345,7 @@ class Scenario(_Strict):
     @classmethod
     def _known_archetypes(cls, value: list[str] | str) -> list[str] | str:
         if value != "all":
-            known = load_archetypes().index
+            known = _archetype_ids()
             for a in value:
                 if a not in known:
                     raise ValueError(f"unknown archetype '{a}'")
@@ -298,7 +355,7 @@ class Scenario(_Strict):
     @classmethod
     def _known_instruments(cls, value: list[str] | str) -> list[str] | str:
         if value != "all":
-            known = load_instruments().index
+            known = _instrument_ids()
             for s in value:
                 if s not in known:
                     raise ValueError(
@@ -309,10 +366,31 @@ class Scenario(_Strict):
     @field_validator("instrument_overrides")
     @classmethod
     def _known_overrides(cls, value: dict) -> dict:
-        known = load_instruments().index
+        known = _instrument_ids()
         for s in value:
             if s not in known:
                 raise ValueError(f"unknown instrument '{s}'")
+        return value
+
+    @field_validator("grid_scenario")
+    @classmethod
+    def _known_grid_scenario(cls, value: str) -> str:
+        known = sorted(known_ids("drivers/grid_factor_trajectory.csv", "scenario"))
+        if value not in known:
+            raise ValueError(
+                f"unknown grid trajectory '{value}' (expected one of: {', '.join(known)})"
+            )
+        return value
+
+    @field_validator("grid_method")
+    @classmethod
+    def _known_grid_method(cls, value: str) -> str:
+        methods = known_ids("factors/grid_electricity_ro.csv", "method")
+        known = sorted(m for m in methods if m != _TD_LOSSES_METHOD)
+        if value not in known:
+            raise ValueError(
+                f"unknown grid-factor method '{value}' (expected one of: {', '.join(known)})"
+            )
         return value
 
     @model_validator(mode="after")
@@ -331,7 +409,7 @@ class Scenario(_Strict):
                     raise ValueError(
                         f"bundles: bundle '{b.id}' names city '{c}', which is not in cities"
                     )
-            known = load_archetypes().index
+            known = _archetype_ids()
             for a in b.archetypes:
                 if a not in known:
                     raise ValueError(f"bundles: bundle '{b.id}' names unknown archetype '{a}'")
@@ -349,6 +427,20 @@ class Scenario(_Strict):
             listed = [c for members in (self.target.clusters or {}).values() for c in members]
             if sorted(listed) != sorted(cities):
                 raise ValueError("target.clusters: must list every scenario city exactly once")
+        bundled = bundled_inventories()
+        for city in self.cities:
+            if city in self.inventories:
+                path = self.inventory_path(city)
+                if not path.is_file():
+                    raise ValueError(
+                        f"inventories.{city}: file not found ({display_path(path)}; paths are "
+                        "relative to the repository root)"
+                    )
+            elif city not in bundled:
+                raise ValueError(
+                    f"inventories.{city}: missing (no bundled inventory for '{city}'; give an "
+                    "activity file)"
+                )
         return self
 
     # -- derived -------------------------------------------------------------------------
@@ -394,7 +486,12 @@ def load_scenario(path: str | Path) -> Scenario:
     if not isinstance(raw, dict):
         raise InputError(shown, "expected a mapping of scenario fields (name, cities, ...)")
     try:
-        return Scenario.model_validate(raw)
+        # Every check except the distributions first: they need scipy.stats (about a second
+        # to import), and a file with a simpler mistake should not wait for it.
+        scn = Scenario.model_validate(raw, context={_DEFER_DISTRIBUTIONS: True})
+        if scn.uncertainty is not None:
+            scn = Scenario.model_validate(raw)
+        return scn
     except ValidationError as exc:
         err = exc.errors()[0]
         msg = err["msg"].removeprefix("Value error, ")

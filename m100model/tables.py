@@ -9,10 +9,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from m100model.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 QUALITY_FLAGS = ("sourced", "derived", "illustrative")
 
@@ -21,6 +23,12 @@ def data_dir() -> Path:
     """The folder holding the bundled data (``$M100_DATA`` overrides it)."""
     env = os.environ.get("M100_DATA")
     return Path(env) if env else Path(__file__).resolve().parents[1] / "data"
+
+
+def bundled_inventories() -> dict[str, Path]:
+    """The bundled baseline activity files, by city id."""
+    folder = data_dir() / "inventories"
+    return {p.name.rsplit("_", 1)[0]: p for p in sorted(folder.glob("*_[12][09][0-9][0-9].csv"))}
 
 
 def display_path(path: Path) -> str:
@@ -57,6 +65,8 @@ def read_table(
         If true, every row must have a non-empty ``source`` and a ``quality`` flag in
         :data:`QUALITY_FLAGS`.
     """
+    import pandas as pd  # here, not at the top: validating a scenario needs no pandas
+
     shown = display_path(path)
     if not path.exists():
         raise InputError(shown, "file not found")
