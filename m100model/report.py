@@ -1,27 +1,36 @@
 """The main job's outputs: ``summary.json``, an offline HTML report with Altair charts, the
-Climate City Contract investment plan as Excel, and CSVs."""
+Climate City Contract investment plan as Excel, and CSVs.
+
+The report inlines the Vega JavaScript so that it works offline. vl-convert bundles it (a few
+seconds), so the bundle is built once per vl-convert version and kept in the kit's cache
+folder (:func:`vega_bundle`).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import html
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import altair as alt
 import pandas as pd
-import vl_convert as vlc
 
-from m100model import charts
 from m100model.analysis.macc import compare_with_optimum, macc
 from m100model.cities import city_name
-from m100model.io import write_csv, write_json
+from m100model.io import cache_dir, write_atomic, write_csv, write_json
 from m100model.pathways import IAMC_COLUMNS, MODEL_NAME
 from m100model.portfolio.data import PortfolioData, assemble
 from m100model.portfolio.results import PortfolioResult, extract
 from m100model.portfolio.solve import PortfolioSolver
 from m100model.scenario import Scenario
+
+if TYPE_CHECKING:
+    import altair as alt
 
 
 @dataclass
@@ -190,6 +199,8 @@ def _chart_block(chart: alt.TopLevelMixin, div: str) -> str:
 
 
 def report_charts(out: RunOutput) -> dict[str, alt.TopLevelMixin]:
+    from m100model import charts
+
     r = out.result
     name = out.scenario.name
     counted = aggregate_groups(list(out.data.groups))
@@ -236,7 +247,7 @@ def html_report(out: RunOutput, info: dict) -> str:
         }
     )
     table = shown.to_html(index=False, classes="t", border=0)
-    bundle = vlc.javascript_bundle()
+    bundle = vega_bundle()
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>M100 scenario report: {html.escape(out.scenario.name)}</title>
@@ -263,6 +274,66 @@ anyone pays): {info["shortfall_penalty_meur"]:,.1f} M EUR</li>
 {blocks}
 <h2>Largest projects in the optimal portfolio</h2>{table}
 </body></html>"""
+
+
+_BUNDLE_HEADER = "/* m100 Vega bundle: vl-convert {version}, sha256 {digest} */\n"
+_BUNDLE_HEADER_RE = re.compile(r"/\* m100 Vega bundle: vl-convert (\S+), sha256 ([0-9a-f]{64}) \*/")
+
+
+def _vl_convert_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("vl-convert-python")
+    except PackageNotFoundError:  # pragma: no cover - vl_convert from elsewhere
+        import vl_convert as vlc
+
+        return str(vlc.__version__)
+
+
+def vega_bundle_path() -> Path:
+    """The cache file of the Vega bundle for the installed vl-convert."""
+    safe = re.sub(r"[^0-9A-Za-z.+-]", "_", _vl_convert_version())
+    return cache_dir() / f"vega-bundle-vl-convert-{safe}.js"
+
+
+def _read_bundle(path: Path, version: str) -> str | None:
+    """The cached bundle, or None when the file is missing, empty, damaged or for another
+    version: the header's checksum must match what follows it."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    first, sep, code = text.partition("\n")
+    match = _BUNDLE_HEADER_RE.fullmatch(first)
+    if not sep or not code or match is None or match.group(1) != version:
+        return None
+    if hashlib.sha256(code.encode("utf-8")).hexdigest() != match.group(2):
+        return None
+    return code
+
+
+def vega_bundle() -> str:
+    """Vega, Vega-Lite and Vega-Embed as one JavaScript bundle (``vegaEmbed``), for pages that
+    must work offline.
+
+    vl-convert builds it from the copies it carries (nothing is fetched), which takes several
+    seconds, so the result is kept in :func:`~m100model.io.cache_dir` under a name holding the
+    vl-convert version, written atomically with a checksum header. A missing, empty or
+    damaged cache file is rebuilt; when the cache folder cannot be written, the bundle is
+    built every time.
+    """
+    version = _vl_convert_version()
+    path = vega_bundle_path()
+    code = _read_bundle(path, version)
+    if code is None:
+        import vl_convert as vlc
+
+        code = vlc.javascript_bundle()
+        digest = hashlib.sha256(code.encode("utf-8")).hexdigest()
+        with contextlib.suppress(OSError):  # no writable cache: correct, only slower
+            write_atomic(path, _BUNDLE_HEADER.format(version=version, digest=digest) + code)
+    return code
 
 
 def excel_plan(out: RunOutput, path: Path) -> None:

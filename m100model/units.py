@@ -7,10 +7,31 @@ inside the model quantities are plain floats in fixed units (MWh, t, TJ).
 from __future__ import annotations
 
 import functools
+import shutil
 
 import pint
 
-ureg = pint.UnitRegistry()
+from m100model.io import cache_dir
+
+
+def _registry() -> pint.UnitRegistry:
+    """pint's default registry. Parsing pint's definitions file takes about 0.25 s at every
+    start; pint can keep the parsed result in a cache folder (here the kit's cache folder, one
+    per pint version) and load it in a tenth of that. A cache that cannot be read (damaged,
+    half written by another process) is dropped and rebuilt; when no cache can be used at all
+    the registry is built without one, so the cache only ever saves time."""
+    folder = cache_dir() / f"pint-{pint.__version__}"
+    try:
+        return pint.UnitRegistry(cache_folder=folder)
+    except Exception:  # any failure of the cache: do without it
+        shutil.rmtree(folder, ignore_errors=True)
+        try:
+            return pint.UnitRegistry(cache_folder=folder)
+        except Exception:
+            return pint.UnitRegistry()
+
+
+ureg = _registry()
 # Spellings met in energy statistics and city data that pint does not know by default.
 ureg.define("m3 = meter ** 3 = Sm3 = Nm3")
 ureg.define("vehicle_km = [vehicle_distance] = vkm")
