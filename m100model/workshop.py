@@ -35,7 +35,6 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -302,38 +301,27 @@ def plan_table(choices: list[TeamChoice], d: PortfolioData, target_year: int) ->
 
 
 class PlanConstraint:
-    """Bounds on a solver's active-unit columns that hold it to a plan, and their undoing.
-
-    Works on the persistent HiGHS instance (column bounds: no rebuild, no recompile)."""
+    """Bounds on a solver's active units that hold it to a plan, and their undoing
+    (named bounds on the variable ``n``: no rebuild, no recompile)."""
 
     def __init__(self, solver: PortfolioSolver) -> None:
         self.solver = solver
-        col = {id(v): j for j, v in enumerate(solver.columns)}  # VarData is not hashable
-        m = solver.model
-        self.index = {(p, t): col[id(m.n[p, t])] for p in m.P for t in m.T if id(m.n[p, t]) in col}
-        cols = np.array(sorted(self.index.values()), dtype=np.int32)
-        lp = solver.highs.getLp()
-        self.cols = cols
-        self.lower = np.asarray(lp.col_lower_)[cols].copy()
-        self.upper = np.asarray(lp.col_upper_)[cols].copy()
+        self.bounds = solver.model_bounds("n")
 
     def apply(self, plan: pd.DataFrame, *, floors: bool = True) -> None:
         """Cap every project at its planned units (0 if not in the plan) and, with
         ``floors``, require the planned units to be active in the ready-by year."""
         caps = dict(zip(plan["project_id"], plan["units"], strict=True))
         by = dict(zip(plan["project_id"], plan["by"], strict=True))
-        lower, upper = self.lower.copy(), self.upper.copy()
-        where = {j: i for i, j in enumerate(self.cols)}
-        for (p, t), j in self.index.items():
-            i = where[j]
-            upper[i] = min(upper[i], caps.get(p, 0.0))
-            if floors and p in by and t == by[p]:
-                lower[i] = caps[p] * (1 - 1e-9)
-        self.solver.highs.changeColsBounds(len(self.cols), self.cols, lower, upper)
+        lower, upper = {}, {}
+        for (p, t), (lo, up) in self.bounds.items():
+            upper[p, t] = min(up, caps.get(p, 0.0))
+            lower[p, t] = caps[p] * (1 - 1e-9) if floors and p in by and t == by[p] else lo
+        self.solver.bound("n", lower=lower, upper=upper)
 
     def reset(self) -> None:
         """Back to the free model."""
-        self.solver.highs.changeColsBounds(len(self.cols), self.cols, self.lower, self.upper)
+        self.solver.unbound("n")
 
 
 # ---------------------------------------------------------------------------------------

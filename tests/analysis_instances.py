@@ -92,6 +92,7 @@ def hand_instance() -> PortfolioData:
     ).set_index("instrument_id", drop=False)
     return PortfolioData(
         years=list(YEARS),
+        discount_rate=RATE,
         discount={t: (1 + RATE) ** -(t - YEARS[0]) for t in YEARS},
         groups={"c": ["c"]},
         target_kt={("c", t): v for t, v in TARGET.items()},

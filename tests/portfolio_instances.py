@@ -284,6 +284,7 @@ def random_instance(
 
     return PortfolioData(
         years=years,
+        discount_rate=rate,
         discount=discount,
         groups=groups,
         target_kt=target_kt,

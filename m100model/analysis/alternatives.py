@@ -24,14 +24,13 @@ Workshops can then negotiate among portfolios that are all affordable.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
 from m100model.portfolio.results import PortfolioResult, extract
-from m100model.portfolio.solve import INF, PortfolioSolver, _status
+from m100model.portfolio.solve import PortfolioSolver
 from m100model.projects import THEME_NAMES
 
 DISTINCT_TOL = 1e-3  # two portfolios differ when their deployment shares differ by more
@@ -52,34 +51,24 @@ class AlternativesResult:
     notes: list[str] = field(default_factory=list)
 
 
-def _columns(solver: PortfolioSolver) -> dict:
-    return {id(v): j for j, v in enumerate(solver.columns)}
+def cap_shortfall(solver: PortfolioSolver, shortfall: dict) -> None:
+    """Allow no target to be missed by more than ``shortfall`` (by (group, year) or
+    (group, None) for a budget): what the least-cost plan missed, usually nothing. Undone by
+    ``solver.unbound("short")`` and ``solver.unbound("short_budget")``."""
+    cap = {k: shortfall.get(k, 0.0) * (1 + 1e-9) + 1e-9 for k in solver.cols("short")}
+    solver.bound("short", upper=cap)
+    budget = {
+        g: shortfall.get((g, None), 0.0) * (1 + 1e-9) + 1e-9 for g in solver.cols("short_budget")
+    }
+    if budget:
+        solver.bound("short_budget", upper=budget)
 
 
-def _cost_vector(solver: PortfolioSolver) -> tuple[np.ndarray, float]:
-    lp = solver.highs.getLp()
-    return np.array(lp.col_cost_, dtype=float), float(lp.offset_)
-
-
-def run_loaded(solver: PortfolioSolver) -> str:
-    """One HiGHS run on the model as it stands (no two-phase shortfall handling), with the
-    solution loaded into the Pyomo variables. Returns the status."""
-    h = solver.highs
-    h.run()
-    status = _status(h.getModelStatus(), h.getInfo())
-    if status in ("optimal", "feasible"):
-        for v, x in zip(solver.columns, h.getSolution().col_value, strict=True):
-            v.set_value(x, skip_validation=True)
-    return status
-
-
-def short_columns(solver: PortfolioSolver) -> dict:
-    """HiGHS column of each shortfall variable: (group, year) or (group, None) -> column."""
-    m = solver.model
-    col = _columns(solver)
-    out = {key: col[id(v)] for key, v in m.short.items() if id(v) in col}
-    if hasattr(m, "short_budget"):
-        out.update({(g, None): col[id(v)] for g, v in m.short_budget.items() if id(v) in col})
+def shortfall_of(solver: PortfolioSolver) -> dict:
+    """The last solution's shortfall by (group, year) and (group, None)."""
+    out = {k: v for k, v in solver.values("short").items() if v > 1e-7}
+    if solver.cols("short_budget"):
+        out.update({(g, None): v for g, v in solver.values("short_budget").items() if v > 1e-7})
     return out
 
 
@@ -87,11 +76,12 @@ def _deployment(solver: PortfolioSolver) -> tuple[dict, dict, dict]:
     """From the loaded solution: share of maximum built per project, plan, spend by theme."""
     m, d = solver.model, solver.data
     pr = d.projects
+    x = solver.values("x")
     shares, plan, theme = {}, {}, {}
     for p in m.P:
         units = 0.0
         for t in m.T:
-            v = m.x[p, t].value or 0.0
+            v = x[p, t]
             if v > 1e-9:
                 plan.setdefault(p, {})[int(t)] = float(v)
                 units += v
@@ -117,23 +107,15 @@ def near_optimal(
         raise ValueError("metric must be 'projects' or 'themes'")
     if not 0 <= slack <= 10:
         raise ValueError("slack must lie in [0, 10] (a share of the least cost)")
-    h = solver.highs
     solver.solve(duals=False)
     if solver.stats.status not in ("optimal", "feasible"):
         raise RuntimeError(f"the scenario has no solution ({solver.stats.status})")
-    cost, offset = _cost_vector(solver)
-    optimum = float(solver.stats.objective)  # without the shortfall penalty
-    results = {"optimum": extract(solver)}
-    # Alternatives may miss no target by more than the optimum does (usually: by nothing).
-    shortfall0 = dict(solver.shortfall)
+    cost, offset = solver.objective_vector()
     penalty = pyo.value(solver.model.penalty)
-    shorts = short_columns(solver)
-    s_idx = np.array(list(shorts.values()), dtype=np.int32)
-    lp = h.getLp()
-    s_lower = np.asarray(lp.col_lower_)[s_idx]
-    s_upper = np.asarray(lp.col_upper_)[s_idx]
-    s_cap = np.array([shortfall0.get(k, 0.0) * (1 + 1e-9) + 1e-9 for k in shorts], dtype=float)
-    h.changeColsBounds(len(s_idx), s_idx, s_lower, np.minimum(s_upper, s_cap))
+    shortfall0 = dict(solver.shortfall)
+    optimum = float(solver.stats.objective)  # the plan's cost, without the penalty
+    results = {"optimum": extract(solver)}
+    stats0 = solver.stats
     limit = optimum + penalty * sum(shortfall0.values()) + slack * abs(optimum)
     shares0, plan0, theme0 = _deployment(solver)
     shares, plans, themes = {"optimum": shares0}, {"optimum": plan0}, {"optimum": theme0}
@@ -141,22 +123,20 @@ def near_optimal(
     notes: list[str] = []
 
     m, d = solver.model, solver.data
-    col = _columns(solver)
-    x_cols: dict[str, list[tuple[int, int]]] = {}
-    for p in m.P:
-        x_cols[p] = [(col[id(m.x[p, t])], t) for t in m.T if id(m.x[p, t]) in col]
-    nz = np.flatnonzero(cost)
-    row = h.getNumRow()
-    h.addRow(-INF, limit - offset, len(nz), nz.astype(np.int32), cost[nz])
-    n_cols = len(cost)
+    x_cols = {p: [(t, solver.cols("x").get((p, t))) for t in m.T] for p in m.P}
+    # Alternatives may miss no target by more than the optimum does (usually: by nothing),
+    # and may cost at most the slack more.
+    cap_shortfall(solver, shortfall0)
+    solver.add_row("mga_cost_slack", cost, upper=limit - offset)
     try:
         for k in range(1, n + 1):
-            weights = np.zeros(n_cols)
+            weights: dict = {}
             if metric == "projects":
                 for p, cols in x_cols.items():
                     w = sum(1 for s in shares.values() if s.get(p, 0.0) > DISTINCT_TOL)
-                    for j, _ in cols:
-                        weights[j] += w / float(d.projects.at[p, "max_units"])
+                    for t, j in cols:
+                        if j is not None:
+                            weights[p, t] = w / float(d.projects.at[p, "max_units"])
             else:
                 totals = {
                     th: sum(v.get(th, 0.0) for v in themes.values())
@@ -165,15 +145,18 @@ def near_optimal(
                 grand = sum(totals.values()) or 1.0
                 for p, cols in x_cols.items():
                     w = totals.get(str(d.projects.at[p, "theme"]), 0.0) / grand
-                    for j, t in cols:
-                        weights[j] += w * float(d.capex.at[p, t]) * pyo.value(m.capex_factor[p])
-            h.changeColsCost(n_cols, np.arange(n_cols, dtype=np.int32), weights)
-            status = run_loaded(solver)
+                    for t, j in cols:
+                        if j is not None:
+                            weights[p, t] = (
+                                w * float(d.capex.at[p, t]) * pyo.value(m.capex_factor[p])
+                            )
+            solver.set_objective({"x": weights})
+            status = solver.run()
             if status not in ("optimal", "feasible"):
                 notes.append(f"alternative {k}: no solution ({status}); stopped")
                 break
-            values = np.asarray(h.getSolution().col_value)
-            short_k = {key: float(values[j]) for key, j in shorts.items() if values[j] > 1e-7}
+            values = solver.solution()
+            short_k = shortfall_of(solver)
             true_cost = float(cost @ values + offset) - penalty * sum(short_k.values())
             name = f"alt{k}"
             s, plan, th = _deployment(solver)
@@ -182,16 +165,16 @@ def near_optimal(
                 notes.append(f"alternative {k} repeats an earlier portfolio; stopped")
                 break
             solver.shortfall = short_k
-            solver.stats.objective = float(cost @ values + offset)  # extract() takes the
-            solver.stats.status = status
-            res = extract(solver)  # penalty of the loaded shortfall off again
-            results[name] = res
+            solver.stats = replace(stats0, status=status, objective=true_cost, notes=[])
+            results[name] = extract(solver)
             shares[name], plans[name], themes[name], costs[name] = s, plan, th, true_cost
     finally:
+        solver.stats = stats0
         solver.shortfall = shortfall0
-        h.changeColsBounds(len(s_idx), s_idx, s_lower, s_upper)
-        h.deleteRows(1, np.array([row], dtype=np.int32))
-        h.changeColsCost(n_cols, np.arange(n_cols, dtype=np.int32), cost)
+        solver.remove_row("mga_cost_slack")
+        solver.reset_objective()
+        solver.unbound("short")
+        solver.unbound("short_budget")
     share_df = pd.DataFrame(shares).fillna(0.0)
     share_df.index.name = "project_id"
     table = _table(results, costs, shares, optimum, d)

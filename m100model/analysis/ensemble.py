@@ -42,7 +42,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyomo.environ as pyo
 
 from m100model.analysis.uncertainty import Perturbation, draw
 from m100model.errors import InputError
@@ -94,8 +93,6 @@ class Evaluator:
         self.solver = PortfolioSolver(data, opts)
         self.data = data
         self.spec = spec
-        m = self.solver.model
-        self.x_index = [(p, t) for p in m.P for t in m.T]
 
     # -- parameters ------------------------------------------------------------------------
     def apply(self, values: dict[str, float]) -> None:
@@ -106,21 +103,6 @@ class Evaluator:
         self.apply({})
 
     # -- solving ---------------------------------------------------------------------------
-    def _x_columns(self) -> tuple[np.ndarray, list[tuple[str, int]], np.ndarray, np.ndarray]:
-        col = {id(v): j for j, v in enumerate(self.solver.columns)}
-        m = self.solver.model
-        idx, keys = [], []
-        for p, t in self.x_index:
-            j = col.get(id(m.x[p, t]))
-            if j is not None:
-                idx.append(j)
-                keys.append((p, t))
-        idx_arr = np.array(idx, dtype=np.int32)
-        lp = self.solver.highs.getLp()
-        lower = np.asarray(lp.col_lower_)[idx_arr]
-        upper = np.asarray(lp.col_upper_)[idx_arr]
-        return idx_arr, keys, lower, upper
-
     def optimise(self) -> dict:
         """Least-cost portfolio at the current parameters: a run record with ``built``."""
         self.solver.solve(duals=False)
@@ -130,10 +112,8 @@ class Evaluator:
 
     def plan(self) -> Plan:
         """The schedule of the last solution (units commissioned by project and year)."""
-        m = self.solver.model
         out: Plan = {}
-        for p, t in self.x_index:
-            v = m.x[p, t].value or 0.0
+        for (p, t), v in self.solver.values("x").items():
             if v > 1e-9:
                 out.setdefault(p, {})[int(t)] = float(v)
         return out
@@ -141,46 +121,44 @@ class Evaluator:
     def evaluate_plan(self, plan: Plan) -> dict:
         """Fix the projects to ``plan`` and solve for the rest (financing, offsets,
         shortfall) at the current parameters."""
-        idx, keys, lower, upper = self._x_columns()
-        values = np.array([plan.get(p, {}).get(int(t), 0.0) for p, t in keys], dtype=float)
-        values = np.clip(values, lower, upper)
-        h = self.solver.highs
-        h.changeColsBounds(len(idx), idx, values, values)
+        bounds = self.solver.model_bounds("x")
+        fixed = {}
+        for (p, t), (lo, up) in bounds.items():
+            fixed[p, t] = min(max(plan.get(p, {}).get(int(t), 0.0), lo), up)
+        self.solver.bound("x", lower=fixed, upper=fixed)
         try:
             self.solver.solve(duals=False)
             return self._record()
         finally:
-            h.changeColsBounds(len(idx), idx, lower, upper)
+            self.solver.unbound("x")
 
     def _record(self) -> dict:
         """The last solve as a run record. ``cost_meur`` is the net present cost of the
         portfolio (what the money does); ``penalty_meur`` prices the shortfall against the
         targets (a signal, not a cost anyone pays); ``short_kt`` is the shortfall by group
-        and year (the smallest the candidates allow, from the solver's first phase)."""
-        s, m, d = self.solver.stats, self.solver.model, self.data
+        and year (the smallest the candidates allow). ``limit`` names a limit that stopped
+        the solve (its plan may not be the best)."""
+        s, d = self.solver.stats, self.data
         ok = s.status in ("optimal", "feasible")
         rec: dict = {"status": s.status}
+        if s.limit:
+            rec["limit"] = s.limit
         if not ok:
             return rec
         shortfall = self.solver.shortfall
         short = {g: [float(shortfall.get((g, t), 0.0)) for t in d.years] for g in d.groups}
         budget_short = {g: float(shortfall.get((g, None), 0.0)) for g in d.groups}
         total_short = sum(sum(v) for v in short.values()) + sum(budget_short.values())
-        price = pyo.value(m.penalty)
-        penalty = price * total_short
-        # Phase 2 relaxed the missed targets: any shortfall left in the solution is solver
-        # tolerance, but keep its penalty out of the cost.
-        residual = sum(v.value or 0.0 for v in m.short.values())
-        if d.budget_kt:
-            residual += sum(v.value or 0.0 for v in m.short_budget.values())
-        cost = float(s.objective) - price * residual
+        penalty = float(d.penalty) * total_short
+        cost = float(s.objective)
+        em = self.solver.values("emissions")
         rec.update(
             cost_meur=round(cost, 6),
             penalty_meur=round(penalty, 6),
             cost_with_penalty_meur=round(cost + penalty, 6),
             shortfall_kt=round(float(total_short), 6),
             emissions_kt={
-                g: [round(sum(m.emissions[c, t].value or 0.0 for c in members), 6) for t in d.years]
+                g: [round(sum(em[c, t] for c in members), 6) for t in d.years]
                 for g, members in d.groups.items()
             },
             short_kt={g: [round(v, 6) for v in vals] for g, vals in short.items()},
@@ -191,13 +169,13 @@ class Evaluator:
 
     def _built(self) -> dict[str, float]:
         """Peak active units of each project built, as a share of its maximum."""
-        m, pr = self.solver.model, self.data.projects
-        out = {}
-        for p in m.P:
-            peak = max(pyo.value(m.n[p, t]) for t in m.T)
-            if peak > SHARE_TOL:
-                out[p] = round(peak / float(pr.at[p, "max_units"]), 6)
-        return out
+        pr = self.data.projects
+        peak: dict[str, float] = {}
+        for (p, _t), v in self.solver.values("n").items():
+            peak[p] = max(peak.get(p, 0.0), v)
+        return {
+            p: round(v / float(pr.at[p, "max_units"]), 6) for p, v in peak.items() if v > SHARE_TOL
+        }
 
     def run_sample(
         self, sample_id: int, values: dict[str, float], plans: dict[str, Plan], reoptimise: bool
@@ -243,7 +221,7 @@ def model_payload(
     spec = spec or (scenario.uncertainty if scenario is not None else None)
     if spec is None:
         raise InputError(source, "the scenario has no uncertain inputs", field="uncertainty")
-    discount = scenario.discount_rate if scenario is not None else _rate_of(data)
+    discount = scenario.discount_rate if scenario is not None else data.discount_rate
     solver = scenario.solver if scenario is not None else SolverSpec()
     h = hashlib.sha256()
     if scenario is not None:
@@ -260,13 +238,6 @@ def model_payload(
         solver=solver,
         source=source,
     )
-
-
-def _rate_of(data: PortfolioData) -> float:
-    years = data.years
-    if len(years) < 2:
-        return 0.0
-    return float(data.discount[years[0]] / data.discount[years[1]] - 1.0)
 
 
 def get_evaluator(payload: dict) -> Evaluator:

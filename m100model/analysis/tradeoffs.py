@@ -23,29 +23,24 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from m100model.analysis.alternatives import _columns, run_loaded, short_columns
+from m100model.analysis.alternatives import cap_shortfall, shortfall_of
 from m100model.analysis.ensemble import Evaluator
 from m100model.analysis.uncertainty import base_value, quantile
-from m100model.portfolio.solve import INF, PortfolioSolver
+from m100model.portfolio.solve import PortfolioSolver
 from m100model.scenario import UncertaintySpec
 
 
-def _objective_rows(solver: PortfolioSolver, against: str) -> np.ndarray:
-    """Coefficients of the second objective on the HiGHS columns."""
+def _objective_terms(solver: PortfolioSolver, against: str) -> dict:
+    """The second objective as named terms: cumulative emissions, or job-years."""
     m, d = solver.model, solver.data
-    col = _columns(solver)
-    coef = np.zeros(len(solver.columns))
     if against == "emissions":
-        for v in m.emissions.values():
-            if id(v) in col:
-                coef[col[id(v)]] += 1.0
-    else:
-        for p in m.P:
-            jobs = float(d.projects.at[p, "jobs"]) * pyo.value(m.capex_factor[p])
-            for t in m.T:
-                if id(m.x[p, t]) in col:
-                    coef[col[id(m.x[p, t])]] += jobs * float(d.capex.at[p, t])
-    return coef
+        return {"emissions": dict.fromkeys(m.emissions.keys(), 1.0)}
+    jobs = {}
+    for p in m.P:
+        per_meur = float(d.projects.at[p, "jobs"]) * pyo.value(m.capex_factor[p])
+        for t in m.T:
+            jobs[p, t] = per_meur * float(d.capex.at[p, t])
+    return {"x": jobs}
 
 
 def pareto_front(
@@ -60,33 +55,23 @@ def pareto_front(
         raise ValueError("against must be 'emissions' or 'jobs'")
     if points < 2:
         raise ValueError("points must be at least 2")
-    h = solver.highs
     solver.solve(duals=False)
     if solver.stats.status not in ("optimal", "feasible"):
         raise RuntimeError(f"the scenario has no solution ({solver.stats.status})")
-    lp = h.getLp()
-    cost = np.array(lp.col_cost_, dtype=float)
-    offset = float(lp.offset_)
-    n = len(cost)
-    all_cols = np.arange(n, dtype=np.int32)
+    cost, offset = solver.objective_vector()
     penalty = pyo.value(solver.model.penalty)
     shortfall0 = dict(solver.shortfall)
-    shorts = short_columns(solver)
-    s_idx = np.array(list(shorts.values()), dtype=np.int32)
-    s_lower = np.asarray(lp.col_lower_)[s_idx]
-    s_upper = np.asarray(lp.col_upper_)[s_idx]
-    s_cap = np.array([shortfall0.get(k, 0.0) * (1 + 1e-9) + 1e-9 for k in shorts])
-    emis = _objective_rows(solver, "emissions")
-    jobs = _objective_rows(solver, "jobs")
+    emis = solver.vector(_objective_terms(solver, "emissions"))
+    jobs = solver.vector(_objective_terms(solver, "jobs"))
     g = emis if against == "emissions" else jobs
     sign = 1.0 if against == "emissions" else -1.0  # minimise emissions, maximise jobs
 
     def point(eps: float | None) -> dict:
-        status = run_loaded(solver)
+        status = solver.run()
         if status not in ("optimal", "feasible"):
             return dict(epsilon=eps, status=status)
-        v = np.asarray(h.getSolution().col_value)
-        short = float(v[s_idx].sum()) if len(s_idx) else 0.0
+        v = solver.solution()
+        short = sum(shortfall_of(solver).values())
         return dict(
             epsilon=eps,
             status=status,
@@ -96,33 +81,30 @@ def pareto_front(
             shortfall_kt=short,
         )
 
-    h.changeColsBounds(len(s_idx), s_idx, s_lower, np.minimum(s_upper, s_cap))
-    row = h.getNumRow()
-    nz = np.flatnonzero(g)
-    h.addRow(-INF, INF, len(nz), nz.astype(np.int32), g[nz])
+    cap_shortfall(solver, shortfall0)
+    solver.add_row("pareto_epsilon", g)
     rows = []
     try:
         start = point(None)
         # The best value of the second objective, cost left free.
-        h.changeColsCost(n, all_cols, sign * g)
+        solver.set_objective(sign * g)
         best = point(None)
-        h.changeColsCost(n, all_cols, cost)
-        g0, g1 = (
-            start["cumulative_emissions_kt" if against == "emissions" else "jobs"],
-            best["cumulative_emissions_kt" if against == "emissions" else "jobs"],
-        )
+        solver.reset_objective()
+        key = "cumulative_emissions_kt" if against == "emissions" else "jobs"
+        g0, g1 = start[key], best[key]
         for i, eps in enumerate(np.linspace(g0, g1, points)):
             # Keep the last point just inside what is reachable.
             eps = float(eps) + (1e-7 * max(1.0, abs(eps)) * sign if i == points - 1 else 0.0)
             if against == "emissions":
-                h.changeRowBounds(row, -INF, eps)
+                solver.set_row_bounds("pareto_epsilon", upper=eps)
             else:
-                h.changeRowBounds(row, eps, INF)
+                solver.set_row_bounds("pareto_epsilon", lower=eps)
             rows.append(point(eps))
     finally:
-        h.deleteRows(1, np.array([row], dtype=np.int32))
-        h.changeColsCost(n, all_cols, cost)
-        h.changeColsBounds(len(s_idx), s_idx, s_lower, s_upper)
+        solver.remove_row("pareto_epsilon")
+        solver.reset_objective()
+        solver.unbound("short")
+        solver.unbound("short_budget")
         solver.shortfall = shortfall0
     out = pd.DataFrame(rows)
     out.insert(0, "point", range(len(out)))

@@ -75,8 +75,6 @@ class PortfolioEvaluator:
     the optimum and again (from the same basis) for each submitted portfolio."""
 
     def __init__(self, exercise_id: str, spec: PortfolioSpec) -> None:
-        import highspy
-
         from m100model.analysis.macc import macc
         from m100model.portfolio.data import assemble
         from m100model.portfolio.solve import PortfolioSolver
@@ -87,26 +85,15 @@ class PortfolioEvaluator:
         scn = spec.scenario(exercise_id)
         self.data = assemble(scn)
         self.solver = PortfolioSolver(self.data, scn.solver)
-        self.inf = highspy.kHighsInf
         m = self.solver.model
-        col = {id(v): j for j, v in enumerate(self.solver.columns)}
-        idx, val = [], []
-        for p in m.P:
-            for t in m.T:
-                j = col.get(id(m.x[p, t]))
-                c = float(self.data.capex.at[p, t])
-                if j is not None and c > 0:
-                    idx.append(j)
-                    val.append(c)
         # Total investment (spending over the lead years adds up to capex x units).
-        self.budget_row = self.solver.highs.getNumRow()
-        self.solver.highs.addRow(
-            -self.inf,
-            spec.budget_meur,
-            len(idx),
-            np.array(idx, dtype=np.int32),
-            np.array(val, dtype=float),
-        )
+        capex = {
+            (p, t): float(self.data.capex.at[p, t])
+            for p in m.P
+            for t in m.T
+            if float(self.data.capex.at[p, t]) > 0
+        }
+        self.solver.add_row("exercise_budget", {"x": capex}, upper=spec.budget_meur)
         self.constraint = PlanConstraint(self.solver)
         self.macc = macc(self.data, scn.discount_rate)
         pr = self.data.projects
@@ -115,7 +102,7 @@ class PortfolioEvaluator:
 
     # -- the budget row ---------------------------------------------------------------------
     def _budget(self, upper: float) -> None:
-        self.solver.highs.changeRowBounds(self.budget_row, -self.inf, upper)
+        self.solver.set_row_bounds("exercise_budget", upper=upper)
 
     # -- candidates -------------------------------------------------------------------------
     def candidates(self) -> pd.DataFrame:
@@ -217,7 +204,7 @@ class PortfolioEvaluator:
             stats = self.solver.solve(duals=False)
             if stats.status == "optimal":
                 return extract(self.solver), ""
-            self._budget(self.inf)
+            self._budget(math.inf)
             stats = self.solver.solve(duals=False)
             if stats.status == "optimal":
                 result = extract(self.solver)

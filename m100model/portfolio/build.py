@@ -107,6 +107,7 @@ def add_parameters(m: pyo.ConcreteModel, d: PortfolioData) -> None:
     m.envelope = pyo.Param(list(d.envelope), mutable=True, initialize=dict(d.envelope))
     m.offset_price = pyo.Param(mutable=True, initialize=d.offset_price)
     m.penalty = pyo.Param(mutable=True, initialize=d.penalty)
+    m.budget = pyo.Param(m.G, mutable=True, initialize=lambda _, g: d.budget_kt.get(g, 0.0))
     # Multipliers for uncertainty analysis (1 = the assembled data): the investment cost of
     # each project, and the baseline activity of each pool and year. ``capex_bigm`` scales
     # the big-M bounds on spending so that they stay valid when capex factors exceed 1.
@@ -219,7 +220,7 @@ def add_targets(m: pyo.ConcreteModel, d: PortfolioData) -> None:
 
         @m.Constraint(m.G)
         def carbon_budget(m, g):
-            return sum(group_emissions(m, g, t) for t in m.T) - m.short_budget[g] <= d.budget_kt[g]
+            return sum(group_emissions(m, g, t) for t in m.T) - m.short_budget[g] <= m.budget[g]
 
         for g in m.G:
             for t in m.T:

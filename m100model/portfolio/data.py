@@ -31,7 +31,7 @@ from m100model.projects import (
     load_instruments,
     load_relations,
 )
-from m100model.scenario import Scenario
+from m100model.scenario import Scenario, TargetSpec
 from m100model.tables import data_dir, read_table
 
 TO_MODEL = 1e-3  # MWh -> GWh and t -> kt
@@ -45,7 +45,8 @@ class PortfolioData:
     target group, ``t`` year."""
 
     years: list[int]
-    discount: dict[int, float]
+    discount_rate: float  # the scenario's real discount rate
+    discount: dict[int, float]  # discount factor of each year (1 in the first year)
     groups: dict[str, list[str]]
     target_kt: dict[tuple[str, int], float]
     budget_kt: dict[str, float]
@@ -70,6 +71,56 @@ class PortfolioData:
     base_year: int = 2021
     base_kt: dict[str, float] = field(default_factory=dict)
     baseline_kt: dict[tuple[str, int], float] = field(default_factory=dict)
+    target_year: dict[str, int] = field(default_factory=dict)  # each group's own target year
+
+    @staticmethod
+    def discount_factors_for(years: list[int], rate: float) -> dict[int, float]:
+        """:math:`d_t = (1 + r)^{-(t - t_0)}`, with :math:`t_0` the first model year."""
+        return {t: (1 + rate) ** -(t - years[0]) for t in years}
+
+    def discount_factors(self, rate: float) -> dict[int, float]:
+        return self.discount_factors_for(self.years, rate)
+
+    @property
+    def first_action_year(self) -> int:
+        """The first year a project can be in service: target paths leave the baseline
+        there (before it, the cap is the baseline itself)."""
+        first = int(self.projects["earliest"].min()) if not self.projects.empty else self.years[0]
+        return min(first, self.years[-1])
+
+    def refresh_baseline(self) -> None:
+        """Recompute each group's no-new-projects emissions from the pools' activity and
+        intensity (after the intensities changed, e.g. another grid path)."""
+        for g, members in self.groups.items():
+            ks = self.pools.index[self.pools["city"].isin(members)]
+            em = (self.pool_activity.loc[ks] * self.pool_intensity.loc[ks]).sum()
+            for t in self.years:
+                self.baseline_kt[(g, t)] = float(em[t])
+
+    def target_caps(self, target: TargetSpec) -> dict[tuple[str, int], float]:
+        """Yearly caps (kt CO2e) by (group, year) of a yearly target (``net_zero``,
+        ``reduction`` or ``custom``; a ``budget`` has no yearly caps): the path from each
+        group's baseline in the first year a project can act to the target, as in
+        :func:`~m100model.pathways.target_path`. The one place caps are computed."""
+        if target.kind == "budget":
+            return {}
+        start = self.first_action_year
+        kind = "custom" if target.kind == "custom" else "net_zero"
+        caps = {}
+        for g in self.groups:
+            path = target_path(
+                self.base_kt[g],
+                self.base_year,
+                self.years,
+                kind=kind,
+                year=target.year or self.target_year[g],
+                reduction=target.reduction,
+                points=target.points,
+                start=(start, self.baseline_kt[(g, start)]),
+            )
+            for t, v in zip(self.years, path, strict=True):
+                caps[(g, t)] = float(v) if t >= start else self.baseline_kt[(g, t)]
+        return caps
 
     @property
     def first_year(self) -> int:
@@ -142,7 +193,8 @@ def pool_price_eur(subsector: str, fuel: str, prices: pd.DataFrame) -> float:
 
 
 def assemble(scn: Scenario, inventories: dict[str, Inventory] | None = None) -> PortfolioData:
-    """Build :class:`PortfolioData` from a validated scenario and the bundled data."""
+    """Build :class:`PortfolioData` from a validated scenario and the bundled data, one
+    function per block of :mod:`m100model.portfolio.build`."""
     lib = load_factors()
     cities = load_cities().loc[scn.cities]
     years = scn.years
@@ -153,9 +205,59 @@ def assemble(scn: Scenario, inventories: dict[str, Inventory] | None = None) -> 
         for c in scn.cities
     }
     base_year = max(inv.year for inv in invs.values())
-    discount = {t: (1 + scn.discount_rate) ** -(t - years[0]) for t in years}
+    arch = load_archetypes()
+    if scn.archetypes != "all":
+        arch = arch.loc[scn.archetypes]
+    effects = load_effects()
+    effects = effects[effects["archetype_id"].isin(arch.index)]
+    pools, pool_activity, pool_intensity = assemble_pools(scn, invs, effects, lib)
+    projects, capex, effects_df = assemble_projects(scn, cities, arch, effects, base_year)
+    instruments, envelope, eligibility, prep_grant = assemble_finance(scn, cities)
+    requires, excludes = assemble_relations(scn, projects)
+    groups = (
+        {c: [c] for c in scn.cities}
+        if scn.target.scope == "city"
+        else {g: list(m) for g, m in (scn.target.clusters or {}).items()}
+    )
+    d = PortfolioData(
+        years=years,
+        discount_rate=scn.discount_rate,
+        discount=PortfolioData.discount_factors_for(years, scn.discount_rate),
+        groups=groups,
+        target_kt={},
+        budget_kt={},
+        offset_from={},
+        offset_price=scn.offset_price_eur_per_t * 1e-3,
+        penalty=scn.shortfall_penalty_eur_per_t * 1e-3,
+        pools=pools,
+        pool_activity=pool_activity,
+        pool_intensity=pool_intensity,
+        projects=projects,
+        capex=capex,
+        effects=effects_df,
+        instruments=instruments,
+        envelope=envelope,
+        eligibility=eligibility,
+        prep_grant=prep_grant,
+        requires=requires,
+        excludes=excludes,
+        bundles={b.id: list(projects.index[projects["bundle"] == b.id]) for b in scn.bundles},
+        tickets=scn.tickets,
+        decision_step=scn.decision_step,
+        base_year=base_year,
+    )
+    assemble_targets(d, scn, cities, invs)
+    return d
 
-    # -- pools: baseline activity and intensity ------------------------------------------
+
+def assemble_pools(
+    scn: Scenario, invs: dict[str, Inventory], effects: pd.DataFrame, lib
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Activity pools (a city's GPC sub-sector and fuel): baseline activity (GWh or kt)
+    and emission intensity (kt CO2e per GWh or per kt) by year, and the price a city pays.
+    Pools that projects add to but the inventory lacks (e.g. tram electricity) start
+    empty."""
+    years = scn.years
     prices = energy_prices()
     settings = BaselineSettings(grid_scenario=scn.grid_scenario)
     pool_rows, act_rows, int_rows = [], {}, {}
@@ -179,13 +281,7 @@ def assemble(scn: Scenario, inventories: dict[str, Inventory] | None = None) -> 
             # t CO2e per MWh == kt per GWh; t per t == kt per kt
             int_rows[k] = part.set_index("year")["intensity"]
 
-    arch = load_archetypes()
-    if scn.archetypes != "all":
-        arch = arch.loc[scn.archetypes]
-    effects = load_effects()
-    effects = effects[effects["archetype_id"].isin(arch.index)]
     grid = dict(zip(years, grid_trajectory(scn.grid_scenario, years), strict=True))
-    # Pools that projects add to but the inventory lacks (e.g. tram electricity).
     known = {r["pool_id"] for r in pool_rows}
     for c in scn.cities:
         for e in effects.drop_duplicates(["subsector", "fuel"]).itertuples():
@@ -215,8 +311,20 @@ def assemble(scn: Scenario, inventories: dict[str, Inventory] | None = None) -> 
     pools = pd.DataFrame(pool_rows).set_index("pool_id", drop=False)
     pool_activity = pd.DataFrame(act_rows).T.reindex(columns=years)
     pool_intensity = pd.DataFrame(int_rows).T.reindex(columns=years)
+    return pools, pool_activity, pool_intensity
 
-    # -- projects ----------------------------------------------------------------------
+
+def assemble_projects(
+    scn: Scenario,
+    cities: pd.DataFrame,
+    arch: pd.DataFrame,
+    effects: pd.DataFrame,
+    base_year: int,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Candidate projects (an archetype in a city, possibly in phases): potential, build
+    rate, timing, costs (capex per unit by commissioning year, with learning and
+    preparation) and effects on the pools (GWh or kt per unit per year)."""
+    years = scn.years
     bundle_of = {(c, a): b.id for b in scn.bundles for c in b.cities for a in b.archetypes}
     saving_of = {b.id: b.prep_saving for b in scn.bundles}
     proj_rows, capex_rows, eff_rows = [], {}, []
@@ -279,50 +387,40 @@ def assemble(scn: Scenario, inventories: dict[str, Inventory] | None = None) -> 
     projects = pd.DataFrame(proj_rows).set_index("project_id", drop=False)
     capex = pd.DataFrame(capex_rows).T.reindex(columns=years)
     effects_df = pd.DataFrame(eff_rows, columns=["project_id", "pool_id", "delta"])
+    return projects, capex, effects_df
 
-    # -- targets -------------------------------------------------------------------------
-    groups = (
-        {c: [c] for c in scn.cities}
-        if scn.target.scope == "city"
-        else {g: list(m) for g, m in (scn.target.clusters or {}).items()}
-    )
+
+def assemble_targets(
+    d: PortfolioData, scn: Scenario, cities: pd.DataFrame, invs: dict[str, Inventory]
+) -> None:
+    """Target groups' base-year emissions, no-new-projects baseline, target year, and
+    yearly caps (:meth:`PortfolioData.target_caps`) or carbon budget; offsets from the
+    target year for a net-zero target."""
     base_kt = {c: invs[c].basic_tco2e * 1e-3 for c in scn.cities}
-    base_group = {g: sum(base_kt[c] for c in m) for g, m in groups.items()}
-    baseline_kt = {}
-    for g, members in groups.items():
-        ks = pools.index[pools["city"].isin(members)]
-        em = (pool_activity.loc[ks] * pool_intensity.loc[ks]).sum()
-        for t in years:
-            baseline_kt[(g, t)] = float(em[t])
-    # The path leaves the baseline when the first project can be in service.
-    first_action = min(
-        int(projects["earliest"].min()) if not projects.empty else years[0], years[-1]
-    )
-    target_kt, offset_from, budget_kt = {}, {}, {}
-    for g, members in groups.items():
-        year = scn.target.year or max(int(cities.at[c, "target_year"]) for c in members)
-        if scn.target.kind == "budget":
-            share = base_group[g] / sum(base_group.values())
-            budget_kt[g] = float(scn.target.budget_kt or 0.0) * share
-            continue
-        kind = "custom" if scn.target.kind == "custom" else "net_zero"
-        path = target_path(
-            base_group[g],
-            base_year,
-            years,
-            kind=kind,
-            year=year,
-            reduction=scn.target.reduction,
-            points=scn.target.points,
-            start=(first_action, baseline_kt[(g, first_action)]),
-        )
-        for t, v in zip(years, path, strict=True):
-            # Before any project can act, the cap is the baseline itself.
-            target_kt[(g, t)] = float(v) if t >= first_action else baseline_kt[(g, t)]
-        if scn.target.kind == "net_zero":
-            offset_from[g] = year
+    d.base_kt = {g: sum(base_kt[c] for c in m) for g, m in d.groups.items()}
+    d.refresh_baseline()
+    d.target_year = {
+        g: scn.target.year or max(int(cities.at[c, "target_year"]) for c in members)
+        for g, members in d.groups.items()
+    }
+    if scn.target.kind == "budget":
+        total = sum(d.base_kt.values())
+        d.budget_kt = {
+            g: float(scn.target.budget_kt or 0.0) * d.base_kt[g] / total for g in d.groups
+        }
+        return
+    d.target_kt = d.target_caps(scn.target)
+    if scn.target.kind == "net_zero":
+        d.offset_from = dict(d.target_year)
 
-    # -- instruments ---------------------------------------------------------------------
+
+def assemble_finance(
+    scn: Scenario, cities: pd.DataFrame
+) -> tuple[pd.DataFrame, dict, dict, pd.DataFrame]:
+    """Funding instruments (cost per EUR from the scenario's perspective, tickets,
+    availability), yearly envelopes by (instrument, city or "*", year), eligibility by theme,
+    and preparation grants (ELENA)."""
+    years = scn.years
     inst = load_instruments()
     if scn.instruments != "all":
         inst = inst.loc[scn.instruments]
@@ -396,8 +494,14 @@ def assemble(scn: Scenario, inventories: dict[str, Inventory] | None = None) -> 
         ],
         columns=["instrument_id", "coverage", "min_investment", "envelope", "themes"],
     ).set_index("instrument_id", drop=False)
+    return instruments, envelope, eligibility, prep_grant
 
-    # -- relations and bundles -------------------------------------------------------------
+
+def assemble_relations(
+    scn: Scenario, projects: pd.DataFrame
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Prerequisites (``(a, "")`` when a's prerequisite is not a candidate: a is never
+    built) and mutually exclusive pairs, between the projects of each city."""
     requires, excludes = [], []
     rel = load_relations()
     for r in rel.itertuples():
@@ -416,36 +520,7 @@ def assemble(scn: Scenario, inventories: dict[str, Inventory] | None = None) -> 
                     target_list.append((pa, ""))  # prerequisite not available: never built
                 for pb in b:
                     target_list.append((pa, pb))
-    bundles = {b.id: list(projects.index[projects["bundle"] == b.id]) for b in scn.bundles}
-
-    return PortfolioData(
-        years=years,
-        discount=discount,
-        groups=groups,
-        target_kt=target_kt,
-        budget_kt=budget_kt,
-        offset_from=offset_from,
-        offset_price=scn.offset_price_eur_per_t * 1e-3,
-        penalty=scn.shortfall_penalty_eur_per_t * 1e-3,
-        pools=pools,
-        pool_activity=pool_activity,
-        pool_intensity=pool_intensity,
-        projects=projects,
-        capex=capex,
-        effects=effects_df,
-        instruments=instruments,
-        envelope=envelope,
-        eligibility=eligibility,
-        prep_grant=prep_grant,
-        requires=requires,
-        excludes=excludes,
-        bundles=bundles,
-        tickets=scn.tickets,
-        decision_step=scn.decision_step,
-        base_year=base_year,
-        base_kt=base_group,
-        baseline_kt=baseline_kt,
-    )
+    return requires, excludes
 
 
 def national_share(city_ids: list[str]) -> float:

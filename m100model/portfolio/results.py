@@ -48,55 +48,113 @@ class PortfolioResult:
 
 
 def extract(solver: PortfolioSolver) -> PortfolioResult:
-    """Tidy results from a solved :class:`PortfolioSolver`."""
-    m, d = solver.model, solver.data
-    pr = d.projects
-    years = d.years
-
-    # Read every value once (Pyomo lookups and DataFrame.at are slow in loops).
-    info = pr[["city", "archetype_id", "theme", "name", "unit", "max_units", "bundle"]].to_dict(
-        "index"
+    """Tidy results from a solved :class:`PortfolioSolver`: the solution is read once, then
+    each table is made by its own function."""
+    sol = Solution.read(solver)
+    emissions = emissions_table(solver, sol)
+    penalty_price = float(pyo.value(solver.model.penalty))
+    result = PortfolioResult(
+        status=solver.stats.status,
+        npv_meur=solver.stats.objective,  # the plan's cost, without the priced shortfall
+        penalty_meur=penalty_price * sum(solver.shortfall.values()),
+        emissions=emissions,
+        wedges=wedges_table(solver, sol),
+        deployment=deployment_table(solver, sol),
+        portfolio=portfolio_table(solver, sol),
+        investment=investment_table(solver, sol),
+        shadow_carbon=carbon_prices(solver, emissions),
+        shadow_budget=envelope_prices(solver),
+        bundles=bundles_table(solver, sol),
+        tickets=tickets_table(solver, sol),
+        stats=solver.stats.as_dict(),
     )
-    x_val = {key: v.value or 0.0 for key, v in m.x.items()}
-    n_val = {key: v.value or 0.0 for key, v in m.n.items()}
-    spend_val = {key: pyo.value(e) for key, e in m.spend.items()}
+    result.diagnosis = diagnose(solver, result)
+    return result
 
-    dep = [
+
+@dataclass
+class Solution:
+    """The values of one solution, read once (Pyomo lookups are slow in loops)."""
+
+    x: dict
+    n: dict
+    spend: dict
+    info: dict
+
+    @classmethod
+    def read(cls, solver: PortfolioSolver) -> Solution:
+        m = solver.model  # holds the last solution
+        pr = solver.data.projects
+        info = pr[["city", "archetype_id", "theme", "name", "unit", "max_units", "bundle"]].to_dict(
+            "index"
+        )
+        return cls(
+            x=solver.values("x"),
+            n=solver.values("n"),
+            spend={key: pyo.value(e) for key, e in m.spend.items()},
+            info=info,
+        )
+
+
+DEPLOYMENT_COLUMNS = [
+    "project_id",
+    "city",
+    "archetype_id",
+    "theme",
+    "year",
+    "commissioned",
+    "active",
+    "spend_meur",
+]
+
+
+def deployment_table(solver: PortfolioSolver, sol: Solution) -> pd.DataFrame:
+    """Units commissioned and active, and spending, by project and year."""
+    m, info = solver.model, sol.info
+    rows = [
         dict(
             project_id=p,
             city=info[p]["city"],
             archetype_id=info[p]["archetype_id"],
             theme=info[p]["theme"],
             year=t,
-            commissioned=x_val[p, t],
-            active=n_val[p, t],
-            spend_meur=spend_val[p, t],
+            commissioned=sol.x[p, t],
+            active=sol.n[p, t],
+            spend_meur=sol.spend[p, t],
         )
         for p in m.P
         for t in m.T
-        if x_val[p, t] > TOL or n_val[p, t] > TOL
+        if sol.x[p, t] > TOL or sol.n[p, t] > TOL
     ]
-    deployment = pd.DataFrame(
-        dep,
-        columns=[
-            "project_id",
-            "city",
-            "archetype_id",
-            "theme",
-            "year",
-            "commissioned",
-            "active",
-            "spend_meur",
-        ],
-    )
+    return pd.DataFrame(rows, columns=DEPLOYMENT_COLUMNS)
 
-    portfolio = []
+
+PORTFOLIO_COLUMNS = [
+    "project_id",
+    "city",
+    "archetype_id",
+    "name",
+    "theme",
+    "unit",
+    "units",
+    "max_units",
+    "peak_share",
+    "first_year",
+    "capex_meur",
+    "bundle",
+]
+
+
+def portfolio_table(solver: PortfolioSolver, sol: Solution) -> pd.DataFrame:
+    """One row per selected project: units built, peak share of its maximum, capex."""
+    m, info = solver.model, sol.info
+    rows = []
     for p in m.P:
-        built_years = [t for t in m.T if x_val[p, t] > TOL]
+        built_years = [t for t in m.T if sol.x[p, t] > TOL]
         if not built_years:
             continue
         cap = float(info[p]["max_units"])
-        portfolio.append(
+        rows.append(
             dict(
                 project_id=p,
                 city=info[p]["city"],
@@ -104,68 +162,66 @@ def extract(solver: PortfolioSolver) -> PortfolioResult:
                 name=info[p]["name"],
                 theme=info[p]["theme"],
                 unit=info[p]["unit"],
-                units=sum(x_val[p, t] for t in m.T),
+                units=sum(sol.x[p, t] for t in m.T),
                 max_units=cap,
-                peak_share=max(n_val[p, t] for t in m.T) / cap,
+                peak_share=max(sol.n[p, t] for t in m.T) / cap,
                 first_year=built_years[0],
-                capex_meur=sum(v for t in m.T if (v := spend_val[p, t]) > TOL),
+                capex_meur=sum(v for t in m.T if (v := sol.spend[p, t]) > TOL),
                 bundle=info[p]["bundle"],
             )
         )
-    portfolio_df = pd.DataFrame(
-        portfolio,
-        columns=[
-            "project_id",
-            "city",
-            "archetype_id",
-            "name",
-            "theme",
-            "unit",
-            "units",
-            "max_units",
-            "peak_share",
-            "first_year",
-            "capex_meur",
-            "bundle",
-        ],
-    )
+    return pd.DataFrame(rows, columns=PORTFOLIO_COLUMNS)
 
-    em = []
+
+def emissions_table(solver: PortfolioSolver, sol: Solution) -> pd.DataFrame:
+    """Emissions of each target group against its baseline and target, with the
+    shortfall (the smallest the candidates allow) by year."""
+    d = solver.data
+    em_val = solver.values("emissions")
+    target = solver.model.target
+    rows = []
     for g, members in d.groups.items():
-        for t in years:
-            e = sum(pyo.value(m.emissions[c, t]) for c in members)
-            em.append(
+        for t in d.years:
+            rows.append(
                 dict(
                     group=g,
                     year=t,
                     baseline_kt=d.baseline_kt[(g, t)],
-                    emissions_kt=e,
-                    target_kt=(pyo.value(m.target[g, t]) if (g, t) in d.target_kt else math.nan),
+                    emissions_kt=sum(em_val[c, t] for c in members),
+                    target_kt=(pyo.value(target[g, t]) if (g, t) in d.target_kt else math.nan),
                     shortfall_kt=solver.shortfall.get((g, t), 0.0),
                 )
             )
-    emissions = pd.DataFrame(em)
+    emissions = pd.DataFrame(rows)
     if d.budget_kt:
         for g in d.groups:
             short = solver.shortfall.get((g, None), 0.0)
             emissions.loc[emissions["group"] == g, "budget_shortfall_kt"] = short
+    return emissions
 
+
+def wedges_table(solver: PortfolioSolver, sol: Solution) -> pd.DataFrame:
+    """Abatement (kt CO2e) by group, year and theme: each project's activity changes at
+    that year's intensity, plus sequestration."""
+    d, info = solver.data, sol.info
+    pr = d.projects
     group_of = {c: g for g, members in d.groups.items() for c in members}
+    intensity = d.pool_intensity
     wedge: dict[tuple[str, int, str], float] = {}
     for e in d.effects.itertuples():
         p = e.project_id
-        key0 = (group_of[info[p]["city"]], info[p]["theme"])
-        for t in years:
-            n = n_val[p, t]
+        g, th = group_of[info[p]["city"]], info[p]["theme"]
+        for t in d.years:
+            n = sol.n[p, t]
             if n <= TOL:
                 continue
-            key = (key0[0], t, key0[1])
-            wedge[key] = wedge.get(key, 0.0) - e.delta * n * pyo.value(m.intensity[e.pool_id, t])
+            key = (g, t, th)
+            wedge[key] = wedge.get(key, 0.0) - e.delta * n * float(intensity.at[e.pool_id, t])
     for p, seq in pr.loc[pr["seq"] > 0, "seq"].items():
-        for t in years:
+        for t in d.years:
             key = (group_of[info[p]["city"]], t, info[p]["theme"])
-            wedge[key] = wedge.get(key, 0.0) + float(seq) * n_val[p, t]
-    wedges = pd.DataFrame(
+            wedge[key] = wedge.get(key, 0.0) + float(seq) * sol.n[p, t]
+    return pd.DataFrame(
         [
             dict(group=g, year=t, theme=th, theme_name=THEME_NAMES[th], abated_kt=v)
             for (g, t, th), v in wedge.items()
@@ -173,79 +229,94 @@ def extract(solver: PortfolioSolver) -> PortfolioResult:
         columns=["group", "year", "theme", "theme_name", "abated_kt"],
     )
 
+
+def investment_table(solver: PortfolioSolver, sol: Solution) -> pd.DataFrame:
+    """Money (M EUR) by year, instrument and city."""
+    F = solver.values("F")
     inv = [
-        dict(finance_group=f, city=c, instrument=s, year=t, meur=m.F[f, c, s, t].value or 0.0)
-        for f, c, s, t in m.FIN
+        dict(finance_group=f, city=c, instrument=s, year=t, meur=v)
+        for (f, c, s, t), v in F.items()
+        if v > TOL
     ]
     investment = pd.DataFrame(inv, columns=["finance_group", "city", "instrument", "year", "meur"])
-    investment = investment[investment["meur"] > TOL]
-    investment = investment.groupby(["year", "instrument", "city"], as_index=False)["meur"].sum()
+    return investment.groupby(["year", "instrument", "city"], as_index=False)["meur"].sum()
 
-    duals = solver.duals
-    carbon, budget = [], []
-    if hasattr(m, "target_path"):
-        for (g, t), con in m.target_path.items():
-            if con in duals:
-                carbon.append(dict(group=g, year=t, eur_per_t=-duals[con] / d.discount[t] * 1000.0))
-    if hasattr(m, "carbon_budget"):
-        for g, con in m.carbon_budget.items():
-            if con in duals:
-                carbon.append(dict(group=g, year=None, eur_per_t=-duals[con] * 1000.0))
-    for (s, c, t), con in m.envelope_limit.items():
-        if con in duals:
-            budget.append(
-                dict(instrument=s, city=c, year=t, value_per_eur=-duals[con] / d.discount[t])
+
+def carbon_prices(solver: PortfolioSolver, emissions: pd.DataFrame) -> pd.DataFrame:
+    """Implied carbon price (EUR/t, undiscounted to the year) of each yearly target, and
+    of each carbon budget (``year`` empty, EUR/t in first-year money). ``binding`` says the
+    target holds emissions down that year; in a year the target is missed the row's dual
+    only echoes the shortfall penalty, so ``eur_per_t`` is left empty and ``shortfall`` is
+    true."""
+    d = solver.data
+    duals = solver.duals() if solver.stats.status in ("optimal", "feasible") else {}
+    short = {(r.group, r.year): r.shortfall_kt > 1e-6 for r in emissions.itertuples()}
+    rows = []
+    for (name, idx), y in duals.items():
+        if name == "target_path":
+            g, t = idx
+            missed = short.get((g, t), False)
+            price = round(-y / d.discount[t] * 1000.0, 2) + 0.0
+            rows.append(
+                dict(
+                    group=g,
+                    year=t,
+                    eur_per_t=math.nan if missed else price,
+                    binding=abs(price) >= 0.01,
+                    shortfall=missed,
+                )
             )
-    shadow_carbon = pd.DataFrame(carbon, columns=["group", "year", "eur_per_t"])
-    shadow_budget = pd.DataFrame(budget, columns=["instrument", "city", "year", "value_per_eur"])
+        elif name == "carbon_budget":
+            missed = solver.shortfall.get((idx, None), 0.0) > 1e-6
+            price = round(-y * 1000.0, 2) + 0.0
+            rows.append(
+                dict(
+                    group=idx,
+                    year=None,
+                    eur_per_t=math.nan if missed else price,
+                    binding=abs(price) >= 0.01,
+                    shortfall=missed,
+                )
+            )
+    return pd.DataFrame(rows, columns=["group", "year", "eur_per_t", "binding", "shortfall"])
 
-    bundles = pd.DataFrame(
+
+def envelope_prices(solver: PortfolioSolver) -> pd.DataFrame:
+    """Value (EUR of net present cost saved) of one more EUR in each yearly envelope."""
+    d = solver.data
+    duals = solver.duals() if solver.stats.status in ("optimal", "feasible") else {}
+    rows = [
+        dict(instrument=s, city=c, year=t, value_per_eur=round(-y / d.discount[t], 6) + 0.0)
+        for (s, c, t), y in (
+            (idx, y) for (name, idx), y in duals.items() if name == "envelope_limit"
+        )
+    ]
+    return pd.DataFrame(rows, columns=["instrument", "city", "year", "value_per_eur"])
+
+
+def bundles_table(solver: PortfolioSolver, sol: Solution) -> pd.DataFrame:
+    w = solver.values("w")
+    d = solver.data
+    return pd.DataFrame(
         [
-            dict(bundle=b, selected=bool(round(m.w[b].value or 0)), projects=len(d.bundles[b]))
-            for b in m.B
+            dict(bundle=b, selected=bool(round(w.get(b, 0.0))), projects=len(d.bundles[b]))
+            for b in d.bundles
         ],
         columns=["bundle", "selected", "projects"],
     )
-    tickets = []
-    for f, s in m.TICKET:
-        used = bool(round(m.z[f, s].value or 0))
-        amount = sum(m.F[i].value or 0.0 for i in m.FIN if i[0] == f and i[2] == s)
-        tickets.append(dict(finance_group=f, instrument=s, used=used, meur=amount))
-    tickets_df = pd.DataFrame(tickets, columns=["finance_group", "instrument", "used", "meur"])
 
-    # Phase 2 relaxed the missed targets by the shortfall: the objective is the portfolio's
-    # cost (plus any penalty left, which is zero up to solver tolerance).
-    penalty = pyo.value(m.penalty) * sum(solver.shortfall.values())
-    residual_penalty = pyo.value(m.penalty) * sum(v.value or 0.0 for v in m.short.values())
-    if d.budget_kt:
-        residual_penalty += pyo.value(m.penalty) * sum(
-            v.value or 0.0 for v in m.short_budget.values()
-        )
-    result = PortfolioResult(
-        status=solver.stats.status,
-        npv_meur=solver.stats.objective - residual_penalty,
-        penalty_meur=penalty,
-        emissions=emissions,
-        wedges=wedges,
-        deployment=deployment,
-        portfolio=portfolio_df,
-        investment=investment,
-        shadow_carbon=shadow_carbon,
-        shadow_budget=shadow_budget,
-        bundles=bundles,
-        tickets=tickets_df,
-        stats=dict(
-            build_s=solver.stats.build_s,
-            solve_s=solver.stats.solve_s,
-            dual_s=solver.stats.dual_s,
-            variables=solver.stats.n_vars,
-            constraints=solver.stats.n_cons,
-            integer_variables=solver.stats.n_binary,
-            mip_bound=solver.stats.bound,
-        ),
-    )
-    result.diagnosis = diagnose(solver, result)
-    return result
+
+def tickets_table(solver: PortfolioSolver, sol: Solution) -> pd.DataFrame:
+    z = solver.values("z")
+    F = solver.values("F")
+    amount: dict[tuple[str, str], float] = {}
+    for (f, _c, s, _t), v in F.items():
+        amount[(f, s)] = amount.get((f, s), 0.0) + v
+    rows = [
+        dict(finance_group=f, instrument=s, used=bool(round(v)), meur=amount.get((f, s), 0.0))
+        for (f, s), v in z.items()
+    ]
+    return pd.DataFrame(rows, columns=["finance_group", "instrument", "used", "meur"])
 
 
 def diagnose(solver: PortfolioSolver, result: PortfolioResult) -> list[dict]:

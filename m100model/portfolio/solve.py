@@ -1,12 +1,44 @@
-"""Solving the portfolio model with HiGHS, and re-solving it after a change.
+"""Solving the portfolio model with HiGHS, re-solving it after a change, and the one interface
+through which everything else changes the model.
 
-The Pyomo model is compiled once to matrix form (Pyomo's ``LinearStandardFormCompiler``) and
-handed to one persistent ``highspy`` instance: the known fast path for models of this size.
-A changed target or envelope is a change of row bounds in HiGHS, which re-solves from the
-previous basis without rebuilding anything (a few milliseconds at workshop scale). A changed
-coefficient (grid decarbonisation, energy prices, discount rate) updates the model's mutable
-parameters and recompiles. After a MIP solve the integer decisions are fixed and the LP
-re-solved once to read the duals (shadow prices) of the target and envelope rows.
+The flow follows PyPSA's ``optimize``: build the Pyomo model (:mod:`.build`), compile it
+once to a parametric standard form (:mod:`.compile`), hand it to one persistent ``highspy``
+instance, solve (phase logic, limits, the gap in cost terms), assign the solution, assign
+the duals (one documented method), then post-process into tables (:mod:`.results`).
+
+Changes
+    Every input a workshop slider, an ensemble sample or an analysis changes is a mutable
+    parameter of the Pyomo model (targets, envelopes, intensities, prices, capex and
+    activity multipliers, offset price, discount rate). The compiled form keeps each matrix
+    entry, cost and bound as a polynomial in those parameters, so a change re-evaluates a
+    few numpy arrays and writes only what changed into HiGHS, which re-solves from the last
+    basis. Nothing is recompiled.
+
+Named operations
+    Analyses, the workshop, the exercises and the widgets change the model only through
+    named operations (:meth:`PortfolioSolver.add_row`, :meth:`bound`,
+    :meth:`set_objective`, :meth:`cols`, :meth:`rows`, :meth:`values`), keyed by the Pyomo
+    names of variables and constraints (like linopy's labelled constraints). They survive a
+    parameter change and a recompile; nothing outside this package touches HiGHS.
+
+Solving (:meth:`PortfolioSolver.solve`)
+    Targets are elastic: a shortfall :math:`u \\ge 0` is priced at a penalty :math:`P`
+    per kt. One run minimises cost plus :math:`P \\sum u`. For a MIP it stops when the gap
+    *in cost terms* is within ``mip_gap`` of the plan's own cost (not of the
+    penalty-inflated objective). That single run already gives the cheapest plan at its
+    shortfall up to the gap: any plan :math:`x` with shortfall :math:`s(x) \\le s_1` has
+    :math:`c(x) \\ge \\text{bound} - P s(x) \\ge c_1 - \\text{gap}`. A second phase (missed
+    targets relaxed by the shortfall, cost only) runs only when the first stopped on a
+    limit with a larger gap; it starts from the first plan and is kept only if cheaper.
+    For an LP the second phase is never needed. Each run has its own time limit.
+
+Shadow prices (:meth:`PortfolioSolver.duals`)
+    One method everywhere: the row duals of the final LP (for a MIP, the LP with the integer
+    decisions fixed at their optimal values). Where the optimal basis is primally
+    non-degenerate the duals are unique and the simplex duals are used; otherwise they are
+    not unique and the kit reports the interior-point solution without crossover, computed
+    from a cold start in a separate HiGHS instance, which converges to the centre of the set
+    of optimal duals. Either way the prices do not depend on what was solved before.
 """
 
 from __future__ import annotations
@@ -19,20 +51,28 @@ from pathlib import Path
 import highspy
 import numpy as np
 import pyomo.environ as pyo
-from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from m100model.portfolio.build import build_model
+from m100model.portfolio.compile import StandardForm, compile_model
 from m100model.portfolio.data import PortfolioData, finance_cost_factor
 from m100model.scenario import SolverSpec
 
 INF = highspy.kHighsInf
 DUAL_CONSTRAINTS = ("target_path", "carbon_budget", "envelope_limit")
 SHORT_TOL = 1e-7  # kt
+OK = ("optimal", "feasible")
+
+Terms = dict[str, dict]  # variable name -> {index: coefficient}
 
 
 @dataclass
 class SolveStats:
-    """Timings (s) and solver facts of the last solve."""
+    """Timings (s) and solver facts of the last solve.
+
+    ``status`` is ``optimal`` (within the gap), ``feasible`` (a plan, but a limit stopped
+    the search: see ``limit``), ``no solution`` or ``infeasible``. ``gap_meur`` is the
+    distance in M EUR between the plan's cost and the best cost HiGHS could prove possible
+    at the same or a smaller shortfall (0 for an LP)."""
 
     build_s: float = 0.0
     compile_s: float = 0.0
@@ -41,166 +81,428 @@ class SolveStats:
     status: str = ""
     objective: float = math.nan
     bound: float = math.nan
+    gap_meur: float = math.nan
+    limit: str = ""  # "time limit", "iteration limit" or "" when no limit stopped a run
+    phases: int = 0
+    runs: int = 0
+    dual_method: str = ""
     n_vars: int = 0
     n_cons: int = 0
     n_binary: int = 0
     history: list[float] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def stopped_on_limit(self) -> bool:
+        return bool(self.limit)
+
+    def as_dict(self) -> dict:
+        return dict(
+            status=self.status,
+            limit=self.limit or None,
+            gap_meur=None if math.isnan(self.gap_meur) else self.gap_meur,
+            build_s=self.build_s,
+            compile_s=self.compile_s,
+            solve_s=self.solve_s,
+            dual_s=self.dual_s,
+            phases=self.phases,
+            runs=self.runs,
+            dual_method=self.dual_method,
+            variables=self.n_vars,
+            constraints=self.n_cons,
+            integer_variables=self.n_binary,
+            mip_bound=self.bound,
+            notes=list(self.notes),
+        )
+
+
+@dataclass
+class _Row:
+    terms: Terms
+    lower: float
+    upper: float
 
 
 class PortfolioSolver:
-    """One model, one persistent HiGHS instance.
+    """One model, one persistent HiGHS instance, named operations on both.
 
     Parameters
     ----------
     data
         The assembled model inputs.
     spec
-        Solver options (MIP gap, time limit, threads).
+        Solver options (gap, time limit per run, threads, presolve).
     """
 
     def __init__(self, data: PortfolioData, spec: SolverSpec | None = None) -> None:
         self.data = data
         self.spec = spec or SolverSpec()
         t0 = time.perf_counter()
-        self.model = build_model(data)
+        self._model = build_model(data)
         self.stats = SolveStats(build_s=time.perf_counter() - t0)
-        self.highs = highspy.Highs()
-        for name, value in (
-            ("output_flag", False),
-            ("threads", self.spec.threads),
-            ("time_limit", float(self.spec.time_limit)),
-            ("mip_rel_gap", float(self.spec.mip_gap)),
-            ("random_seed", 0),
-        ):
-            self.highs.setOptionValue(name, value)
-        self.duals: dict = {}
         self.shortfall: dict = {}
+        self._duals: dict | None = None
+        self._x: np.ndarray | None = None  # primal solution (columns)
+        self._loaded = True
+        self._extra: dict[str, _Row] = {}  # named rows added on top of the model
+        self._bounds: dict[tuple[str, object], tuple[float, float]] = {}
+        self._objective: Terms | None = None
+        self._objective_offset = 0.0
+        self.highs = self._new_highs()
         self._compile()
 
-    # -- matrix hand-off -----------------------------------------------------------------
+    # ---------------------------------------------------------------------------------
+    # The model, kept in step with the last solution
+    # ---------------------------------------------------------------------------------
+    @property
+    def model(self) -> pyo.ConcreteModel:
+        """The Pyomo model; its variables hold the last solution."""
+        if not self._loaded and self._x is not None:
+            for v, x in zip(self.sf.col_vars, self._x, strict=True):
+                v.set_value(float(x), skip_validation=True)
+            self._loaded = True
+        return self._model
+
+    @property
+    def integer_cols(self) -> np.ndarray:
+        return self.sf.integer
+
+    @property
+    def is_mip(self) -> bool:
+        return len(self.sf.integer) > 0
+
+    def _new_highs(self) -> highspy.Highs:
+        h = highspy.Highs()
+        for name, value in (
+            ("output_flag", False),
+            ("threads", int(self.spec.threads)),
+            ("random_seed", 0),
+        ):
+            h.setOptionValue(name, value)
+        return h
+
+    # ---------------------------------------------------------------------------------
+    # Compiling and writing into HiGHS
+    # ---------------------------------------------------------------------------------
     def _compile(self) -> None:
         t0 = time.perf_counter()
-        info = LinearStandardFormCompiler().write(self.model, mixed_form=True)
-        self.columns = info.columns
-        self.rows = info.rows
-        self.row_index = {con: i for i, (con, _) in enumerate(info.rows)}
-        n, m_rows = len(info.columns), len(info.rows)
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = n, m_rows
-        lp.offset_ = float(info.c_offset[0]) if len(info.c_offset) else 0.0
-        lp.col_cost_ = np.asarray(info.c.toarray()[0] if n else [], dtype=float)
-        lp.col_lower_ = np.array([-INF if v.lb is None else v.lb for v in info.columns], float)
-        lp.col_upper_ = np.array([INF if v.ub is None else v.ub for v in info.columns], float)
-        rhs = np.asarray(info.rhs, dtype=float)
-        sense = np.array([s for _, s in info.rows], dtype=int)
-        lp.row_lower_ = np.where(sense <= 0, rhs, -INF)
-        lp.row_upper_ = np.where(sense >= 0, rhs, INF)
-        a = info.A.tocsc()
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = a.indptr
-        lp.a_matrix_.index_ = a.indices
-        lp.a_matrix_.value_ = a.data
-        self.integer_cols = [j for j, v in enumerate(info.columns) if v.is_integer()]
+        self.sf: StandardForm = compile_model(self._model)
+        self.theta = self.sf.params.values()
+        self._cur: dict[str, np.ndarray] = {}
+        self._pass_model(keep_basis=False)
+        self.stats.compile_s = time.perf_counter() - t0
+        self.stats.n_vars = self.sf.n_cols
+        self.stats.n_cons = self.sf.n_rows
+        self.stats.n_binary = len(self.sf.integer)
         # HiGHS's MIP presolve (highspy 1.12-1.15) has been seen to end "optimal" at a wrong
         # objective and to call feasible models infeasible on small instances of this model
         # (tests/test_portfolio_oracle.py, regression seeds): MIPs are solved without it
         # unless the scenario asks for it (see SolverSpec).
-        self.highs.setOptionValue("presolve", self.spec.presolve if self.integer_cols else "choose")
-        if self.integer_cols:
-            kinds = [highspy.HighsVarType.kContinuous] * n
-            for j in self.integer_cols:
-                kinds[j] = highspy.HighsVarType.kInteger
-            lp.integrality_ = kinds
-        self.highs.passModel(lp)
-        self.stats.compile_s = time.perf_counter() - t0
-        self.stats.n_vars, self.stats.n_cons, self.stats.n_binary = (
-            n,
-            m_rows,
-            len(self.integer_cols),
+        self.highs.setOptionValue("presolve", self.spec.presolve if self.is_mip else "choose")
+
+    def recompile(self) -> None:
+        """Compile the Pyomo model again (after fixing or unfixing variables); named rows,
+        bounds and objective are re-applied and the basis kept where it still fits."""
+        basis = self.highs.getBasis()
+        n, m = self.highs.getNumCol(), self.highs.getNumRow()
+        self._compile()
+        if basis.valid and self.highs.getNumCol() == n and self.highs.getNumRow() == m:
+            self.highs.setBasis(basis)
+
+    def _evaluate(self) -> dict[str, np.ndarray]:
+        sf, th = self.sf, self.theta
+        return dict(
+            cost=sf.cost.evaluate(th),
+            offset=sf.offset.evaluate(th),
+            row_lower=sf.row_lower.evaluate(th),
+            row_upper=sf.row_upper.evaluate(th),
+            a_value=sf.a_value.evaluate(th),
         )
 
-    def write_mps(self, path: str | Path) -> None:
-        """Export the model (as HiGHS holds it) to an MPS file."""
-        self.highs.writeModel(str(path))
+    def _col_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        lo, up = self.sf.col_lower.copy(), self.sf.col_upper.copy()
+        pos = self.sf.col_pos
+        for (name, idx), (a, b) in self._bounds.items():
+            j = pos.get(name, {}).get(idx)
+            if j is not None:
+                lo[j], up[j] = a, b
+        return lo, up
 
-    # -- changes -------------------------------------------------------------------------
-    def _set_rhs(self, con: pyo.Constraint, value: float) -> None:
-        i = self.row_index.get(con)
-        if i is None:
-            return
-        if self.rows[i][1] >= 0:
-            self.highs.changeRowBounds(i, -INF, value)
-        else:
-            self.highs.changeRowBounds(i, value, INF)
-
-    def set_targets(self, target_kt: dict[tuple[str, int], float]) -> None:
-        """New yearly caps (kt CO2e) by (group, year): row bounds only, no rebuild."""
-        m = self.model
-        for key, value in target_kt.items():
-            m.target[key] = value
-            self.data.target_kt[key] = value
-            if hasattr(m, "target_path") and key in m.target_path:
-                self._set_rhs(m.target_path[key], value)
-
-    def set_envelope(self, instrument: str, meur_per_year: float, city: str = "*") -> None:
-        """New yearly envelope (M EUR) of an instrument in every year it is available."""
-        m = self.model
-        for s, c, t in list(self.data.envelope):
-            if s == instrument and c == city:
-                m.envelope[s, c, t] = meur_per_year
-                self.data.envelope[(s, c, t)] = meur_per_year
-                if (s, c, t) in m.envelope_limit:
-                    self._set_rhs(m.envelope_limit[s, c, t], meur_per_year)
-
-    def _recompile(self) -> None:
-        basis = self.highs.getBasis()
-        self._compile()
+    def _pass_model(self, keep_basis: bool = True) -> None:
+        """Write the whole model (with named rows, bounds and objective) into HiGHS."""
+        sf = self.sf
+        cur = self._evaluate()
+        basis = self.highs.getBasis() if keep_basis else None
+        lp = highspy.HighsLp()
+        n, m = sf.n_cols, sf.n_rows
+        lp.num_col_, lp.num_row_ = n, m
+        lp.offset_ = float(cur["offset"][0])
+        lp.col_cost_ = cur["cost"]
+        lo, up = self._col_bounds()
+        lp.col_lower_, lp.col_upper_ = (
+            np.where(np.isinf(lo), -INF, lo),
+            np.where(np.isinf(up), INF, up),
+        )
+        lp.row_lower_ = np.where(np.isinf(cur["row_lower"]), -INF, cur["row_lower"])
+        lp.row_upper_ = np.where(np.isinf(cur["row_upper"]), INF, cur["row_upper"])
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = sf.a_start
+        lp.a_matrix_.index_ = sf.a_index
+        lp.a_matrix_.value_ = cur["a_value"]
+        if len(sf.integer):
+            kinds = np.array([highspy.HighsVarType.kContinuous] * n)
+            kinds[sf.integer] = highspy.HighsVarType.kInteger
+            lp.integrality_ = list(kinds)
+        self.highs.passModel(lp)
+        self._cur = cur
+        for row in self._extra.values():
+            self._add_highs_row(row)
+        if self._objective is not None:
+            self._apply_objective()
         if (
-            basis.valid
-            and len(basis.col_status) == self.stats.n_vars
-            and len(basis.row_status) == self.stats.n_cons
+            basis is not None
+            and basis.valid
+            and len(basis.col_status) == n
+            and len(basis.row_status) == self.highs.getNumRow()
         ):
             self.highs.setBasis(basis)
 
+    def _push(self) -> None:
+        """Write parameter changes into HiGHS: costs and row bounds in place; a changed
+        matrix by passing the model again (the basis is kept)."""
+        new = self._evaluate()
+        cur = self._cur
+        if not np.array_equal(new["a_value"], cur["a_value"]):
+            self._pass_model(keep_basis=True)
+            return
+        h = self.highs
+        if self._objective is None:
+            changed = np.flatnonzero(new["cost"] != cur["cost"]).astype(np.int32)
+            if len(changed):
+                h.changeColsCost(len(changed), changed, new["cost"][changed])
+            if new["offset"][0] != cur["offset"][0]:
+                h.changeObjectiveOffset(float(new["offset"][0]))
+        rows = np.flatnonzero(
+            (new["row_lower"] != cur["row_lower"]) | (new["row_upper"] != cur["row_upper"])
+        ).astype(np.int32)
+        if len(rows):
+            lo = np.where(np.isinf(new["row_lower"][rows]), -INF, new["row_lower"][rows])
+            up = np.where(np.isinf(new["row_upper"][rows]), INF, new["row_upper"][rows])
+            h.changeRowsBounds(len(rows), rows, lo, up)
+        self._cur = new
+
+    def write_mps(self, path: str | Path) -> None:
+        """Export the model (as HiGHS holds it, named rows included) to an MPS file."""
+        self._push()
+        self.highs.writeModel(str(path))
+
+    # ---------------------------------------------------------------------------------
+    # Named components
+    # ---------------------------------------------------------------------------------
+    def cols(self, var: str) -> dict:
+        """HiGHS column of each index of a Pyomo variable (fixed ones are not columns)."""
+        return self.sf.col_pos.get(var, {})
+
+    def rows(self, con: str) -> dict:
+        """HiGHS row of each index of a Pyomo constraint."""
+        return self.sf.row_pos.get(con, {})
+
+    def values(self, var: str) -> dict:
+        """The last solution's value of each index of a variable (fixed ones at their
+        value)."""
+        comp = self._model.component(var)
+        pos = self.cols(var)
+        x = self._x if self._x is not None else np.zeros(self.sf.n_cols)
+        out = {}
+        for idx, v in comp.items():
+            j = pos.get(idx)
+            out[idx] = float(x[j]) if j is not None else float(v.value or 0.0)
+        return out
+
+    def solution(self) -> np.ndarray:
+        """The last primal solution, by HiGHS column."""
+        return np.zeros(self.sf.n_cols) if self._x is None else self._x.copy()
+
+    def vector(self, terms: Terms) -> np.ndarray:
+        """Dense coefficients over the columns from named terms (fixed variables dropped)."""
+        out = np.zeros(self.sf.n_cols)
+        for var, coefs in terms.items():
+            pos = self.cols(var)
+            for idx, c in coefs.items():
+                j = pos.get(idx)
+                if j is not None:
+                    out[j] += c
+        return out
+
+    def terms(self, vector: np.ndarray) -> Terms:
+        """Named terms from dense coefficients over the columns."""
+        out: Terms = {}
+        for j in np.flatnonzero(vector):
+            name, idx = self.sf.col_keys[j]
+            out.setdefault(name, {})[idx] = float(vector[j])
+        return out
+
+    def objective_vector(self) -> tuple[np.ndarray, float]:
+        """The model's own objective (net present cost plus penalties): coefficients over
+        the columns and the constant."""
+        self._push()
+        return self._cur["cost"].copy(), float(self._cur["offset"][0])
+
+    # -- named rows ------------------------------------------------------------------------
+    def _add_highs_row(self, row: _Row) -> None:
+        vec = self.vector(row.terms)
+        nz = np.flatnonzero(vec).astype(np.int32)
+        self.highs.addRow(
+            -INF if math.isinf(row.lower) else row.lower,
+            INF if math.isinf(row.upper) else row.upper,
+            len(nz),
+            nz,
+            vec[nz],
+        )
+
+    def _extra_row_index(self, name: str) -> int:
+        return self.sf.n_rows + list(self._extra).index(name)
+
+    def add_row(
+        self, name: str, terms: Terms | np.ndarray, lower: float = -math.inf, upper=math.inf
+    ) -> None:
+        """Add a named row ``lower <= sum(terms) <= upper`` (replacing one of that name)."""
+        if name in self._extra:
+            self.remove_row(name)
+        if isinstance(terms, np.ndarray):
+            terms = self.terms(terms)
+        row = _Row(terms, float(lower), float(upper))
+        self._extra[name] = row
+        self._add_highs_row(row)
+
+    def set_row_bounds(self, name: str, lower: float = -math.inf, upper=math.inf) -> None:
+        """New bounds of a named row."""
+        row = self._extra[name]
+        row.lower, row.upper = float(lower), float(upper)
+        self.highs.changeRowBounds(
+            self._extra_row_index(name),
+            -INF if math.isinf(row.lower) else row.lower,
+            INF if math.isinf(row.upper) else row.upper,
+        )
+
+    def remove_row(self, name: str) -> None:
+        if name not in self._extra:
+            return
+        i = self._extra_row_index(name)
+        del self._extra[name]
+        self.highs.deleteRows(1, np.array([i], dtype=np.int32))
+
+    # -- named bounds ----------------------------------------------------------------------
+    def bound(self, var: str, lower: dict | None = None, upper: dict | None = None) -> None:
+        """Override the bounds of indices of a variable (the other bound of each index
+        keeps its model value). Undone by :meth:`unbound`."""
+        pos = self.cols(var)
+        keys = set(lower or {}) | set(upper or {})
+        cols, lo_v, up_v = [], [], []
+        for idx in keys:
+            j = pos.get(idx)
+            base = self._bounds.get((var, idx))
+            if j is None:
+                continue
+            lo0, up0 = base if base else (self.sf.col_lower[j], self.sf.col_upper[j])
+            lo = float(lower[idx]) if lower and idx in lower else lo0
+            up = float(upper[idx]) if upper and idx in upper else up0
+            self._bounds[(var, idx)] = (lo, up)
+            cols.append(j)
+            lo_v.append(lo)
+            up_v.append(up)
+        if cols:
+            lo_a, up_a = np.array(lo_v), np.array(up_v)
+            self.highs.changeColsBounds(
+                len(cols),
+                np.array(cols, dtype=np.int32),
+                np.where(np.isinf(lo_a), -INF, lo_a),
+                np.where(np.isinf(up_a), INF, up_a),
+            )
+
+    def unbound(self, var: str | None = None) -> None:
+        """Back to the model's bounds for a variable (or all variables)."""
+        keys = [k for k in self._bounds if var is None or k[0] == var]
+        cols = []
+        for k in keys:
+            del self._bounds[k]
+            j = self.sf.col_pos.get(k[0], {}).get(k[1])
+            if j is not None:
+                cols.append(j)
+        if cols:
+            c = np.array(cols, dtype=np.int32)
+            lo, up = self.sf.col_lower[c], self.sf.col_upper[c]
+            self.highs.changeColsBounds(
+                len(c), c, np.where(np.isinf(lo), -INF, lo), np.where(np.isinf(up), INF, up)
+            )
+
+    def model_bounds(self, var: str) -> dict:
+        """The model's own (lower, upper) bounds of each index of a variable."""
+        return {
+            idx: (float(self.sf.col_lower[j]), float(self.sf.col_upper[j]))
+            for idx, j in self.cols(var).items()
+        }
+
+    # -- named objective -------------------------------------------------------------------
+    def _apply_objective(self) -> None:
+        vec = self.vector(self._objective or {})
+        n = self.sf.n_cols
+        self.highs.changeColsCost(n, np.arange(n, dtype=np.int32), vec)
+        self.highs.changeObjectiveOffset(self._objective_offset)
+
+    def set_objective(self, terms: Terms | np.ndarray, offset: float = 0.0) -> None:
+        """Minimise another linear objective until :meth:`reset_objective`."""
+        self._objective = self.terms(terms) if isinstance(terms, np.ndarray) else terms
+        self._objective_offset = float(offset)
+        self._apply_objective()
+
+    def reset_objective(self) -> None:
+        """Back to the model's objective (net present cost plus penalties)."""
+        if self._objective is None:
+            return
+        self._objective = None
+        n = self.sf.n_cols
+        self.highs.changeColsCost(n, np.arange(n, dtype=np.int32), self._cur["cost"])
+        self.highs.changeObjectiveOffset(float(self._cur["offset"][0]))
+
+    # ---------------------------------------------------------------------------------
+    # Parameters (what sliders and samples change): no rebuild, no recompile
+    # ---------------------------------------------------------------------------------
+    def _set(self, param: str, values: dict) -> None:
+        comp = self._model.component(param)
+        slot = self.sf.params.slot
+        for key, v in values.items():
+            pd_ = comp[key]
+            pd_.set_value(float(v))
+            k = slot.get(id(pd_))
+            if k is not None:
+                self.theta[k] = float(v)
+
+    def set_targets(self, target_kt: dict[tuple[str, int], float]) -> None:
+        """New yearly caps (kt CO2e) by (group, year)."""
+        self._set("target", target_kt)
+        self.data.target_kt.update(target_kt)
+
+    def set_envelope(self, instrument: str, meur_per_year: float, city: str = "*") -> None:
+        """New yearly envelope (M EUR) of an instrument in every year it is available."""
+        keys = {k: meur_per_year for k in self.data.envelope if k[0] == instrument and k[1] == city}
+        self._set("envelope", keys)
+        self.data.envelope.update(keys)
+
     def set_discount_rate(self, rate: float) -> None:
         """New discount rate: discount factors and the finance cost of loans and bonds."""
-        self._discount(rate)
-        self._recompile()
-
-    def _discount(self, rate: float) -> None:
-        m, d = self.model, self.data
-        first = d.years[0]
-        for t in d.years:
-            value = (1 + rate) ** -(t - first)
-            m.disc[t] = value
-            d.discount[t] = value
-        inst = d.instruments
-        if {"kind", "interest_rate", "tenor", "perspective"} <= set(inst.columns):
-            for s, r in inst.iterrows():
-                cf = finance_cost_factor(
-                    r["kind"], r["interest_rate"], r["tenor"], rate, r["perspective"]
-                )
-                m.cost_factor[s] = cf
-                inst.at[s, "cost_factor"] = cf
+        self.set_parameters(discount_rate=rate)
 
     def set_intensities(self, by_pool_year: dict[tuple[str, int], float]) -> None:
         """New emission intensities (kt per GWh or per kt) of pools, e.g. another grid path."""
-        for (k, t), v in by_pool_year.items():
-            self.model.intensity[k, t] = v
-            self.data.pool_intensity.at[k, t] = v
-        self._recompile()
+        self.set_parameters(intensity=by_pool_year)
 
     def set_prices(self, by_pool: dict[str, float]) -> None:
         """New energy prices (M EUR per GWh) of pools."""
-        for k, v in by_pool.items():
-            self.model.price[k] = v
-            self.data.pools.at[k, "price"] = v
-        self._recompile()
+        self.set_parameters(price=by_pool)
 
     def set_offset_price(self, eur_per_t: float) -> None:
-        self.model.offset_price = eur_per_t * 1e-3
-        self.data.offset_price = eur_per_t * 1e-3
-        self._recompile()
+        self.set_parameters(offset_price_eur_per_t=eur_per_t)
 
     def set_capex_factors(self, by_project: dict[str, float]) -> None:
         """Multiply the investment cost of projects (1 = as assembled)."""
@@ -221,158 +523,340 @@ class PortfolioSolver:
         offset_price_eur_per_t: float | None = None,
         discount_rate: float | None = None,
     ) -> None:
-        """Change several inputs at once and recompile once (what an ensemble does for each
-        sample). Intensities in kt per GWh (or per kt), prices in M EUR per GWh, envelopes
-        in M EUR by (instrument, city or "*", year); the factors are multipliers."""
-        m, d = self.model, self.data
-        for (k, t), v in (intensity or {}).items():
-            m.intensity[k, t] = v
-            d.pool_intensity.at[k, t] = v
-        for k, v in (price or {}).items():
-            m.price[k] = v
-            d.pools.at[k, "price"] = v
+        """Change several inputs at once (what an ensemble does for each sample).
+        Intensities in kt per GWh (or per kt), prices in M EUR per GWh, envelopes in M EUR
+        by (instrument, city or "*", year); the factors are multipliers."""
+        d = self.data
+        if intensity:
+            self._set("intensity", intensity)
+            for (k, t), v in intensity.items():
+                d.pool_intensity.at[k, t] = v
+        if price:
+            self._set("price", price)
+            for k, v in price.items():
+                d.pools.at[k, "price"] = v
         if capex_factor:
-            for p, v in capex_factor.items():
-                m.capex_factor[p] = v
-            m.capex_bigm = max([1.0, *(pyo.value(m.capex_factor[p]) for p in m.P)])
-        for key, v in (activity_factor or {}).items():
-            m.activity_factor[key] = v
-        for key, v in (envelope or {}).items():
-            if key in d.envelope:
-                m.envelope[key] = v
-                d.envelope[key] = v
+            self._set("capex_factor", capex_factor)
+            m = self._model
+            bigm = max([1.0, *(pyo.value(m.capex_factor[p]) for p in m.P)])
+            self._set("capex_bigm", {None: bigm})
+        if activity_factor:
+            self._set("activity_factor", activity_factor)
+        if envelope:
+            keys = {k: v for k, v in envelope.items() if k in d.envelope}
+            self._set("envelope", keys)
+            d.envelope.update(keys)
         if offset_price_eur_per_t is not None:
-            m.offset_price = offset_price_eur_per_t * 1e-3
+            self._set("offset_price", {None: offset_price_eur_per_t * 1e-3})
             d.offset_price = offset_price_eur_per_t * 1e-3
         if discount_rate is not None:
             self._discount(discount_rate)
-        self._recompile()
 
-    # -- solving ---------------------------------------------------------------------------
-    def solve(self, *, duals: bool = True) -> SolveStats:
-        """Solve (or re-solve from the previous basis) and load the solution into the Pyomo
-        variables; then, if asked, the duals of targets and envelopes.
-
-        Two phases when a target is out of reach. Phase 1 minimises cost plus the priced
-        shortfall, which finds the smallest shortfall the candidates allow (the penalty
-        dominates). Phase 2 relaxes each missed target by exactly that shortfall and
-        minimises the cost of reaching the achievable path, so that the MIP gap, the reported
-        cost and the shadow prices are about the portfolio, not about the penalty.
-        :attr:`shortfall` holds phase 1's shortfall (phase 2 adds none, up to tolerance).
-        """
-        t0 = time.perf_counter()
-        relaxed: list[tuple[pyo.Constraint, float]] = []
-        ok = self._run_and_load()
-        self.shortfall = self._shortfall() if ok else {}
-        if ok and self.shortfall:
-            for con, (value, extra) in self._missed_rows(self.shortfall).items():
-                self._set_rhs(con, value + extra)
-                relaxed.append((con, value))
-            ok = self._run_and_load()
-        self.stats.solve_s = time.perf_counter() - t0
-        self.stats.history.append(self.stats.solve_s)
-        self.duals = {}
-        if ok and duals:
-            t1 = time.perf_counter()
-            self.duals = self._duals(self.highs.getSolution().col_value)
-            self.stats.dual_s = time.perf_counter() - t1
-        for con, value in relaxed:
-            self._set_rhs(con, value)
-        if not ok:
-            self.stats.objective = math.nan
-        return self.stats
-
-    def _run_and_load(self) -> bool:
-        self.highs.run()
-        if self.highs.getModelStatus() == highspy.HighsModelStatus.kInfeasible:
-            # Doing nothing is always feasible (targets are elastic): an "infeasible" answer
-            # is a presolve fault. Retry without presolve.
-            presolve = self.highs.getOptionValue("presolve")[1]
-            self.highs.setOptionValue("presolve", "off")
-            self.highs.run()
-            self.highs.setOptionValue("presolve", presolve)
-        info = self.highs.getInfo()
-        self.stats.status = _status(self.highs.getModelStatus(), info)
-        if self.stats.status not in ("optimal", "feasible"):
-            return False
-        self.stats.objective = info.objective_function_value
-        self.stats.bound = (
-            info.mip_dual_bound if self.integer_cols else info.objective_function_value
-        )
-        values = self.highs.getSolution().col_value
-        for v, x in zip(self.columns, values, strict=True):
-            v.set_value(x, skip_validation=True)
-        return True
-
-    def _shortfall(self) -> dict:
-        """Shortfall (kt) by (group, year), and by group for a carbon budget."""
-        m = self.model
-        out = {key: v.value for key, v in m.short.items() if (v.value or 0.0) > SHORT_TOL}
-        if hasattr(m, "short_budget"):
-            out.update(
-                {
-                    (g, None): v.value
-                    for g, v in m.short_budget.items()
-                    if (v.value or 0.0) > SHORT_TOL
-                }
+    def _discount(self, rate: float) -> None:
+        d = self.data
+        d.discount_rate = float(rate)
+        d.discount = d.discount_factors(rate)
+        self._set("disc", d.discount)
+        inst = d.instruments
+        if not {"kind", "interest_rate", "tenor", "perspective"} <= set(inst.columns):
+            return  # hand-made data with fixed cost factors
+        factors = {
+            s: finance_cost_factor(
+                r["kind"], r["interest_rate"], r["tenor"], rate, r["perspective"]
             )
+            for s, r in inst.iterrows()
+        }
+        self._set("cost_factor", factors)
+        for s, cf in factors.items():
+            inst.at[s, "cost_factor"] = cf
+
+    # ---------------------------------------------------------------------------------
+    # Solving
+    # ---------------------------------------------------------------------------------
+    def _short_cols(self) -> dict:
+        out = {(g, t): j for (g, t), j in self.cols("short").items()}
+        out.update({(g, None): j for g, j in self.cols("short_budget").items()})
         return out
 
-    def _missed_rows(self, shortfall: dict) -> dict:
-        """The target rows to relax in phase 2: constraint -> (current bound, shortfall)."""
-        m = self.model
-        rows = {}
-        for (g, t), u in shortfall.items():
-            if t is None:
-                rows[m.carbon_budget[g]] = (self.data.budget_kt[g], u)
-            else:
-                rows[m.target_path[g, t]] = (pyo.value(m.target[g, t]), u)
-        return rows
-
-    def _duals(self, values: list[float]) -> dict:
-        """Row duals of the targets and envelopes (from the LP with integers fixed)."""
-        m = self.model
-        wanted = [
-            con
-            for name in DUAL_CONSTRAINTS
-            if m.component(name) is not None
-            for con in m.component(name).values()
-            if con in self.row_index
-        ]
-        if not wanted:
-            return {}
+    def run(self, *, time_limit: float | None = None, cost_gap: bool = True) -> str:
+        """One HiGHS run on the model as it stands (named rows, bounds and objective
+        included), with its own time limit; the solution is assigned. Returns the status
+        (``optimal``, ``feasible`` when a limit stopped it with a plan, ``no solution``,
+        ``infeasible``). For a MIP under the model's own objective the search stops when
+        the gap in cost terms is within ``mip_gap`` of the plan's cost."""
+        self._push()
         h = self.highs
-        if not self.integer_cols:
-            row_dual = h.getSolution().row_dual
-            return {con: row_dual[self.row_index[con]] for con in wanted}
-        cols = np.array(self.integer_cols, dtype=np.int32)
-        lp = h.getLp()
-        lower = np.asarray(lp.col_lower_)[cols]
-        upper = np.asarray(lp.col_upper_)[cols]
-        fixed = np.round(np.asarray(values)[cols])
-        cont = np.array([highspy.HighsVarType.kContinuous] * len(cols))
-        h.changeColsIntegrality(len(cols), cols, cont)
-        h.changeColsBounds(len(cols), cols, fixed, fixed)
+        limit = float(self.spec.time_limit if time_limit is None else time_limit)
+        # HiGHS's run clock accumulates over run() calls on one instance: the limit is set
+        # relative to it, so each run gets the whole limit.
+        h.setOptionValue("time_limit", h.getRunTime() + limit)
+        watch = None
+        if self.is_mip:
+            h.setOptionValue("mip_rel_gap", 0.0 if cost_gap else float(self.spec.mip_gap))
+            h.setOptionValue("mip_abs_gap", 1e-6)
+            if cost_gap and self._objective is None:
+                watch = _CostGap(self, float(self.spec.mip_gap))
+                watch.attach(h)
         try:
             h.run()
-            ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
-            row_dual = h.getSolution().row_dual
-            return {con: row_dual[self.row_index[con]] for con in wanted} if ok else {}
+            if (
+                h.getModelStatus() == highspy.HighsModelStatus.kInfeasible
+                and self._objective is None
+            ):
+                # Doing nothing is always feasible (targets are elastic): an "infeasible"
+                # answer is a presolve fault. Retry without presolve.
+                presolve = h.getOptionValue("presolve")[1]
+                h.setOptionValue("presolve", "off")
+                h.setOptionValue("time_limit", h.getRunTime() + limit)
+                h.run()
+                h.setOptionValue("presolve", presolve)
         finally:
-            h.changeColsBounds(len(cols), cols, lower, upper)
-            h.changeColsIntegrality(
-                len(cols), cols, np.array([highspy.HighsVarType.kInteger] * len(cols))
+            if watch is not None:
+                watch.detach(h)
+        self.stats.runs += 1
+        info = h.getInfo()
+        model_status = h.getModelStatus()
+        status = _status(model_status, info)
+        self._last_limit = ""
+        if model_status == highspy.HighsModelStatus.kInterrupt and watch and watch.done:
+            status = "optimal"  # stopped by the cost-gap rule: optimal within the gap
+        elif status == "feasible" or (status == "no solution" and _is_limit(model_status)):
+            self._last_limit = _limit_name(model_status)
+        self._last_status = status
+        if status in OK:
+            self._x = np.asarray(h.getSolution().col_value, dtype=float)
+            self._loaded = False
+            self._last_objective = info.objective_function_value
+            self._last_bound = info.mip_dual_bound if self.is_mip else self._last_objective
+        return status
+
+    def solve(self, *, duals: bool = True) -> SolveStats:
+        """Solve (or re-solve from the last basis); assign the solution and, if asked, the
+        duals of targets and envelopes. See the module docstring for the phase logic."""
+        t0 = time.perf_counter()
+        st = self.stats
+        st.notes, st.limit, st.phases, st.runs = [], "", 1, 0
+        self._duals = None
+        status = self.run()
+        self.shortfall = self._shortfall() if status in OK else {}
+        penalty = pyo.value(self._model.penalty)
+        if status in OK:
+            priced = penalty * sum(self.shortfall.values())
+            st.objective = self._last_objective - priced
+            st.bound = self._last_bound - priced
+            st.gap_meur = max(0.0, st.objective - st.bound) if self.is_mip else 0.0
+            st.limit = self._last_limit
+            if self._last_limit and self.is_mip and self.shortfall:
+                self._phase_two()
+        else:
+            st.objective = st.bound = st.gap_meur = math.nan
+            st.limit = self._last_limit
+        st.status = status if not (status in OK and st.limit) else "feasible"
+        if st.limit:
+            st.notes.append(
+                f"stopped on the {st.limit} ({self.spec.time_limit:g} s per run): the plan "
+                + (
+                    f"may cost up to {st.gap_meur:,.1f} M EUR more than the best possible"
+                    if status in OK and math.isfinite(st.gap_meur)
+                    else "is not proven near the best possible"
+                    if status in OK
+                    else "was not found"
+                )
             )
+        st.solve_s = time.perf_counter() - t0
+        st.history.append(st.solve_s)
+        if status in OK and duals:
+            self.duals()
+        return st
+
+    def _phase_two(self) -> None:
+        """After a run stopped on a limit with a shortfall: minimise cost with each missed
+        target relaxed by its shortfall, starting from the first plan; keep the cheaper
+        plan (never a worse one)."""
+        st = self.stats
+        st.phases = 2
+        x1, short = self._x.copy(), dict(self.shortfall)
+        first = (st.objective, st.bound, st.gap_meur)
+        relaxed = self._relax(short)
+        try:
+            sol = highspy.HighsSolution()
+            sol.col_value = list(x1)
+            sol.value_valid = True
+            self.highs.setSolution(sol)
+            status = self.run()
+        finally:
+            self._unrelax(relaxed)
+        penalty = pyo.value(self._model.penalty)
+        if status in OK:
+            extra = sum(self._shortfall().values())
+            cost2 = self._last_objective - penalty * extra
+            if cost2 < first[0] - 1e-9 and extra <= 1e-6:
+                st.notes.append(f"phase 2 lowered the cost by {first[0] - cost2:,.1f} M EUR")
+                st.objective, st.bound = cost2, self._last_bound - penalty * extra
+                st.gap_meur = max(0.0, st.objective - st.bound)
+                st.limit = self._last_limit
+                self.shortfall = short
+                return
+        # Keep the first plan.
+        self._x, self._loaded, self.shortfall = x1, False, short
+        st.objective, st.bound, st.gap_meur = first
+        st.notes.append("phase 2 found no cheaper plan; the first plan is kept")
+
+    def _relax(self, shortfall: dict) -> list[tuple[str, object, float]]:
+        """Relax each missed target by its shortfall (parameter changes, undone by
+        :meth:`_unrelax`)."""
+        out = []
+        for (g, t), u in shortfall.items():
+            if t is None:
+                out.append(("budget", g, self.data.budget_kt[g]))
+                self._set("budget", {g: self.data.budget_kt[g] + u})
+            else:
+                v = pyo.value(self._model.target[g, t])
+                out.append(("target", (g, t), v))
+                self._set("target", {(g, t): v + u})
+        return out
+
+    def _unrelax(self, relaxed: list) -> None:
+        for name, key, v in relaxed:
+            self._set(name, {key: v})
+
+    def _shortfall(self) -> dict:
+        """Shortfall (kt) by (group, year), and by (group, None) for a carbon budget."""
+        x = self._x
+        return {key: float(x[j]) for key, j in self._short_cols().items() if x[j] > SHORT_TOL}
+
+    # ---------------------------------------------------------------------------------
+    # Duals: one method (see the module docstring)
+    # ---------------------------------------------------------------------------------
+    def duals(self) -> dict[tuple[str, object], float]:
+        """Row duals of the targets and envelopes, by (constraint name, index), for the
+        last solution. Computed once per solution."""
+        if self._duals is not None:
+            return self._duals
+        t0 = time.perf_counter()
+        wanted = {(name, idx): i for name in DUAL_CONSTRAINTS for idx, i in self.rows(name).items()}
+        self._duals = {}
+        if not wanted or self._x is None or self._objective is not None:
+            # Under another objective (alternatives, trade-offs) the row duals are not
+            # prices of the net present cost.
+            return self._duals
+        h = self.highs
+        if not self.is_mip and self._objective is None and not self._degenerate():
+            row_dual = np.asarray(h.getSolution().row_dual)
+            self.stats.dual_method = "simplex (unique: non-degenerate optimum)"
+        else:
+            row_dual = self._ipm_duals()
+            self.stats.dual_method = "interior point without crossover (centre of optimal duals)"
+        if row_dual is not None:
+            self._duals = {key: float(row_dual[i]) for key, i in wanted.items()}
+        self.stats.dual_s = time.perf_counter() - t0
+        return self._duals
+
+    def _degenerate(self) -> bool:
+        """True unless every basic variable and row lies strictly inside its bounds."""
+        h = self.highs
+        basis = h.getBasis()
+        if not basis.valid:
+            return True
+        sol = h.getSolution()
+        lp = h.getLp()
+        basic = highspy.HighsBasisStatus.kBasic
+        tol = 1e-9
+        cs = np.array([s == basic for s in basis.col_status])
+        x = np.asarray(sol.col_value)[cs]
+        lo, up = np.asarray(lp.col_lower_)[cs], np.asarray(lp.col_upper_)[cs]
+        if np.any(np.abs(x - lo) <= tol * (1 + np.abs(lo))) or np.any(
+            np.abs(x - up) <= tol * (1 + np.abs(up))
+        ):
+            return True
+        rs = np.array([s == basic for s in basis.row_status])
+        r = np.asarray(sol.row_value)[rs]
+        lo, up = np.asarray(lp.row_lower_)[rs], np.asarray(lp.row_upper_)[rs]
+        return bool(
+            np.any(np.abs(r - lo) <= tol * (1 + np.abs(lo)))
+            or np.any(np.abs(r - up) <= tol * (1 + np.abs(up)))
+        )
+
+    def _ipm_duals(self) -> np.ndarray | None:
+        """Duals of the final LP by interior point without crossover, from a cold start in
+        a fresh HiGHS instance (integers fixed at the solution's values)."""
+        lp = self.highs.getLp()
+        n = self.sf.n_cols
+        if self.is_mip:
+            cols = self.sf.integer
+            fixed = np.round(self._x[cols])
+            lo, up = np.asarray(lp.col_lower_).copy(), np.asarray(lp.col_upper_).copy()
+            lo[cols] = fixed
+            up[cols] = fixed
+            lp.col_lower_, lp.col_upper_ = lo, up
+            lp.integrality_ = [highspy.HighsVarType.kContinuous] * n
+        h = self._new_highs()
+        h.setOptionValue("solver", "ipm")
+        h.setOptionValue("run_crossover", "off")
+        h.setOptionValue("time_limit", float(self.spec.time_limit))
+        h.passModel(lp)
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            ended = _status(h.getModelStatus(), h.getInfo())
+            self.stats.notes.append(f"shadow prices not available: the dual solve ended {ended}")
+            return None
+        return np.asarray(h.getSolution().row_dual)
+
+
+class _CostGap:
+    """Stops a MIP search when the gap is within ``rel`` of the incumbent's cost, the
+    objective without the shortfall penalty (a relative gap on the penalty-inflated
+    objective would allow billions of euros)."""
+
+    def __init__(self, solver: PortfolioSolver, rel: float) -> None:
+        self.rel = rel
+        self.penalty = float(pyo.value(solver._model.penalty))
+        self.short = np.array(list(solver._short_cols().values()), dtype=np.int64)
+        self.cost = math.nan
+        self.done = False
+
+    def attach(self, h: highspy.Highs) -> None:
+        h.cbMipImprovingSolution.subscribe(self._improving)
+        h.cbMipInterrupt.subscribe(self._interrupt)
+
+    def detach(self, h: highspy.Highs) -> None:
+        h.cbMipImprovingSolution.unsubscribe(self._improving)
+        h.cbMipInterrupt.unsubscribe(self._interrupt)
+
+    def _improving(self, e) -> None:
+        sol = np.asarray(e.data_out.mip_solution)
+        short = float(sol[self.short].sum()) if len(self.short) else 0.0
+        self.cost = float(e.data_out.objective_function_value) - self.penalty * short
+
+    def _interrupt(self, e) -> None:
+        # The flag is set either way: HiGHS keeps it between runs of one instance.
+        if not math.isnan(self.cost):
+            gap = float(e.data_out.mip_primal_bound) - float(e.data_out.mip_dual_bound)
+            self.done = gap <= max(1e-6, self.rel * abs(self.cost))
+        e.interrupt(self.done)
+
+
+def _is_limit(status) -> bool:
+    return status in (
+        highspy.HighsModelStatus.kTimeLimit,
+        highspy.HighsModelStatus.kIterationLimit,
+        highspy.HighsModelStatus.kSolutionLimit,
+    )
+
+
+def _limit_name(status) -> str:
+    return {
+        highspy.HighsModelStatus.kTimeLimit: "time limit",
+        highspy.HighsModelStatus.kIterationLimit: "iteration limit",
+        highspy.HighsModelStatus.kSolutionLimit: "solution limit",
+        highspy.HighsModelStatus.kInterrupt: "interrupt",
+    }.get(status, "")
 
 
 def _status(status: highspy.HighsModelStatus, info) -> str:
     if status == highspy.HighsModelStatus.kOptimal:
         return "optimal"
-    if status in (
-        highspy.HighsModelStatus.kTimeLimit,
-        highspy.HighsModelStatus.kIterationLimit,
-        highspy.HighsModelStatus.kInterrupt,
-    ):
+    if _is_limit(status) or status == highspy.HighsModelStatus.kInterrupt:
         return "feasible" if info.primal_solution_status == 2 else "no solution"
     if status == highspy.HighsModelStatus.kInfeasible:
         return "infeasible"
