@@ -58,9 +58,16 @@ def inventory_chart(by_subsector: pd.DataFrame, title: str) -> alt.Chart:
     )
 
 
-def pathway_chart(emissions: pd.DataFrame, wedges: pd.DataFrame, title: str) -> alt.LayerChart:
-    """Emissions against the target, with the abatement wedges by CPD theme stacked between
-    the modelled pathway and the baseline (kt CO2e per year)."""
+# The explorer's charts are drawn from named tables: ``*_data`` computes them from model
+# results, ``draw_*`` lays the chart out over them (DataFrames, or ``alt.NamedData`` when the
+# rows travel separately, as in the scenario explorer's live charts), and ``*_chart`` does both.
+ChartData = pd.DataFrame | alt.NamedData
+_PATHWAY_ORDER = ["Remaining emissions", *THEME_COLOURS]
+
+
+def pathway_data(emissions: pd.DataFrame, wedges: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The pathway chart's tables: ``stack`` (remaining emissions and the abatement wedges by
+    theme, kt CO2e, with their stacking order) and ``lines`` (baseline and target path)."""
     em = emissions.groupby("year", as_index=False)[
         ["baseline_kt", "emissions_kt", "target_kt"]
     ].sum(min_count=1)
@@ -69,11 +76,19 @@ def pathway_chart(emissions: pd.DataFrame, wedges: pd.DataFrame, title: str) -> 
     remaining = em[["year", "emissions_kt"]].rename(columns={"emissions_kt": "abated_kt"})
     remaining["theme_name"] = "Remaining emissions"
     stack = pd.concat([remaining, w], ignore_index=True)
-    order = ["Remaining emissions", *THEME_COLOURS]
-    stack["order"] = stack["theme_name"].map(order.index)
-    colours = alt.Scale(domain=order, range=["#D9D9D9", *THEME_COLOURS.values()])
+    stack["order"] = stack["theme_name"].map(_PATHWAY_ORDER.index)
+    lines = em.melt("year", ["baseline_kt", "target_kt"], var_name="series", value_name="kt")
+    lines["series"] = lines["series"].map(
+        {"baseline_kt": "Baseline (no new projects)", "target_kt": "Target path"}
+    )
+    return {"stack": stack, "lines": lines}
+
+
+def draw_pathway(data: dict[str, ChartData], title: str) -> alt.LayerChart:
+    """The pathway chart over the tables of :func:`pathway_data`."""
+    colours = alt.Scale(domain=_PATHWAY_ORDER, range=["#D9D9D9", *THEME_COLOURS.values()])
     area = (
-        alt.Chart(stack)
+        alt.Chart(data["stack"])
         .mark_area(opacity=0.9)
         .encode(
             x=alt.X("year:O", title="Year"),
@@ -87,12 +102,8 @@ def pathway_chart(emissions: pd.DataFrame, wedges: pd.DataFrame, title: str) -> 
             ],
         )
     )
-    lines = em.melt("year", ["baseline_kt", "target_kt"], var_name="series", value_name="kt")
-    lines["series"] = lines["series"].map(
-        {"baseline_kt": "Baseline (no new projects)", "target_kt": "Target path"}
-    )
     line = (
-        alt.Chart(lines)
+        alt.Chart(data["lines"])
         .mark_line(strokeWidth=2.5)
         .encode(
             x="year:O",
@@ -107,12 +118,22 @@ def pathway_chart(emissions: pd.DataFrame, wedges: pd.DataFrame, title: str) -> 
     return alt.layer(area, line, title=title, width=WIDTH).resolve_scale(color="independent")
 
 
-def investment_chart(investment: pd.DataFrame, title: str) -> alt.Chart:
-    """The investment plan: money by year and funding source (M EUR)."""
-    df = investment.groupby(["year", "instrument"], as_index=False)["meur"].sum()
+def pathway_chart(emissions: pd.DataFrame, wedges: pd.DataFrame, title: str) -> alt.LayerChart:
+    """Emissions against the target, with the abatement wedges by CPD theme stacked between
+    the modelled pathway and the baseline (kt CO2e per year)."""
+    return draw_pathway(pathway_data(emissions, wedges), title)
+
+
+def investment_data(investment: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The investment chart's table: ``bars``, M EUR by year and funding source."""
+    return {"bars": investment.groupby(["year", "instrument"], as_index=False)["meur"].sum()}
+
+
+def draw_investment(data: dict[str, ChartData], title: str) -> alt.Chart:
+    """The investment chart over the table of :func:`investment_data`."""
     palette = [*OKABE_ITO, "#882255", "#44AA99", "#117733", "#332288"]
     return (
-        alt.Chart(df, title=title, width=WIDTH)
+        alt.Chart(data["bars"], title=title, width=WIDTH)
         .mark_bar()
         .encode(
             x=alt.X("year:O", title="Year"),
@@ -127,16 +148,39 @@ def investment_chart(investment: pd.DataFrame, title: str) -> alt.Chart:
     )
 
 
-def macc_chart(curve: pd.DataFrame, title: str, *, cap_eur_per_t: float = 2000.0) -> alt.Chart:
-    """Marginal abatement cost curve: each bar is a candidate project, its width the yearly
-    abatement at full deployment, its height the cost per tonne; the colour shows how much of
-    it the optimal portfolio builds."""
+def investment_chart(investment: pd.DataFrame, title: str) -> alt.Chart:
+    """The investment plan: money by year and funding source (M EUR)."""
+    return draw_investment(investment_data(investment), title)
+
+
+_MACC_COLUMNS = [
+    "name",
+    "city",
+    "cost_eur_per_t",
+    "potential_kt",
+    "start_kt",
+    "cumulative_kt",
+    "shown_cost",
+    "optimal_share",
+]
+
+
+def macc_data(curve: pd.DataFrame, *, cap_eur_per_t: float = 2000.0) -> dict[str, pd.DataFrame]:
+    """The MACC chart's table: ``curve``, one row per candidate with the columns the chart
+    shows (cost per tonne clipped to ``±cap_eur_per_t`` as ``shown_cost``)."""
     df = curve.copy()
     df["shown_cost"] = df["cost_eur_per_t"].clip(lower=-cap_eur_per_t, upper=cap_eur_per_t)
     if "optimal_share" not in df:
         df["optimal_share"] = 0.0
+    return {"curve": df[[c for c in _MACC_COLUMNS if c in df]]}
+
+
+def draw_macc(
+    data: dict[str, ChartData], title: str, *, cap_eur_per_t: float = 2000.0
+) -> alt.Chart:
+    """The MACC chart over the table of :func:`macc_data`."""
     return (
-        alt.Chart(df, title=title, width=WIDTH)
+        alt.Chart(data["curve"], title=title, width=WIDTH)
         .mark_rect(stroke="#333333", strokeWidth=0.3)
         .encode(
             x=alt.X("start_kt:Q", title="Abatement potential (kt CO2e per year, cumulative)"),
@@ -158,6 +202,15 @@ def macc_chart(curve: pd.DataFrame, title: str, *, cap_eur_per_t: float = 2000.0
                 alt.Tooltip("optimal_share:Q", format=".0%", title="built"),
             ],
         )
+    )
+
+
+def macc_chart(curve: pd.DataFrame, title: str, *, cap_eur_per_t: float = 2000.0) -> alt.Chart:
+    """Marginal abatement cost curve: each bar is a candidate project, its width the yearly
+    abatement at full deployment, its height the cost per tonne; the colour shows how much of
+    it the optimal portfolio builds."""
+    return draw_macc(
+        macc_data(curve, cap_eur_per_t=cap_eur_per_t), title, cap_eur_per_t=cap_eur_per_t
     )
 
 

@@ -41,11 +41,11 @@ from m100model.analysis.macc import compare_with_optimum, macc
 from m100model.cities import city_name, load_cities
 from m100model.factors import DEFAULT_GRID_METHOD, load_factors
 from m100model.inventory import TD_LOSSES_METHOD, Inventory, bundled_inventories, load_inventory
-from m100model.pathways import grid_trajectory, target_path
+from m100model.pathways import grid_trajectory
 from m100model.portfolio.data import PortfolioData, assemble
 from m100model.portfolio.results import PortfolioResult, extract
 from m100model.portfolio.solve import PortfolioSolver
-from m100model.scenario import Scenario, load_scenario
+from m100model.scenario import Scenario, TargetSpec, load_scenario
 from m100model.tables import data_dir
 
 ILLUSTRATIVE_NOTE = (
@@ -109,34 +109,44 @@ def enable_offline_charts() -> None:
         _OFFLINE_READY = True
 
 
+# The explorer's chart widgets draw SVG: crisp on a projector and in print.
+EMBED_OPTIONS = {"renderer": "svg"}
+_DRAW: dict[str, Callable[..., alt.TopLevelMixin]] = {
+    "pathway": charts.draw_pathway,
+    "investment": charts.draw_investment,
+    "macc": charts.draw_macc,
+}
+# JupyterChart's channel for new data in a drawn chart (Altair 5.1+; else the whole spec goes).
+_IN_PLACE = "_py_to_js_updates" in alt.JupyterChart.class_trait_names()
+
+
+def json_rows(df: pd.DataFrame) -> list[dict]:
+    """A table's rows as JSON-ready dicts, as Altair writes a chart's inline data (a missing
+    or infinite number becomes ``None``), in a fraction of Altair's time."""
+    if not all(t.kind in "biufO" or pd.api.types.is_string_dtype(t) for t in df.dtypes):
+        return alt.utils.data.to_values(df)["values"]
+    rows = df.to_dict("records")
+    for row in rows:
+        for k, v in row.items():
+            if isinstance(v, float) and not math.isfinite(v):
+                row[k] = None
+    return rows
+
+
+def _live_chart(name: str, tables: dict[str, pd.DataFrame], title: str) -> alt.TopLevelMixin:
+    """A chart whose tables are named datasets (``<name>_<table>``), so that their rows can
+    be replaced in the drawn chart."""
+    chart = _DRAW[name]({t: alt.NamedData(f"{name}_{t}") for t in tables}, title)
+    return chart.properties(datasets={f"{name}_{t}": json_rows(df) for t, df in tables.items()})
+
+
 # ---------------------------------------------------------------------------------------
 # Pure helpers: the changes a control makes, computed with the library
 # ---------------------------------------------------------------------------------------
-def first_action_year(d: PortfolioData) -> int:
-    """The first year a project can be in service: target paths leave the baseline there."""
-    first = int(d.projects["earliest"].min()) if not d.projects.empty else d.years[0]
-    return min(first, d.years[-1])
-
-
 def target_caps(d: PortfolioData, year: int, reduction: float) -> dict[tuple[str, int], float]:
-    """Yearly caps (kt CO2e) of a straight-line target: ``reduction`` below the base year by
-    ``year``, from the baseline in the first year a project can act (as
-    :func:`~m100model.portfolio.data.assemble` builds them)."""
-    start = first_action_year(d)
-    caps = {}
-    for g in d.groups:
-        path = target_path(
-            d.base_kt[g],
-            d.base_year,
-            d.years,
-            kind="reduction",
-            year=year,
-            reduction=reduction,
-            start=(start, d.baseline_kt[(g, start)]),
-        )
-        for t, v in zip(d.years, path, strict=True):
-            caps[(g, t)] = float(v) if t >= start else d.baseline_kt[(g, t)]
-    return caps
+    """Yearly caps (kt CO2e) of a straight-line target ``reduction`` below the base year by
+    ``year`` (:meth:`PortfolioData.target_caps`, as the scenario's own targets)."""
+    return d.target_caps(TargetSpec(kind="reduction", year=year, reduction=reduction))
 
 
 def electricity_pools(d: PortfolioData) -> list[str]:
@@ -163,16 +173,6 @@ def grid_intensities(
         for t, r in zip(years, ratio, strict=True):
             out[(k, t)] = i0 * max(0.0, 1.0 - speed * (1.0 - r))
     return out
-
-
-def refresh_baseline(d: PortfolioData) -> None:
-    """Recompute the no-new-projects emissions of each target group from the pools' activity
-    and (changed) intensity, as :func:`~m100model.portfolio.data.assemble` does."""
-    for g, members in d.groups.items():
-        ks = d.pools.index[d.pools["city"].isin(members)]
-        em = (d.pool_activity.loc[ks] * d.pool_intensity.loc[ks]).sum()
-        for t in d.years:
-            d.baseline_kt[(g, t)] = float(em[t])
 
 
 def envelope_defaults(d: PortfolioData) -> dict[str, dict[str, float]]:
@@ -294,6 +294,8 @@ class ScenarioExplorer:
         self._envelope_shares: dict[str, float] = {}
         self._t0 = 0.0
         self._curves: dict[tuple, pd.DataFrame] = {}
+        self.answers = 0  # updates answered (shown in the status line's data-answer)
+        self._view_titles: dict[str, str] = {}
 
         cm = self._model_for(base_city)
         target_year = scenario.target.year or int(known.at[base_city, "target_year"])
@@ -473,7 +475,7 @@ class ScenarioExplorer:
             solver.set_intensities(
                 grid_intensities(d, cm.base_intensity, cm.scenario.grid_scenario, s.grid_speed)
             )
-            refresh_baseline(d)
+            d.refresh_baseline()
             baseline_moved = True
         if s.price_factor != a.price_factor:
             solver.set_prices({k: float(v) * s.price_factor for k, v in cm.base_price.items()})
@@ -533,15 +535,15 @@ class ScenarioExplorer:
         self._t0 = t0
 
     def update(self) -> PortfolioResult:
-        """Apply the controls to the model, re-solve, and replace the charts' data."""
+        """Apply the controls to the model, re-solve, and send the charts their new data."""
         self._solve()
         t3 = time.perf_counter()
-        for name, chart in self.make_charts().items():
-            self.views[name].chart = chart
+        self._redraw()
         t4 = time.perf_counter()
         self.timing.charts_s = t4 - t3
         self.timing.total_s = t4 - self._t0
         self.timing.history.append(self.timing.total_s)
+        self.answers += 1
         self._show_envelope()
         self.status.value = self._status_html()
         assert self.result is not None
@@ -549,29 +551,85 @@ class ScenarioExplorer:
 
     def _build_charts_and_solve(self) -> None:
         self._solve()
-        self.views = {name: alt.JupyterChart(chart) for name, chart in self.make_charts().items()}
+        self._new_views()
         self.timing.total_s = time.perf_counter() - self._t0
         self._show_envelope()
         self.status.value = self._status_html()
 
+    # -- the charts ----------------------------------------------------------------------------
+    def chart_titles(self) -> dict[str, str]:
+        """The three charts' titles (they name the city)."""
+        city = city_name(self.controls["city"].value)
+        return {
+            "pathway": f"{city}: emissions against the target (illustrative data)",
+            "investment": f"{city}: investment plan by funding source (illustrative data)",
+            "macc": f"{city}: cost per tonne of each candidate, and what the optimum builds",
+        }
+
+    def chart_data(self) -> dict[str, dict[str, pd.DataFrame]]:
+        """The tables each chart draws, by chart and table name (see
+        :func:`~m100model.charts.pathway_data` and its siblings)."""
+        r = self.result
+        assert r is not None and self.curve is not None
+        return {
+            "pathway": charts.pathway_data(r.emissions, r.wedges),
+            "investment": charts.investment_data(r.investment),
+            "macc": charts.macc_data(self.curve),
+        }
+
     def make_charts(self) -> dict[str, alt.TopLevelMixin]:
         """The three charts of the current result, as plain Altair charts (for export or a
         static page)."""
-        r, city = self.result, city_name(self.controls["city"].value)
-        assert r is not None and self.curve is not None
-        return {
-            "pathway": charts.pathway_chart(
-                r.emissions,
-                r.wedges,
-                f"{city}: emissions against the target (illustrative data)",
-            ),
-            "investment": charts.investment_chart(
-                r.investment, f"{city}: investment plan by funding source (illustrative data)"
-            ),
-            "macc": charts.macc_chart(
-                self.curve, f"{city}: cost per tonne of each candidate, and what the optimum builds"
-            ),
+        data, titles = self.chart_data(), self.chart_titles()
+        return {name: draw(data[name], titles[name]) for name, draw in _DRAW.items()}
+
+    def _new_views(self) -> None:
+        """Build the chart widgets (their layout and data) and put them on the page."""
+        data, self._view_titles = self.chart_data(), self.chart_titles()
+        old = self.views
+        self.views = {
+            name: alt.JupyterChart(
+                _live_chart(name, data[name], self._view_titles[name]),
+                embed_options=EMBED_OPTIONS,
+            )
+            for name in _DRAW
         }
+        if hasattr(self, "widget"):
+            kept = [w for w in self.widget.children if w not in old.values()]
+            self.widget.children = (*kept, *self.views.values())
+        for view in old.values():
+            view.close()
+
+    def _redraw(self) -> None:
+        """Send the charts what changed.
+
+        The chart widgets keep their layout; only the rows of their named datasets change,
+        through the ``JupyterChart`` channel that hands data to the Vega view in the page
+        (it re-runs the view's dataflow: scales, axes and legends follow the data). Only
+        tables whose rows changed travel. A new city (the titles change) builds new widgets.
+        """
+        if self.chart_titles() != self._view_titles:
+            self._new_views()
+            return
+        data = self.chart_data()
+        for name, view in self.views.items():
+            if not _IN_PLACE or alt.data_transformers.active == "vegafusion":
+                view.chart = _live_chart(name, data[name], self._view_titles[name])
+                continue
+            held = view.spec["datasets"]
+            changed = {}
+            for table, df in data[name].items():
+                key, rows = f"{name}_{table}", json_rows(df)
+                if rows != held.get(key):
+                    changed[key] = rows
+            if changed:
+                # The kernel's copy of the spec follows (without a message), so that a page
+                # reloaded later draws the current data.
+                held.update(changed)
+                view._py_to_js_updates = [
+                    {"namespace": "data", "name": key, "scope": [], "value": rows}
+                    for key, rows in changed.items()
+                ]
 
     def key_figures(self) -> dict:
         """The numbers the status line shows (also handy in tests)."""
@@ -606,7 +664,9 @@ class ScenarioExplorer:
             f"net present cost {k['npv_meur']:,.1f} M EUR; investment "
             f"{k['investment_meur']:,.1f} M EUR in {k['projects']} projects; implied carbon "
             f"price in {k['target_year']} {k['carbon_price_eur_per_t']:,.0f} EUR/t. "
-            f"<small>(answered in {self.timing.total_s * 1000:,.0f} ms)</small>"
+            f"<small class='m100-answer' data-answer='{self.answers}' "
+            f"data-kernel-ms='{self.timing.total_s * 1000:.1f}'>"
+            f"(answered in {self.timing.total_s * 1000:,.0f} ms)</small>"
         )
 
 

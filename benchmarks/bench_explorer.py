@@ -1,0 +1,573 @@
+"""Responsiveness of the scenario explorer in JupyterLab, measured in the browser.
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/bench_explorer.py [--repeat N] [--debounce S] [--burst K]
+
+Prints one JSON document. What it does:
+
+1. starts JupyterLab from this virtualenv on 127.0.0.1 (a free port, a random token, a
+   temporary notebook folder, settings and workspace; no browser of its own);
+2. drives Debian's Chromium headless over the DevTools protocol, every request outside the
+   JupyterLab server failed before it leaves the browser (as ``tests/test_book_offline.py``
+   does);
+3. opens a notebook that builds ``ScenarioExplorer("data/scenarios/workshop.yaml")`` (the
+   workshop city) and runs it;
+4. moves the *reduction* slider one step with the keyboard (ArrowRight / ArrowLeft on the
+   slider's handle, as a user would), ``repeat`` times after two warm-up moves, and times in
+   the page, from the key press to the charts redrawn with the answer: a MutationObserver on
+   the three chart views and on the status line, which shows the answer's number
+   (``data-answer``) and its time in the kernel (``data-kernel-ms``). A move is done when a
+   new answer is in the status line and the charts have been quiet for 0.3 s; its time is
+   that of the last change to a chart or to the status line.
+
+The browser time includes the explorer's debounce (0.15 s by default; ``--debounce`` builds
+the explorer with another), the trip to the kernel and back, and the redraw. ``--burst K``
+presses the key K times 30 ms apart (a short drag) and times from the last press.
+
+Figures (milliseconds): ``browser_ms_median``, ``browser_ms_p25``, ``browser_ms_p75``: key
+press to charts redrawn; ``kernel_ms_median``: the update in the kernel (solve, read-out and
+chart data sent: ``ScenarioExplorer.timing.total_s``); ``render_ms_median``: status line
+shown to the last chart change; ``n`` moves timed. :func:`kernel_side` measures the chart
+part in the kernel alone (no browser): time and bytes of the chart messages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--disable-default-apps",
+    "--mute-audio",
+    "--window-size=1400,1200",
+    "--remote-debugging-port=0",
+]
+SLIDER_LABEL = "Reduction below the base year"
+STARTUP_TIMEOUT_S = 240.0
+MOVE_TIMEOUT_S = 60.0
+QUIET_MS = 300
+WARMUP = 2
+
+# The page side: observers on the charts and the status line, and a wait for an answer.
+PAGE_SETUP = r"""
+(() => {
+  const m = window.__m100 = {t0: null, charts: [], tStatus: null, answer: null, text: null};
+  const status = () => [...document.querySelectorAll('.widget-html-content')]
+      .find(e => e.textContent.includes('answered in'));
+  m.read = () => {
+    const s = status(), a = s && s.querySelector('.m100-answer');
+    const ms = s && /answered in ([\d,.]+) ms/.exec(s.textContent);
+    return {answer: a ? Number(a.dataset.answer) : null, text: s ? s.textContent : null,
+            kernel_ms: a ? Number(a.dataset.kernelMs)
+                         : ms ? Number(ms[1].replace(/,/g, '')) : null};
+  };
+  const views = [...document.querySelectorAll('.vega-embed')];
+  views.forEach((el, i) => {
+    m.charts[i] = null;
+    new MutationObserver(() => { m.charts[i] = performance.now(); })
+      .observe(el, {subtree: true, childList: true, attributes: true, characterData: true});
+  });
+  const s = status();
+  new MutationObserver(() => {
+    const r = m.read();
+    if (r.answer !== m.answer || r.text !== m.text) { m.tStatus = performance.now(); }
+  }).observe(s, {subtree: true, childList: true, characterData: true});
+  document.addEventListener('keydown', () => { m.t0 = performance.now(); }, true);
+  m.arm = () => {
+    const r = m.read();
+    m.answer = r.answer; m.text = r.text; m.t0 = null; m.tStatus = null;
+    m.charts = m.charts.map(() => null);
+  };
+  m.handle = () => {
+    const box = [...document.querySelectorAll('.widget-slider')]
+        .find(e => e.textContent.includes('__LABEL__'));
+    const h = box && box.querySelector('.noUi-handle');
+    if (h) { h.focus(); }
+    return !!h && document.activeElement === h;
+  };
+  m.wait = async (timeoutMs, quietMs) => {
+    const start = performance.now();
+    const sleep = ms => new Promise(r => setTimeout(r, ms));
+    while (m.tStatus === null) {
+      if (performance.now() - start > timeoutMs) { return {error: 'no answer'}; }
+      await sleep(5);
+    }
+    const last = () => Math.max(m.tStatus, ...m.charts.filter(t => t !== null));
+    while (performance.now() - last() < quietMs) { await sleep(20); }
+    return {t0: m.t0, tStatus: m.tStatus, charts: m.charts, ...m.read()};
+  };
+  return views.length;
+})()
+""".replace("__LABEL__", SLIDER_LABEL)
+
+
+def _notebook(debounce_s: float | None) -> dict:
+    arg = "" if debounce_s is None else f", debounce_s={debounce_s!r}"
+    source = (
+        "from m100model.widgets import ScenarioExplorer\n\n"
+        f'explorer = ScenarioExplorer("data/scenarios/workshop.yaml"{arg})\n'
+        "explorer"
+    )
+    return {
+        "cells": [
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "id": "explorer",
+                "metadata": {},
+                "outputs": [],
+                "source": source,
+            }
+        ],
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def chromium_path() -> str:
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return found
+    raise RuntimeError("Chromium is missing: run `make chromium` (Debian's chromium package)")
+
+
+class JupyterLab:
+    """JupyterLab from this virtualenv on 127.0.0.1, in a temporary folder (notebooks,
+    settings, workspaces, runtime files), with token authentication."""
+
+    def __init__(self, notebook: dict) -> None:
+        self.tmp = tempfile.TemporaryDirectory(prefix="m100-bench-lab-", ignore_cleanup_errors=True)
+        base = Path(self.tmp.name)
+        (base / "notebooks").mkdir()
+        (base / "notebooks" / "explorer.ipynb").write_text(json.dumps(notebook))
+        self.port, self.token = _free_port(), secrets.token_hex(16)
+        self.base = f"http://127.0.0.1:{self.port}/"
+        env = {
+            **os.environ,
+            "JUPYTER_CONFIG_DIR": str(base / "config"),
+            "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
+            "JUPYTERLAB_SETTINGS_DIR": str(base / "settings"),
+            "JUPYTERLAB_WORKSPACES_DIR": str(base / "workspaces"),
+            "IPYTHONDIR": str(base / "ipython"),
+        }
+        self.log = open(base / "lab.log", "wb")  # noqa: SIM115 (closed in close())
+        self.proc = subprocess.Popen(
+            [
+                str(BIN / "jupyter"),
+                "lab",
+                "--no-browser",
+                "--ServerApp.ip=127.0.0.1",
+                f"--ServerApp.port={self.port}",
+                "--ServerApp.port_retries=0",
+                f"--IdentityProvider.token={self.token}",
+                f"--ServerApp.root_dir={base / 'notebooks'}",
+                "--LabApp.expose_app_in_browser=True",
+                "--LabApp.news_url=None",
+                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+                "--LabApp.extension_manager=readonly",
+                *(["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its kernels are in its process group
+        )
+        self._wait_ready()
+
+    def api(self, path: str, method: str = "GET"):
+        req = urllib.request.Request(
+            f"{self.base}{path}", method=method, headers={"Authorization": f"token {self.token}"}
+        )
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            body = resp.read()
+        return json.loads(body) if body else None
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"jupyter lab exited: {self.log_text()[-2000:]}")
+            try:
+                self.api("api/status")
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("jupyter lab did not answer within 60 s")
+
+    def log_text(self) -> str:
+        self.log.flush()
+        return (Path(self.tmp.name) / "lab.log").read_text(errors="replace")
+
+    def close(self) -> None:
+        try:
+            for k in self.api("api/kernels") or []:
+                self.api(f"api/kernels/{k['id']}", method="DELETE")
+        except OSError:
+            pass
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=15)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        finally:
+            self.log.close()
+            self.tmp.cleanup()
+
+
+class Browser:
+    """Headless Chromium over the DevTools protocol: one tab, every request outside
+    ``allowed_prefix`` failed before it leaves the browser."""
+
+    def __init__(self, allowed_prefix: str) -> None:
+        import websocket
+
+        self._timeout_exc = websocket.WebSocketTimeoutException
+        self.allowed = allowed_prefix
+        self.blocked: list[str] = []
+        self.errors: list[str] = []
+        self.profile = tempfile.TemporaryDirectory(
+            prefix="m100-bench-chromium-", ignore_cleanup_errors=True
+        )
+        self.proc = subprocess.Popen(
+            [chromium_path(), *CHROMIUM_FLAGS, f"--user-data-dir={self.profile.name}"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            self.ws = websocket.create_connection(
+                self._browser_ws_url(), timeout=MOVE_TIMEOUT_S, suppress_origin=True
+            )
+            self.next_id = 0
+            self.session: str | None = None
+            target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
+            self.session = self.call(
+                "Target.attachToTarget", {"targetId": target, "flatten": True}
+            )["sessionId"]
+            for method in ("Page.enable", "Runtime.enable"):
+                self.call(method)
+            self.call("Fetch.enable", {"patterns": [{"urlPattern": "*"}]})
+        except BaseException:
+            self.close()
+            raise
+
+    def _browser_ws_url(self) -> str:
+        port_file = Path(self.profile.name) / "DevToolsActivePort"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"chromium exited with code {self.proc.returncode}")
+            if port_file.exists():
+                lines = port_file.read_text().split()
+                if len(lines) >= 2:
+                    return f"ws://127.0.0.1:{lines[0]}{lines[1]}"
+            time.sleep(0.1)
+        raise RuntimeError("chromium did not open its DevTools port within 30 s")
+
+    def close(self) -> None:
+        try:
+            if getattr(self, "ws", None) is not None:
+                self.ws.close()
+        finally:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            # Chromium's helper processes may still be writing to the profile for a moment.
+            for _ in range(20):
+                self.profile.cleanup()
+                if not Path(self.profile.name).exists():
+                    break
+                time.sleep(0.1)
+
+    def send(self, method: str, params: dict | None = None) -> int:
+        self.next_id += 1
+        msg = {"id": self.next_id, "method": method, "params": params or {}}
+        if self.session:
+            msg["sessionId"] = self.session
+        self.ws.send(json.dumps(msg))
+        return self.next_id
+
+    def call(self, method: str, params: dict | None = None) -> dict:
+        wanted = self.send(method, params)
+        while True:
+            msg = self.receive()
+            if msg.get("id") == wanted:
+                if "error" in msg:
+                    raise RuntimeError(f"{method}: {msg['error']}")
+                return msg.get("result", {})
+
+    def receive(self) -> dict:
+        msg = json.loads(self.ws.recv())
+        method = msg.get("method")
+        if method == "Fetch.requestPaused":
+            p = msg["params"]
+            if p["request"]["url"].startswith(self.allowed):
+                self.send("Fetch.continueRequest", {"requestId": p["requestId"]})
+            else:
+                self.blocked.append(p["request"]["url"])
+                self.send(
+                    "Fetch.failRequest",
+                    {"requestId": p["requestId"], "errorReason": "BlockedByClient"},
+                )
+        elif method == "Runtime.exceptionThrown":
+            d = msg["params"]["exceptionDetails"]
+            self.errors.append(d.get("exception", {}).get("description", d.get("text", "")))
+        return msg
+
+    def pump(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            self.ws.settimeout(left)
+            try:
+                self.receive()
+            except self._timeout_exc:
+                break
+        self.ws.settimeout(MOVE_TIMEOUT_S)
+
+    def evaluate(self, expression: str, *, await_promise: bool = False):
+        result = self.call(
+            "Runtime.evaluate",
+            {"expression": expression, "returnByValue": True, "awaitPromise": await_promise},
+        )
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"evaluate failed: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    def wait_for(self, expression: str, timeout_s: float, what: str):
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            value = self.evaluate(expression)
+            if value:
+                return value
+            self.pump(0.25)
+        page = self.evaluate(
+            "[...document.querySelectorAll('.jp-Cell')].map(e => e.textContent.slice(0, 300))"
+        )
+        raise RuntimeError(
+            f"timed out after {timeout_s:.0f} s waiting for {what}; page errors "
+            f"{self.errors[:3]}; cells {page}"
+        )
+
+    def key(self, key: str, code: int) -> None:
+        for kind in ("keyDown", "keyUp"):
+            self.call(
+                "Input.dispatchKeyEvent",
+                {
+                    "type": kind,
+                    "key": key,
+                    "code": key,
+                    "windowsVirtualKeyCode": code,
+                    "nativeVirtualKeyCode": code,
+                },
+            )
+
+
+def _moves(n: int) -> list[tuple[str, int]]:
+    """Key presses that walk the slider up six steps and back down, over and over."""
+    right, left = ("ArrowRight", 39), ("ArrowLeft", 37)
+    return [right if (i // 6) % 2 == 0 else left for i in range(n)]
+
+
+def _quartiles(values: list[float]) -> tuple[float, float, float]:
+    if len(values) == 1:
+        return values[0], values[0], values[0]
+    q = statistics.quantiles(values, n=4, method="inclusive")
+    return q[0], q[1], q[2]
+
+
+def run(repeat: int = 15, *, debounce_s: float | None = None, burst: int = 1) -> dict:
+    """Time ``repeat`` moves of the reduction slider in JupyterLab in headless Chromium, key
+    press to charts redrawn (see the module docstring); milliseconds."""
+    lab = JupyterLab(_notebook(debounce_s))
+    browser = None
+    try:
+        browser = Browser(lab.base)
+        url = f"{lab.base}lab/tree/explorer.ipynb?token={lab.token}"
+        browser.call("Page.navigate", {"url": url})
+        browser.wait_for(
+            "!!(window.jupyterapp && window.jupyterapp.shell.currentWidget"
+            " && window.jupyterapp.shell.currentWidget.sessionContext"
+            " && window.jupyterapp.shell.currentWidget.sessionContext.session"
+            " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
+            " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
+            ".connectionStatus === 'connected'"
+            " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
+            ".status === 'idle')",
+            STARTUP_TIMEOUT_S,
+            "JupyterLab and the notebook's kernel",
+        )
+        browser.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        browser.wait_for(
+            "document.querySelectorAll('.vega-embed svg, .vega-embed canvas').length >= 3"
+            " && [...document.querySelectorAll('.widget-html-content')]"
+            ".some(e => e.textContent.includes('answered in'))",
+            STARTUP_TIMEOUT_S,
+            "the explorer's three charts",
+        )
+        browser.pump(1.0)
+        if browser.evaluate(PAGE_SETUP) != 3:
+            raise RuntimeError("expected three chart views in the page")
+        if not browser.evaluate("window.__m100.handle()"):
+            raise RuntimeError(f"could not focus the '{SLIDER_LABEL}' slider")
+        samples = []
+        for i, (key, code) in enumerate(_moves(WARMUP + repeat)):
+            browser.evaluate("window.__m100.arm()")
+            for j in range(burst):
+                if j:
+                    time.sleep(0.03)
+                browser.key(key, code)
+            seen = browser.evaluate(
+                f"window.__m100.wait({MOVE_TIMEOUT_S * 1000:.0f}, {QUIET_MS})", await_promise=True
+            )
+            if "error" in seen:
+                raise RuntimeError(f"move {i}: {seen['error']}")
+            if seen["t0"] is None or seen["charts"][0] is None:
+                raise RuntimeError(f"move {i}: the key press or the pathway redraw was missed")
+            if i < WARMUP:
+                continue
+            last_chart = max(t for t in seen["charts"] if t is not None)
+            samples.append(
+                {
+                    "browser_ms": max(last_chart, seen["tStatus"]) - seen["t0"],
+                    "render_ms": last_chart - seen["tStatus"],
+                    "kernel_ms": seen["kernel_ms"],
+                }
+            )
+        if browser.blocked:
+            print(f"blocked requests: {browser.blocked[:5]}", file=sys.stderr)
+        times = [s["browser_ms"] for s in samples]
+        p25, p50, p75 = _quartiles(times)
+        return {
+            "browser_ms_median": round(p50, 1),
+            "browser_ms_p25": round(p25, 1),
+            "browser_ms_p75": round(p75, 1),
+            "kernel_ms_median": round(statistics.median(s["kernel_ms"] for s in samples), 1),
+            "render_ms_median": round(statistics.median(s["render_ms"] for s in samples), 1),
+            "n": len(samples),
+            "debounce_s": debounce_s if debounce_s is not None else _default_debounce(),
+            "burst": burst,
+            "includes_debounce": True,
+            "page_errors": browser.errors[:5],
+        }
+    finally:
+        try:
+            if browser is not None:
+                browser.close()
+        finally:
+            lab.close()
+
+
+def _default_debounce() -> float:
+    import inspect
+
+    from m100model.widgets import ScenarioExplorer
+
+    return inspect.signature(ScenarioExplorer).parameters["debounce_s"].default
+
+
+def kernel_side(repeat: int = 15) -> dict:
+    """The chart part of an update in the kernel alone, without a browser: the explorer's
+    comms record what ipykernel would send (``json_clean`` and the session's JSON packer
+    included). Time (ms) from the end of the solve to the last chart message packed, its
+    share of the whole update, and the bytes of the chart messages per update."""
+    import comm
+    from comm.base_comm import BaseComm
+    from ipykernel.jsonutil import json_clean
+    from jupyter_client.session import json_packer
+
+    sent: list[tuple[str, int]] = []
+
+    class RecordingComm(BaseComm):
+        def publish_msg(self, msg_type, data=None, metadata=None, buffers=None, **keys):
+            content = json_clean(dict(data=data or {}, comm_id=self.comm_id, **keys))
+            sent.append((self.comm_id, len(json_packer(content))))
+
+    create = comm.create_comm
+    comm.create_comm = lambda *a, **k: RecordingComm(*a, **k)
+    try:
+        from m100model.widgets import ScenarioExplorer
+
+        ex = ScenarioExplorer("data/scenarios/workshop.yaml", debounce_s=0, offline=False)
+        rows = []
+        values = [0.5, 0.55, 0.6, 0.65, 0.6, 0.55]
+        for i in range(WARMUP + repeat):
+            sent.clear()
+            ex.controls["reduction"].value = values[i % len(values)]
+            views = {v.comm.comm_id for v in ex.views.values()}
+            if i >= WARMUP:
+                rows.append(
+                    (
+                        ex.timing.charts_s * 1000,
+                        ex.timing.total_s * 1000,
+                        sum(n for c, n in sent if c in views),
+                    )
+                )
+        return {
+            "charts_ms_median": round(statistics.median(r[0] for r in rows), 1),
+            "update_ms_median": round(statistics.median(r[1] for r in rows), 1),
+            "chart_bytes_median": statistics.median(r[2] for r in rows),
+            "n": len(rows),
+        }
+    finally:
+        comm.create_comm = create
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--repeat", type=int, default=15)
+    ap.add_argument("--debounce", type=float, default=None, help="the explorer's debounce_s")
+    ap.add_argument("--burst", type=int, default=1, help="key presses per move, 30 ms apart")
+    ap.add_argument(
+        "--kernel-only", action="store_true", help="only the kernel-side chart measurement"
+    )
+    args = ap.parse_args()
+    if args.kernel_only:
+        result = {"kernel_side": kernel_side(args.repeat)}
+    else:
+        result = run(args.repeat, debounce_s=args.debounce, burst=args.burst)
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
