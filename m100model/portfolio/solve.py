@@ -148,6 +148,7 @@ class PortfolioSolver:
         self._bounds: dict[tuple[str, object], tuple[float, float]] = {}
         self._objective: Terms | None = None
         self._objective_offset = 0.0
+        self._pending: dict[str, dict] = {}  # parameter values not yet written into Pyomo
         self.highs = self._new_highs()
         self._compile()
 
@@ -157,11 +158,19 @@ class PortfolioSolver:
     @property
     def model(self) -> pyo.ConcreteModel:
         """The Pyomo model; its variables hold the last solution."""
+        self._sync_params()
         if not self._loaded and self._x is not None:
             for v, x in zip(self.sf.col_vars, self._x, strict=True):
                 v.set_value(float(x), skip_validation=True)
             self._loaded = True
         return self._model
+
+    def _sync_params(self) -> None:
+        for name, values in self._pending.items():
+            comp = self._model.component(name)
+            for key, v in values.items():
+                comp[key].set_value(v)
+        self._pending = {}
 
     @property
     def integer_cols(self) -> np.ndarray:
@@ -186,8 +195,10 @@ class PortfolioSolver:
     # ---------------------------------------------------------------------------------
     def _compile(self) -> None:
         t0 = time.perf_counter()
+        self._sync_params()
         self.sf: StandardForm = compile_model(self._model)
         self.theta = self.sf.params.values()
+        self._slots: dict[str, dict] = {}
         self._cur: dict[str, np.ndarray] = {}
         self._pass_model(keep_basis=False)
         self.stats.compile_s = time.perf_counter() - t0
@@ -469,14 +480,26 @@ class PortfolioSolver:
     # Parameters (what sliders and samples change): no rebuild, no recompile
     # ---------------------------------------------------------------------------------
     def _set(self, param: str, values: dict) -> None:
-        comp = self._model.component(param)
-        slot = self.sf.params.slot
-        for key, v in values.items():
-            pd_ = comp[key]
-            pd_.set_value(float(v))
-            k = slot.get(id(pd_))
-            if k is not None:
-                self.theta[k] = float(v)
+        """New values of a mutable parameter: into the compiled form at once (vectorised),
+        into the Pyomo model when it is next read (:attr:`model`)."""
+        if not values:
+            return
+        slots = self._slots.get(param)
+        if slots is None:
+            comp = self._model.component(param)
+            where = self.sf.params.slot
+            slots = self._slots[param] = {key: where.get(id(p), 0) for key, p in comp.items()}
+        idx = np.fromiter((slots[k] for k in values), dtype=np.int64, count=len(values))
+        vals = np.fromiter(values.values(), dtype=float, count=len(values))
+        used = idx > 0
+        self.theta[idx[used]] = vals[used]
+        self._pending.setdefault(param, {}).update(values)
+
+    def _value(self, param: str, key) -> float:
+        """A parameter's current value."""
+        if key in self._pending.get(param, {}):
+            return float(self._pending[param][key])
+        return float(pyo.value(self._model.component(param)[key]))
 
     def set_targets(self, target_kt: dict[tuple[str, int], float]) -> None:
         """New yearly caps (kt CO2e) by (group, year)."""
@@ -529,17 +552,15 @@ class PortfolioSolver:
         d = self.data
         if intensity:
             self._set("intensity", intensity)
-            for (k, t), v in intensity.items():
-                d.pool_intensity.at[k, t] = v
+            _set_cells(d.pool_intensity, intensity)
         if price:
             self._set("price", price)
-            for k, v in price.items():
-                d.pools.at[k, "price"] = v
+            d.pools["price"] = d.pools["price"].astype(float)
+            _set_cells(d.pools, {(k, "price"): v for k, v in price.items()})
         if capex_factor:
             self._set("capex_factor", capex_factor)
-            m = self._model
-            bigm = max([1.0, *(pyo.value(m.capex_factor[p]) for p in m.P)])
-            self._set("capex_bigm", {None: bigm})
+            current = {p: self._value("capex_factor", p) for p in self.data.projects.index}
+            self._set("capex_bigm", {None: max([1.0, *current.values()])})
         if activity_factor:
             self._set("activity_factor", activity_factor)
         if envelope:
@@ -711,7 +732,7 @@ class PortfolioSolver:
                 out.append(("budget", g, self.data.budget_kt[g]))
                 self._set("budget", {g: self.data.budget_kt[g] + u})
             else:
-                v = pyo.value(self._model.target[g, t])
+                v = self._value("target", (g, t))
                 out.append(("target", (g, t), v))
                 self._set("target", {(g, t): v + u})
         return out
@@ -801,6 +822,20 @@ class PortfolioSolver:
             self.stats.notes.append(f"shadow prices not available: the dual solve ended {ended}")
             return None
         return np.asarray(h.getSolution().row_dual)
+
+
+def _set_cells(df, values: dict) -> None:
+    """Write ``{(row, column): value}`` into a DataFrame in one operation."""
+    rows = df.index.get_indexer([k[0] for k in values])
+    cols = df.columns.get_indexer([k[1] for k in values])
+    if (rows < 0).any() or (cols < 0).any():
+        raise KeyError("a row or column is not in the table")
+    vals = np.fromiter(values.values(), dtype=float, count=len(values))
+    for j in np.unique(cols):
+        sel = cols == j
+        col = df.iloc[:, j].to_numpy(dtype=float, copy=True)
+        col[rows[sel]] = vals[sel]
+        df.isetitem(j, col)
 
 
 class _CostGap:
