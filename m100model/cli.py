@@ -10,9 +10,11 @@ answers at once and a bad scenario is refused in a fraction of a second.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import sys
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -76,6 +78,30 @@ def load_inventory(*args, **kwargs) -> Inventory:
     from m100model.inventory import load_inventory
 
     return load_inventory(*args, **kwargs)
+
+
+@contextlib.contextmanager
+def _lean_gc() -> Iterator[Callable[[], None]]:
+    """Less work for the garbage collector while a command builds and writes a big model.
+
+    Within the block, collections of the youngest generation start after 10,000 new objects
+    instead of 700, and the function given moves every object alive at that moment out of
+    the collector's reach (``gc.freeze``). The modules imported, and once solved the model
+    (kept until the outputs are written), stay alive to the end of the command anyway; full
+    collections would walk all of them again and again while the next steps allocate. On
+    the workshop scenario the collector's time falls from about 0.8 s to 0.15 s. Both are
+    undone at the end (a host that froze objects of its own keeps them frozen)."""
+    import gc
+
+    threshold = gc.get_threshold()
+    mine = gc.get_freeze_count() == 0
+    gc.set_threshold(max(threshold[0], 10_000), *threshold[1:])
+    try:
+        yield gc.freeze
+    finally:
+        gc.set_threshold(*threshold)
+        if mine:
+            gc.unfreeze()
 
 
 def _import_altair() -> None:
@@ -213,29 +239,32 @@ def run(
 ) -> None:
     """Solve a scenario: the least-cost portfolio of projects that meets the targets, with its
     investment plan, shadow prices and a report (summary.json, report.html, Excel, CSVs)."""
-    scn = _load_scenario_or_exit(scenario)
-    target = out_dir or Path("results") / scn.name
-    if target.exists() and not force:
-        raise _bad_input(f"{target} exists; use --force to replace it")
-    from m100model.report import run_scenario, write_outputs
-
-    with out.status(
-        f"Solving {scn.name} ({len(scn.cities)} cities, {scn.first_year}-{scn.horizon}) ..."
-    ):
-        try:
-            result = run_scenario(scn)
-        except InputError as exc:
-            raise _bad_input(str(exc)) from None
     info: dict = {}
-    _import_altair()
+    with _lean_gc() as freeze:
+        scn = _load_scenario_or_exit(scenario)
+        target = out_dir or Path("results") / scn.name
+        if target.exists() and not force:
+            raise _bad_input(f"{target} exists; use --force to replace it")
+        from m100model.report import run_scenario, write_outputs
 
-    def fill(folder: Path) -> None:
-        info.update(write_outputs(result, folder))
+        freeze()  # the modules
+        with out.status(
+            f"Solving {scn.name} ({len(scn.cities)} cities, {scn.first_year}-{scn.horizon}) ..."
+        ):
+            try:
+                result = run_scenario(scn)
+            except InputError as exc:
+                raise _bad_input(str(exc)) from None
+        freeze()  # the solved model
+        _import_altair()
 
-    try:
-        write_results_dir(target, fill, force=force)
-    except OutputExistsError as exc:
-        raise _bad_input(str(exc)) from None
+        def fill(folder: Path) -> None:
+            info.update(write_outputs(result, folder))
+
+        try:
+            write_results_dir(target, fill, force=force)
+        except OutputExistsError as exc:
+            raise _bad_input(str(exc)) from None
     _print_run(info, result.result.stats, target)
 
 

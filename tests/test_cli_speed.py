@@ -317,11 +317,14 @@ tickets: false
 
 
 def test_a_second_report_reuses_the_cached_bundle(bundle_builds, tmp_path):
+    import gc
+
     from m100model.cli import app
     from m100model.report import vega_bundle_path
 
     path = _scenario(tmp_path, SMALL)
     runner = CliRunner()
+    threshold = gc.get_threshold()
     first = runner.invoke(app, ["run", str(path), "--out", str(tmp_path / "a")])
     assert first.exit_code == 0, first.stderr
     cached = vega_bundle_path().stat()
@@ -333,3 +336,5 @@ def test_a_second_report_reuses_the_cached_bundle(bundle_builds, tmp_path):
     for folder in ("a", "b"):  # the page inlines the bundle: it works offline
         page = (tmp_path / folder / "report.html").read_text(encoding="utf-8")
         assert FAKE_BUNDLE.strip() in page and "<script src=" not in page
+    # `m100 run` tunes the garbage collector while it works and leaves it as it found it.
+    assert gc.get_threshold() == threshold and gc.get_freeze_count() == 0
