@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 EXTRAS := dev,notebooks,book
 
-.PHONY: demo test lint format install clean lock book chromium notebooks exercise-notebooks
+.PHONY: demo test lint format install clean lock book chromium notebooks exercise-notebooks bench
 
 install: $(STAMP)
 
@@ -52,6 +52,11 @@ notebooks: $(STAMP)
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 		--ExecutePreprocessor.store_widget_state=False --ExecutePreprocessor.record_timing=False \
 		notebooks/*.ipynb notebooks/workshop/*.ipynb
+
+# Every benchmark (speed and memory beside HiGHS alone or `import pandas`), one JSON in
+# benchmarks/results/latest.json. Takes about half an hour; BENCH_ARGS=--quick for a short run.
+bench: $(STAMP) chromium
+	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
 
 # Regenerate the exact pins after changing dependencies in pyproject.toml.
 lock:

@@ -199,6 +199,8 @@ class PortfolioSolver:
         self.sf: StandardForm = compile_model(self._model)
         self.theta = self.sf.params.values()
         self._slots: dict[str, dict] = {}
+        self._dirty = np.zeros(len(self.theta), dtype=bool)
+        self._uses = {name: np.unique(getattr(self.sf, name).slots) for name in self._VECTORS}
         self._cur: dict[str, np.ndarray] = {}
         self._pass_model(keep_basis=False)
         self.stats.compile_s = time.perf_counter() - t0
@@ -220,15 +222,20 @@ class PortfolioSolver:
         if basis.valid and self.highs.getNumCol() == n and self.highs.getNumRow() == m:
             self.highs.setBasis(basis)
 
-    def _evaluate(self) -> dict[str, np.ndarray]:
-        sf, th = self.sf, self.theta
-        return dict(
-            cost=sf.cost.evaluate(th),
-            offset=sf.offset.evaluate(th),
-            row_lower=sf.row_lower.evaluate(th),
-            row_upper=sf.row_upper.evaluate(th),
-            a_value=sf.a_value.evaluate(th),
-        )
+    _VECTORS = ("cost", "offset", "row_lower", "row_upper", "a_value")
+
+    def _evaluate(self, only_dirty: bool = False) -> dict[str, np.ndarray]:
+        """The compiled vectors at the current parameters; with ``only_dirty``, vectors
+        that no changed parameter touches are taken as they are."""
+        sf, th, out = self.sf, self.theta, {}
+        for name in self._VECTORS:
+            vec = getattr(sf, name)
+            if only_dirty and name in self._cur and not self._dirty[self._uses[name]].any():
+                out[name] = self._cur[name]
+            else:
+                out[name] = vec.evaluate(th)
+        self._dirty[:] = False
+        return out
 
     def _col_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         lo, up = self.sf.col_lower.copy(), self.sf.col_upper.copy()
@@ -281,9 +288,13 @@ class PortfolioSolver:
     def _push(self) -> None:
         """Write parameter changes into HiGHS: costs and row bounds in place; a changed
         matrix by passing the model again (the basis is kept)."""
-        new = self._evaluate()
+        if not self._dirty.any():
+            return
+        new = self._evaluate(only_dirty=True)
         cur = self._cur
-        if not np.array_equal(new["a_value"], cur["a_value"]):
+        if new["a_value"] is not cur["a_value"] and not np.array_equal(
+            new["a_value"], cur["a_value"]
+        ):
             self._pass_model(keep_basis=True)
             return
         h = self.highs
@@ -493,6 +504,7 @@ class PortfolioSolver:
         vals = np.fromiter(values.values(), dtype=float, count=len(values))
         used = idx > 0
         self.theta[idx[used]] = vals[used]
+        self._dirty[idx[used]] = True
         self._pending.setdefault(param, {}).update(values)
 
     def _value(self, param: str, key) -> float:
