@@ -39,6 +39,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
+import pandas as pd
 import pyomo.environ as pyo
 
 from m100model.portfolio.data import PortfolioData
@@ -74,6 +75,13 @@ def check_data(d: PortfolioData) -> None:
         )
 
 
+def rows(table: pd.DataFrame) -> dict:
+    """A table as plain dicts, ``rows(table)[index][column]``. The blocks below read their
+    inputs this way: pandas' scalar access (``table.at[i, c]``) costs microseconds, too
+    slow inside loops over projects x years."""
+    return table.to_dict("index")
+
+
 # ---------------------------------------------------------------------------------------
 def add_sets(m: pyo.ConcreteModel, d: PortfolioData) -> None:
     """Index sets (names in capitals)."""
@@ -82,9 +90,8 @@ def add_sets(m: pyo.ConcreteModel, d: PortfolioData) -> None:
     m.K = pyo.Set(initialize=list(d.pools.index), ordered=True)
     m.G = pyo.Set(initialize=list(d.groups), ordered=True)
     m.S = pyo.Set(initialize=list(d.instruments.index), ordered=True)
-    m.P_INDIV = pyo.Set(
-        within=m.P, initialize=[p for p in d.projects.index if d.projects.at[p, "indivisible"]]
-    )
+    indivisible = d.projects["indivisible"].to_dict()
+    m.P_INDIV = pyo.Set(within=m.P, initialize=[p for p in d.projects.index if indivisible[p]])
     m.B = pyo.Set(initialize=list(d.bundles), ordered=True)
 
 
@@ -96,14 +103,15 @@ def add_parameters(m: pyo.ConcreteModel, d: PortfolioData) -> None:
         initialize={k: v for k, v in d.target_kt.items()},
         default=1e9,
     )
+    intensity = rows(d.pool_intensity)
     m.intensity = pyo.Param(
-        m.K, m.T, mutable=True, initialize=lambda _, k, t: float(d.pool_intensity.at[k, t])
+        m.K, m.T, mutable=True, initialize=lambda _, k, t: float(intensity[k][t])
     )
-    m.price = pyo.Param(m.K, mutable=True, initialize=lambda _, k: float(d.pools.at[k, "price"]))
+    price = d.pools["price"].to_dict()
+    m.price = pyo.Param(m.K, mutable=True, initialize=lambda _, k: float(price[k]))
     m.disc = pyo.Param(m.T, mutable=True, initialize=lambda _, t: d.discount[t])
-    m.cost_factor = pyo.Param(
-        m.S, mutable=True, initialize=lambda _, s: float(d.instruments.at[s, "cost_factor"])
-    )
+    cost_factor = d.instruments["cost_factor"].to_dict()
+    m.cost_factor = pyo.Param(m.S, mutable=True, initialize=lambda _, s: float(cost_factor[s]))
     m.envelope = pyo.Param(list(d.envelope), mutable=True, initialize=dict(d.envelope))
     m.offset_price = pyo.Param(mutable=True, initialize=d.offset_price)
     m.penalty = pyo.Param(mutable=True, initialize=d.penalty)
@@ -121,12 +129,13 @@ def add_deployment(m: pyo.ConcreteModel, d: PortfolioData) -> None:
     """Units commissioned per year within the deployment rate and the earliest year; active
     units; at most the maximum deployment active at once (replacement after the lifetime is
     allowed); capex spent over the lead years."""
-    pr = d.projects
+    pr = rows(d.projects)
+    capex = rows(d.capex)
 
     def bounds(_, p, t):
-        if t < pr.at[p, "earliest"]:
+        if t < pr[p]["earliest"]:
             return (0.0, 0.0)
-        cap = pr.at[p, "max_units"] if pr.at[p, "indivisible"] else pr.at[p, "max_rate"]
+        cap = pr[p]["max_units"] if pr[p]["indivisible"] else pr[p]["max_rate"]
         return (0.0, float(cap))
 
     m.x = pyo.Var(m.P, m.T, domain=pyo.NonNegativeReals, bounds=bounds)
@@ -135,12 +144,12 @@ def add_deployment(m: pyo.ConcreteModel, d: PortfolioData) -> None:
     for p in m.P_INDIV:
         for t in m.T:
             # Indivisible projects start in their earliest year or every `step` years after.
-            if t < pr.at[p, "earliest"] or (t - pr.at[p, "earliest"]) % step:
+            if t < pr[p]["earliest"] or (t - pr[p]["earliest"]) % step:
                 m.y[p, t].fix(0)
 
     @m.Constraint(m.P_INDIV, m.T)
     def indivisible(m, p, t):
-        return m.x[p, t] == pr.at[p, "max_units"] * m.y[p, t]
+        return m.x[p, t] == pr[p]["max_units"] * m.y[p, t]
 
     years = d.years
     m.n = pyo.Var(m.P, m.T, domain=pyo.NonNegativeReals)
@@ -148,21 +157,26 @@ def add_deployment(m: pyo.ConcreteModel, d: PortfolioData) -> None:
     @m.Constraint(m.P, m.T)
     def active_units(m, p, t):
         """n[p,t] = n[p,t-1] + x[p,t] - x[p,t-L]: units retire after their lifetime."""
-        life = int(pr.at[p, "lifetime"])
+        life = int(pr[p]["lifetime"])
         previous = m.n[p, t - 1] if t > years[0] else 0.0
         retired = m.x[p, t - life] if t - life >= years[0] else 0.0
         return m.n[p, t] == previous + m.x[p, t] - retired
 
     @m.Constraint(m.P, m.T)
     def max_active(m, p, t):
-        return m.n[p, t] <= float(pr.at[p, "max_units"])
+        return m.n[p, t] <= float(pr[p]["max_units"])
+
+    in_model = set(years)
 
     def spend(m, p, tau):
-        lead = int(pr.at[p, "lead"])
-        terms = []
-        for t in years:
-            if (lead == 0 and t == tau) or (lead > 0 and t - lead <= tau < t):
-                terms.append(float(d.capex.at[p, t]) / max(lead, 1) * m.capex_factor[p] * m.x[p, t])
+        """Units commissioned in t are paid in the lead years t-lead..t-1 (in t if lead 0)."""
+        lead = int(pr[p]["lead"])
+        paid_for = [tau] if lead == 0 else range(tau + 1, tau + lead + 1)
+        terms = [
+            float(capex[p][t]) / max(lead, 1) * m.capex_factor[p] * m.x[p, t]
+            for t in paid_for
+            if t in in_model
+        ]
         return sum(terms) if terms else 0.0
 
     m.spend = pyo.Expression(m.P, m.T, rule=spend)
@@ -176,9 +190,10 @@ def add_pools_and_emissions(m: pyo.ConcreteModel, d: PortfolioData) -> None:
     for e in d.effects.itertuples():
         by_pool[e.pool_id].append((e.project_id, e.delta))
     shrinking = [k for k, es in by_pool.items() if any(delta < 0 for _, delta in es)]
+    baseline = rows(d.pool_activity)
 
     def activity(m, k, t):
-        return float(d.pool_activity.at[k, t]) * m.activity_factor[k, t] + sum(
+        return float(baseline[k][t]) * m.activity_factor[k, t] + sum(
             delta * m.n[p, t] for p, delta in by_pool[k]
         )
 
@@ -191,10 +206,9 @@ def add_pools_and_emissions(m: pyo.ConcreteModel, d: PortfolioData) -> None:
 
     cities = sorted({c for members in d.groups.values() for c in members})
     pools_of = {c: list(d.pools.index[d.pools["city"] == c]) for c in cities}
-    seq = {
-        p: float(d.projects.at[p, "seq"]) for p in d.projects.index if d.projects.at[p, "seq"] > 0
-    }
-    projects_of = {c: [p for p in seq if d.projects.at[p, "city"] == c] for c in cities}
+    pr = rows(d.projects)
+    seq = {p: float(pr[p]["seq"]) for p in pr if pr[p]["seq"] > 0}
+    projects_of = {c: [p for p in seq if pr[p]["city"] == c] for c in cities}
     m.C = pyo.Set(initialize=cities, ordered=True)
 
     m.emissions = pyo.Var(m.C, m.T, domain=pyo.Reals)
@@ -242,14 +256,15 @@ def add_targets(m: pyo.ConcreteModel, d: PortfolioData) -> None:
 
 # ---------------------------------------------------------------------------------------
 def _finance_index(d: PortfolioData) -> list[tuple[str, str, str, int]]:
-    pr = d.projects
+    pr = rows(d.projects)
+    instruments = rows(d.instruments)
     idx = []
     for f, members in d.finance_groups().items():
-        cities = sorted({pr.at[p, "city"] for p in members})
-        themes = {pr.at[p, "theme"] for p in members}
-        first_spend = min(pr.at[p, "earliest"] - pr.at[p, "lead"] for p in members)
+        cities = sorted({pr[p]["city"] for p in members})
+        themes = {pr[p]["theme"] for p in members}
+        first_spend = min(pr[p]["earliest"] - pr[p]["lead"] for p in members)
         for c in cities:
-            for s, inst in d.instruments.iterrows():
+            for s, inst in instruments.items():
                 if not any((s, th) in d.eligibility for th in themes):
                     continue
                 for t in d.years:
@@ -265,7 +280,8 @@ def add_finance(m: pyo.ConcreteModel, d: PortfolioData) -> None:
     """Every euro spent is financed: by eligible instruments, within each instrument's
     co-financing share, yearly envelope and ticket sizes (a minimum ticket is met by the
     whole finance group, which is why bundling matters)."""
-    pr = d.projects
+    pr = rows(d.projects)
+    inst = rows(d.instruments)
     groups = d.finance_groups()
     m.FIN = pyo.Set(initialize=_finance_index(d), dimen=4, ordered=True)
     m.F = pyo.Var(m.FIN, domain=pyo.NonNegativeReals)
@@ -273,9 +289,9 @@ def add_finance(m: pyo.ConcreteModel, d: PortfolioData) -> None:
     for f, c, s, t in m.FIN:
         by_gct[(f, c, t)].append(s)
     members_gc = {
-        (f, c): [p for p in ps if pr.at[p, "city"] == c]
+        (f, c): [p for p in ps if pr[p]["city"] == c]
         for f, ps in groups.items()
-        for c in {pr.at[p, "city"] for p in ps}
+        for c in {pr[p]["city"] for p in ps}
     }
     balance_idx = [(f, c, t) for (f, c) in members_gc for t in d.years]
 
@@ -287,19 +303,18 @@ def add_finance(m: pyo.ConcreteModel, d: PortfolioData) -> None:
     share_idx = [
         (f, c, s, t)
         for f, c, s, t in m.FIN
-        if any(d.eligibility.get((s, pr.at[p, "theme"]), 0.0) < 1.0 for p in members_gc[(f, c)])
+        if any(d.eligibility.get((s, pr[p]["theme"]), 0.0) < 1.0 for p in members_gc[(f, c)])
     ]
 
     @m.Constraint(share_idx)
     def cofinancing_share(m, f, c, s, t):
         return m.F[f, c, s, t] <= sum(
-            d.eligibility.get((s, pr.at[p, "theme"]), 0.0) * m.spend[p, t]
-            for p in members_gc[(f, c)]
+            d.eligibility.get((s, pr[p]["theme"]), 0.0) * m.spend[p, t] for p in members_gc[(f, c)]
         )
 
     by_env: dict[tuple[str, str, int], list] = defaultdict(list)
     for f, c, s, t in m.FIN:
-        key = (s, c, t) if d.instruments.at[s, "scope"] == "city" else (s, "*", t)
+        key = (s, c, t) if inst[s]["scope"] == "city" else (s, "*", t)
         by_env[key].append((f, c, s, t))
 
     @m.Constraint(list(by_env))
@@ -309,21 +324,22 @@ def add_finance(m: pyo.ConcreteModel, d: PortfolioData) -> None:
     by_fs: dict[tuple[str, str], list] = defaultdict(list)
     for f, c, s, t in m.FIN:
         by_fs[(f, s)].append((f, c, s, t))
-    ticketed = [(f, s) for (f, s) in by_fs if not math.isnan(d.instruments.at[s, "min_ticket"])]
-    capped = [(f, s) for (f, s) in by_fs if not math.isnan(d.instruments.at[s, "max_ticket"])]
+    ticketed = [(f, s) for (f, s) in by_fs if not math.isnan(inst[s]["min_ticket"])]
+    capped = [(f, s) for (f, s) in by_fs if not math.isnan(inst[s]["max_ticket"])]
     m.TICKET = pyo.Set(initialize=ticketed, dimen=2, ordered=True)
     m.z = pyo.Var(m.TICKET, domain=pyo.Binary)
-    big = {f: group_spend_bound(d, ps) * m.capex_bigm for f, ps in groups.items()}
+    bound = spend_bound(d)
+    big = {f: sum(bound[p] for p in ps) * m.capex_bigm for f, ps in groups.items()}
 
     @m.Constraint(m.TICKET)
     def min_ticket(m, f, s):
         """A lender's threshold is on the cost of the operation (EIB direct loans: projects
         or bundles costing more than EUR 25 m); a bond's on the amount it raises."""
-        if d.instruments.at[s, "kind"] == "loan":
+        if inst[s]["kind"] == "loan":
             size = sum(m.spend[p, t] for p in groups[f] for t in m.T)
         else:
             size = sum(m.F[i] for i in by_fs[(f, s)])
-        return size >= d.instruments.at[s, "min_ticket"] * m.z[f, s]
+        return size >= inst[s]["min_ticket"] * m.z[f, s]
 
     @m.Constraint(m.TICKET)
     def ticket_switch(m, f, s):
@@ -331,41 +347,44 @@ def add_finance(m: pyo.ConcreteModel, d: PortfolioData) -> None:
 
     @m.Constraint(capped)
     def max_ticket(m, f, s):
-        return sum(m.F[i] for i in by_fs[(f, s)]) <= d.instruments.at[s, "max_ticket"]
+        return sum(m.F[i] for i in by_fs[(f, s)]) <= inst[s]["max_ticket"]
 
 
-def group_spend_bound(d: PortfolioData, projects: list[str]) -> float:
-    """An upper bound on what a finance group can spend over the horizon (for big-M)."""
-    pr = d.projects
-    total = 0.0
+def spend_bound(d: PortfolioData) -> dict[str, float]:
+    """An upper bound on what each project can spend over the horizon (for big-M): a
+    finance group's bound is the sum over its projects."""
+    pr = rows(d.projects)
+    peak_capex = d.capex.max(axis=1).to_dict()
     span = d.years[-1] - d.years[0] + 1
-    for p in projects:
-        generations = math.ceil(span / max(1, int(pr.at[p, "lifetime"]))) + 1
-        total += float(pr.at[p, "max_units"]) * float(d.capex.loc[p].max()) * generations
-    return total
+    bound = {}
+    for p in pr:
+        generations = math.ceil(span / max(1, int(pr[p]["lifetime"]))) + 1
+        bound[p] = float(pr[p]["max_units"]) * float(peak_capex[p]) * generations
+    return bound
 
 
 def add_preparation_grants(m: pyo.ConcreteModel, d: PortfolioData) -> None:
     """Grants for project preparation (ELENA): cover a share of a finance group's
     preparation cost if the group invests at least the programme minimum."""
-    pr = d.projects
+    pr = rows(d.projects)
+    grant = rows(d.prep_grant)
     groups = d.finance_groups()
     idx = []
-    for s, g in d.prep_grant.iterrows():
+    for s, g in grant.items():
         for f, ps in groups.items():
-            if any(pr.at[p, "theme"] in g["themes"] for p in ps):
+            if any(pr[p]["theme"] in g["themes"] for p in ps):
                 idx.append((f, s))
     m.PREP = pyo.Set(initialize=idx, dimen=2, ordered=True)
     m.PREP_MIN = pyo.Set(
-        within=m.PREP,
-        initialize=[(f, s) for f, s in idx if d.prep_grant.at[s, "min_investment"] > 0],
+        within=m.PREP, initialize=[(f, s) for f, s in idx if grant[s]["min_investment"] > 0]
     )
     m.grant = pyo.Var(m.PREP, domain=pyo.NonNegativeReals)
+    bound = spend_bound(d)
     m.uses_grant = pyo.Var(m.PREP_MIN, domain=pyo.Binary)
 
     def prep_cost(m, f):
         return sum(
-            m.spend[p, t] * pr.at[p, "prep_share"] / (1 + pr.at[p, "prep_share"])
+            m.spend[p, t] * pr[p]["prep_share"] / (1 + pr[p]["prep_share"])
             for p in groups[f]
             for t in m.T
         )
@@ -375,47 +394,47 @@ def add_preparation_grants(m: pyo.ConcreteModel, d: PortfolioData) -> None:
 
     @m.Constraint(m.PREP)
     def grant_share(m, f, s):
-        return m.grant[f, s] <= d.prep_grant.at[s, "coverage"] * prep_cost(m, f)
+        return m.grant[f, s] <= grant[s]["coverage"] * prep_cost(m, f)
 
     @m.Constraint(m.PREP_MIN)
     def grant_switch(m, f, s):
-        return m.grant[f, s] <= group_spend_bound(d, groups[f]) * m.capex_bigm * m.uses_grant[f, s]
+        big = sum(bound[p] for p in groups[f])
+        return m.grant[f, s] <= big * m.capex_bigm * m.uses_grant[f, s]
 
     @m.Constraint(m.PREP_MIN)
     def grant_minimum(m, f, s):
-        return investment(m, f) >= d.prep_grant.at[s, "min_investment"] * m.uses_grant[f, s]
+        return investment(m, f) >= grant[s]["min_investment"] * m.uses_grant[f, s]
 
-    @m.Constraint(list(d.prep_grant.index))
+    @m.Constraint(list(grant))
     def grant_envelope(m, s):
         used = [m.grant[f, s2] for f, s2 in m.PREP if s2 == s]
         if not used:  # no finance group qualifies for this grant
             return pyo.Constraint.Skip
-        return sum(used) <= d.prep_grant.at[s, "envelope"]
+        return sum(used) <= grant[s]["envelope"]
 
 
 def add_bundles(m: pyo.ConcreteModel, d: PortfolioData) -> None:
     """A bundle is delivered whole or not at all: its projects may be built only if the
     bundle is selected, and then each reaches its full scope at least once."""
     m.w = pyo.Var(m.B, domain=pyo.Binary)
-    pr = d.projects
+    pr = rows(d.projects)
     members = [(b, p) for b, ps in d.bundles.items() for p in ps]
 
     @m.Constraint(members, m.T)
     def bundle_only(m, b, p, t):
-        if pr.at[p, "indivisible"]:
+        if pr[p]["indivisible"]:
             return m.y[p, t] <= m.w[b]
-        return m.x[p, t] <= float(pr.at[p, "max_rate"]) * m.w[b]
+        return m.x[p, t] <= float(pr[p]["max_rate"]) * m.w[b]
 
     @m.Constraint(members)
     def bundle_complete(m, b, p):
-        return sum(m.x[p, t] for t in m.T) >= float(pr.at[p, "max_units"]) * m.w[b]
+        return sum(m.x[p, t] for t in m.T) >= float(pr[p]["max_units"]) * m.w[b]
 
 
 def add_relations(m: pyo.ConcreteModel, d: PortfolioData) -> None:
     """Prerequisites (a project's share of its maximum may not exceed that of the project
     it requires, year by year) and mutually exclusive options."""
-    pr = d.projects
-    cap = {p: float(pr.at[p, "max_units"]) for p in pr.index}
+    cap = {p: float(units) for p, units in d.projects["max_units"].items()}
     req = [(a, b) for a, b in d.requires if b]
     never = [a for a, b in d.requires if not b]
     for a in never:
@@ -435,24 +454,21 @@ def add_objective(m: pyo.ConcreteModel, d: PortfolioData) -> None:
     """Net present cost (M EUR): spending, operation, energy cost changes, finance cost,
     offsets and shortfall penalties, less preparation grants and the salvage value of assets
     that outlive the horizon."""
-    pr = d.projects
+    pr = rows(d.projects)
+    capex = rows(d.capex)
     horizon = d.years[-1]
     by_project: dict[str, list[tuple[str, float]]] = defaultdict(list)
     for e in d.effects.itertuples():
         by_project[e.project_id].append((e.pool_id, e.delta))
 
     def salvage(p, t):
-        life = int(pr.at[p, "lifetime"])
+        life = int(pr[p]["lifetime"])
         remaining = max(0, t + life - 1 - horizon)
-        return float(d.capex.at[p, t]) * remaining / life
+        return float(capex[p][t]) * remaining / life
 
+    energy = {p: sum(m.price[k] * delta for k, delta in by_project[p]) for p in m.P}
     cost = sum(
-        m.disc[t]
-        * (
-            m.spend[p, t]
-            + float(pr.at[p, "opex"]) * m.n[p, t]
-            + sum(m.price[k] * delta for k, delta in by_project[p]) * m.n[p, t]
-        )
+        m.disc[t] * (m.spend[p, t] + float(pr[p]["opex"]) * m.n[p, t] + energy[p] * m.n[p, t])
         for p in m.P
         for t in m.T
     )
