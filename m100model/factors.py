@@ -10,13 +10,16 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
-import pint
 
 from m100model.errors import InputError
 from m100model.tables import check_values, data_dir, read_table, sheet_row
 from m100model.units import parse_unit, split_rate_unit
+
+if TYPE_CHECKING:
+    import pint  # imported (at run time) by m100model.units, without scipy
 
 GWP_SETS = ("AR4", "AR5", "AR6")
 DEFAULT_GWP = "AR5"

@@ -21,10 +21,9 @@ import math
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
-import pint
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from m100model.errors import InputError
@@ -35,6 +34,9 @@ from m100model.tables import QUALITY_FLAGS, data_dir, display_path, read_table, 
 # importing this module); kept importable from here.
 from m100model.tables import bundled_inventories as bundled_inventories
 from m100model.units import ENERGY, MASS, VKM, VOLUME, parse_unit, same_dimension, split_rate_unit
+
+if TYPE_CHECKING:
+    import pint  # imported (at run time) by m100model.units, without scipy
 
 REQUIRED_COLUMNS = ("city", "year", "gpc_ref", "fuel", "amount", "unit")
 OPTIONAL_COLUMNS = ("notation_key", "ef_id", "vehicle", "source", "quality", "comment")

@@ -20,9 +20,12 @@ when a scenario is assembled.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
+import json
 import math
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -38,6 +41,7 @@ from pydantic import (
 )
 
 from m100model.errors import InputError
+from m100model.io import cache_dir, write_atomic
 from m100model.projects import THEMES
 from m100model.tables import bundled_inventories, data_dir, display_path
 
@@ -80,6 +84,40 @@ def _instrument_ids() -> tuple[str, ...]:
 
 def _deferred(info: ValidationInfo) -> bool:
     return bool(info.context and info.context.get(_DEFER_DISTRIBUTIONS))
+
+
+_RANGES_FORMAT = 1  # part of the cache file's name: change it when the checks change
+
+
+def _ranges_path() -> Path | None:
+    """The cache file of distribution checks for the installed scipy (None without scipy)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        scipy_version = version("scipy")
+    except PackageNotFoundError:
+        return None
+    safe = re.sub(r"[^0-9A-Za-z.+-]", "_", scipy_version)
+    return cache_dir() / f"distribution-ranges-v{_RANGES_FORMAT}-scipy-{safe}.json"
+
+
+_ranges: dict[Path | None, dict] = {}
+
+
+def _known_ranges() -> dict:
+    """Distributions that passed the checks, by name and parameters, with their quantile
+    range: read once per process from the cache file; a missing or unreadable file counts
+    as empty (it is rewritten whole, atomically, when a distribution is added)."""
+    path = _ranges_path()
+    if path not in _ranges:
+        data: object = {}
+        if path is not None:
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                data = {}
+        _ranges[path] = data if isinstance(data, dict) else {}
+    return _ranges[path]
 
 
 class _Strict(BaseModel):
@@ -189,10 +227,34 @@ class DistributionSpec(_Strict):
             raise ValueError(f"parameters give no finite quantiles for '{self.name}'")
         return frozen
 
+    def quantile_range(self) -> tuple[float, float]:
+        """The quantiles at ``U_EPS`` and ``1 - U_EPS``, once the checks of :meth:`frozen`
+        have passed (``ValueError`` otherwise).
+
+        Computed with scipy.stats the first time, then remembered in the kit's cache folder,
+        per scipy version (see :func:`_known_ranges`): importing scipy.stats takes about a
+        second, and validating a scenario (``m100 run``) needs nothing else from it."""
+        key = json.dumps([self.name, U_EPS, sorted(self.params.items())], default=repr)
+        known = _known_ranges()
+        hit = known.get(key)
+        if (
+            isinstance(hit, list)
+            and len(hit) == 2
+            and all(isinstance(v, float) and not math.isnan(v) for v in hit)
+        ):
+            return hit[0], hit[1]
+        lo, hi = (float(v) for v in self.frozen().ppf([U_EPS, 1 - U_EPS]))
+        known[key] = [lo, hi]
+        path = _ranges_path()
+        if path is not None:
+            with contextlib.suppress(OSError):  # no writable cache: correct, only slower
+                write_atomic(path, json.dumps(known, sort_keys=True))
+        return lo, hi
+
     @model_validator(mode="after")
     def _valid(self, info: ValidationInfo) -> DistributionSpec:
         if not _deferred(info):
-            self.frozen()
+            self.quantile_range()
         return self
 
 
@@ -246,7 +308,7 @@ class UncertainInput(_Strict):
                 raise ValueError(f"unknown archetype '{a}'")
         if _deferred(info):
             return self
-        lo, hi = (float(v) for v in self.distribution.frozen().ppf([U_EPS, 1 - U_EPS]))
+        lo, hi = self.distribution.quantile_range()
         if self.kind == "discount_rate":
             if lo < 0 or hi > 0.3:
                 raise ValueError("a discount_rate distribution must lie within [0, 0.3]")

@@ -7,11 +7,54 @@ inside the model quantities are plain floats in fixed units (MWh, t, TJ).
 from __future__ import annotations
 
 import functools
+import importlib
+import importlib.util
 import shutil
-
-import pint
+import sys
+from types import ModuleType
 
 from m100model.io import cache_dir
+
+
+class _ScipyOnFirstUse(ModuleType):
+    """Stands in for scipy in pint until an attribute is asked for."""
+
+    def __getattr__(self, name: str) -> object:
+        return importlib.import_module(f"scipy.{name}")
+
+
+def _import_pint() -> ModuleType:
+    """pint, imported without importing scipy.
+
+    pint imports scipy when it is imported, only to learn whether it is installed (it needs
+    it for ``Quantity.to_preferred``, through scipy.optimize). In a process that also uses
+    Pyomo, as ``m100 run`` does, that costs about a second: Pyomo's deferred import of scipy
+    then completes itself, importing scipy.stats, scipy.integrate, scipy.sparse and
+    scipy.spatial, none of which the run needs. So scipy is hidden while pint is imported,
+    and pint is then handed a stand-in that imports scipy's submodules on first use:
+    ``to_preferred`` still works. Where scipy is already imported this changes nothing.
+    """
+    if "pint" in sys.modules or "scipy" in sys.modules:
+        import pint
+
+        return pint
+    sys.modules["scipy"] = None  # type: ignore[assignment]  # import scipy -> ImportError
+    try:
+        import pint
+        from pint import compat
+        from pint.facets.plain import qto
+    finally:
+        if sys.modules.get("scipy", ()) is None:
+            del sys.modules["scipy"]
+    if not compat.HAS_SCIPY and importlib.util.find_spec("scipy") is not None:
+        stand_in = _ScipyOnFirstUse("scipy")
+        compat.HAS_SCIPY = True
+        compat.scipy = stand_in
+        qto.scipy = stand_in
+    return pint
+
+
+pint = _import_pint()
 
 
 def _registry() -> pint.UnitRegistry:

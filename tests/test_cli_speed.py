@@ -209,6 +209,47 @@ def test_the_distributions_are_still_checked(tmp_path):
     assert "not a continuous distribution" in info.value.message
 
 
+def test_units_import_pint_without_scipy():
+    got = _loaded(
+        """
+        import sys
+        from m100model.units import ureg
+        before = "scipy" in sys.modules
+        # pint's one use of scipy (scipy.optimize) still works, imported when needed.
+        shown = str((5 * ureg.kWh).to_preferred([ureg.W, ureg.s]))
+        result = dict(before=before, shown=shown)
+        """
+    )
+    assert got["before"] is False
+    assert got["shown"] == "18000000.0 second * watt"
+
+
+def test_distribution_checks_are_remembered(tmp_path):
+    """The first validation of the workshop scenario computes its distributions' ranges with
+    scipy.stats and keeps them; the next needs no scipy. A damaged file is ignored and
+    rewritten."""
+    code = """
+        import sys
+        from m100model.scenario import load_scenario
+        scn = load_scenario("data/scenarios/workshop.yaml")
+        result = dict(inputs=len(scn.uncertainty.inputs), scipy="scipy.stats" in sys.modules)
+        """
+    env = {"M100_CACHE_DIR": str(tmp_path)}
+    runs = []
+    for damage in (None, None, "{not json", '{"[\\"triang\\"]": "nonsense"}', None):
+        if damage is not None:
+            [path] = tmp_path.glob("distribution-ranges-*.json")
+            path.write_text(damage, encoding="utf-8")
+        proc = _python(textwrap.dedent(code) + "\nimport json\nprint(json.dumps(result))", env=env)
+        assert proc.returncode == 0, proc.stderr
+        runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    assert all(r["inputs"] == 9 for r in runs)
+    assert [r["scipy"] for r in runs] == [True, False, True, True, False]
+    [path] = tmp_path.glob("distribution-ranges-*.json")
+    kept = json.loads(path.read_text(encoding="utf-8")).values()
+    assert len([v for v in kept if isinstance(v, list)]) == 8  # two inputs share one
+
+
 # ---------------------------------------------------------------------------------------
 # The Vega bundle cache
 # ---------------------------------------------------------------------------------------
