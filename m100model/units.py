@@ -11,46 +11,80 @@ import importlib
 import importlib.util
 import shutil
 import sys
+from collections.abc import Callable
 from types import ModuleType
 
 from m100model.io import cache_dir
 
 
-class _ScipyOnFirstUse(ModuleType):
-    """Stands in for scipy in pint until an attribute is asked for."""
+class _OnFirstUse(ModuleType):
+    """Stands in for a module in pint: ``name.attr`` imports ``name.attr`` (a submodule, for
+    scipy) or ``name.module`` and takes ``attr`` from it (dask), when first asked for."""
 
-    def __getattr__(self, name: str) -> object:
-        return importlib.import_module(f"scipy.{name}")
+    def __init__(self, name: str, module: str | None = None) -> None:
+        super().__init__(name)
+        self._module = module
+
+    def __getattr__(self, attr: str) -> object:
+        if self._module is None:
+            return importlib.import_module(f"{self.__name__}.{attr}")
+        return getattr(importlib.import_module(self._module), attr)
+
+
+def _dask_base_function(name: str) -> Callable[..., object]:
+    """``dask.base.<name>``, imported when first called."""
+
+    def call(*args: object, **kwargs: object) -> object:
+        return getattr(importlib.import_module("dask.base"), name)(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = name
+    return call
 
 
 def _import_pint() -> ModuleType:
-    """pint, imported without importing scipy.
+    """pint, imported without importing scipy or dask.
 
-    pint imports scipy when it is imported, only to learn whether it is installed (it needs
-    it for ``Quantity.to_preferred``, through scipy.optimize). In a process that also uses
-    Pyomo, as ``m100 run`` does, that costs about a second: Pyomo's deferred import of scipy
-    then completes itself, importing scipy.stats, scipy.integrate, scipy.sparse and
-    scipy.spatial, none of which the run needs. So scipy is hidden while pint is imported,
-    and pint is then handed a stand-in that imports scipy's submodules on first use:
-    ``to_preferred`` still works. Where scipy is already imported this changes nothing.
+    pint imports both when it is imported, to learn whether they are installed: scipy for
+    ``Quantity.to_preferred`` (scipy.optimize), dask for quantities holding dask arrays. The
+    kit needs neither to compute an inventory, and they are costly: dask.base takes about
+    0.1 s, and in a process that also uses Pyomo, as ``m100 run`` does, the scipy import
+    makes Pyomo's deferred import of scipy complete itself (scipy.stats, scipy.integrate,
+    scipy.sparse, scipy.spatial: about a second). So both are hidden while pint is imported,
+    and pint is then handed stand-ins that import them on first use: ``to_preferred`` and
+    dask arrays of quantities work as before. Where they are imported already, or pint is,
+    this changes nothing.
     """
-    if "pint" in sys.modules or "scipy" in sys.modules:
+    if "pint" in sys.modules:
         import pint
 
         return pint
-    sys.modules["scipy"] = None  # type: ignore[assignment]  # import scipy -> ImportError
+    hidden = [
+        name
+        for name in ("scipy", "dask")
+        if name not in sys.modules and importlib.util.find_spec(name) is not None
+    ]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]  # import -> ImportError
     try:
         import pint
         from pint import compat
+        from pint.facets import dask as pint_dask
         from pint.facets.plain import qto
     finally:
-        if sys.modules.get("scipy", ()) is None:
-            del sys.modules["scipy"]
-    if not compat.HAS_SCIPY and importlib.util.find_spec("scipy") is not None:
-        stand_in = _ScipyOnFirstUse("scipy")
+        for name in hidden:
+            if sys.modules.get(name, ()) is None:
+                del sys.modules[name]
+    if "scipy" in hidden and not compat.HAS_SCIPY:
         compat.HAS_SCIPY = True
-        compat.scipy = stand_in
-        qto.scipy = stand_in
+        compat.scipy = qto.scipy = _OnFirstUse("scipy")
+    if "dask" in hidden and not compat.HAS_DASK:
+        compat.HAS_DASK = True
+        stand_ins = {"dask_array": _OnFirstUse("dask.array", "dask.array")}
+        for attr in ("compute", "persist", "visualize"):
+            stand_ins[attr] = _dask_base_function(attr)
+        for attr, stand_in in stand_ins.items():
+            setattr(compat, attr, stand_in)
+            setattr(pint_dask, attr, stand_in)
     return pint
 
 

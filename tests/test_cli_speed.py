@@ -209,19 +209,29 @@ def test_the_distributions_are_still_checked(tmp_path):
     assert "not a continuous distribution" in info.value.message
 
 
-def test_units_import_pint_without_scipy():
+def test_units_import_pint_without_scipy_or_dask():
     got = _loaded(
         """
         import sys
         from m100model.units import ureg
-        before = "scipy" in sys.modules
-        # pint's one use of scipy (scipy.optimize) still works, imported when needed.
-        shown = str((5 * ureg.kWh).to_preferred([ureg.W, ureg.s]))
-        result = dict(before=before, shown=shown)
+        before = sorted(m for m in ("scipy", "dask") if m in sys.modules)
+        # pint's uses of scipy (scipy.optimize) and dask still work, imported when needed.
+        preferred = str((5 * ureg.kWh).to_preferred([ureg.W, ureg.s]))
+        import dask
+        import dask.array as da
+        lazy = ureg.Quantity(da.ones(3), "m")
+        result = dict(
+            before=before,
+            preferred=preferred,
+            computed=str(lazy.compute()),
+            collection=[dask.is_dask_collection(lazy), dask.is_dask_collection(3 * ureg.m)],
+        )
         """
     )
-    assert got["before"] is False
-    assert got["shown"] == "18000000.0 second * watt"
+    assert got["before"] == []
+    assert got["preferred"] == "18000000.0 second * watt"
+    assert got["computed"] == "[1.0 1.0 1.0] meter"
+    assert got["collection"] == [True, False]
 
 
 def test_distribution_checks_are_remembered(tmp_path):
