@@ -77,6 +77,7 @@ def national_data(towns: int = 320, seed: int = 7) -> PortfolioData:
             envelope[(s, c, t)] = v * national_scale
     return PortfolioData(
         years=base.years,
+        discount_rate=base.discount_rate,
         discount=dict(base.discount),
         groups=groups,
         target_kt=target_kt,
@@ -101,4 +102,5 @@ def national_data(towns: int = 320, seed: int = 7) -> PortfolioData:
         base_year=base.base_year,
         base_kt=base_kt,
         baseline_kt=baseline_kt,
+        target_year={g: 2035 for g in groups},
     )

@@ -176,15 +176,24 @@ class InstrumentOverride(_Strict):
 
 
 class SolverSpec(_Strict):
-    """HiGHS options. ``presolve`` applies to mixed-integer models: HiGHS's MIP presolve
-    (highspy 1.12-1.15) has been seen to stop "optimal" at a worse objective on small
-    instances of this model (tests/test_portfolio_oracle.py), so it is off by default; a large
-    scenario may switch it on (``choose``) for speed, accepting that risk."""
+    """HiGHS options.
+
+    ``mip_gap``: a mixed-integer search stops when the plan's cost is proven within this
+    share of its own cost (the gap in cost terms, not on the penalty-inflated objective).
+    ``time_limit``: seconds for each HiGHS run (a run stopped by it says so in every output).
+    ``presolve`` applies to mixed-integer models: HiGHS's MIP presolve (highspy 1.12-1.15)
+    has been seen to stop "optimal" at a worse objective on small instances of this model
+    (tests/test_portfolio_oracle.py), so it is off by default; a large scenario may switch it
+    on (``choose``) for speed, accepting that risk. ``lp_method``: how a linear model is
+    solved from scratch: ``simplex`` (a vertex and a basis for fast re-solves) or ``ipm``
+    (interior point without crossover: faster on very large models; re-solves start cold).
+    """
 
     mip_gap: float = Field(default=0.005, ge=0, le=1)
     time_limit: float = Field(default=300, gt=0)
-    threads: int = Field(default=1, ge=1)
+    threads: int = Field(default=1, ge=1, le=64)
     presolve: Literal["off", "choose"] = "off"
+    lp_method: Literal["simplex", "ipm"] = "simplex"
 
 
 # Sampled probabilities are kept within [U_EPS, 1 - U_EPS], so unbounded distributions give

@@ -346,6 +346,8 @@ def key_figures(result: PortfolioResult, target_year: int) -> dict:
     year = min(max(target_year, int(em.index.min())), int(em.index.max()))
     return {
         "status": result.status,
+        # A run stopped by a time or iteration limit says so: its plan may not be the best.
+        "stopped_on_limit": result.stats.get("limit") or None,
         "targets_met": result.feasible,
         "target_year": year,
         "emissions_kt": float(em.at[year, "emissions_kt"]),

@@ -197,3 +197,29 @@ def test_objective_override_is_undone(workshop) -> None:
     assert solver.stats.objective == pytest.approx(free, rel=1e-9, abs=1e-7)
     assert float(solver.vector(em) @ solver.solution()) >= least - 1e-6
     assert math.isfinite(least)
+
+
+def test_nothing_outside_the_portfolio_package_touches_highs() -> None:
+    """Analyses, the workshop, exercises, widgets, notebooks and the book change the model
+    only through the solver's named operations."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    files = [
+        *root.glob("m100model/**/*.py"),
+        *root.glob("notebooks/**/*.ipynb"),
+        *root.glob("exercises/**/*.ipynb"),
+        *root.glob("exercises/*.py"),
+        *root.glob("book/**/*.md"),
+    ]
+    portfolio = root / "m100model" / "portfolio"
+    offenders = []
+    for f in files:
+        if portfolio in f.parents:
+            continue
+        text = f.read_text(encoding="utf-8")
+        for needle in ("import highspy", "from highspy", ".highs.", "solver.highs"):
+            if needle in text:
+                offenders.append(f"{f.relative_to(root)}: {needle}")
+    assert len(files) > 50
+    assert offenders == []

@@ -624,6 +624,9 @@ class PortfolioSolver:
         # relative to it, so each run gets the whole limit.
         h.setOptionValue("time_limit", h.getRunTime() + limit)
         watch = None
+        if not self.is_mip and self.spec.lp_method == "ipm":
+            h.setOptionValue("solver", "ipm")
+            h.setOptionValue("run_crossover", "off")
         if self.is_mip:
             h.setOptionValue("mip_rel_gap", 0.0 if cost_gap else float(self.spec.mip_gap))
             h.setOptionValue("mip_abs_gap", 1e-6)
