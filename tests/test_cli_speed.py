@@ -260,6 +260,28 @@ def test_distribution_checks_are_remembered(tmp_path):
     assert len([v for v in kept if isinstance(v, list)]) == 8  # two inputs share one
 
 
+def test_garbage_collector_in_a_program_and_in_a_host(monkeypatch):
+    """`m100 run` as the program leaves the heap frozen for a fast exit; run in a host (the
+    test runner) it restores the collector (checked end to end below, after two runs)."""
+    import gc
+
+    from m100model import cli
+
+    threshold = gc.get_threshold()
+    assert cli.app.as_program is False  # the test runner never calls app()
+    with cli._lean_gc() as freeze:
+        assert gc.get_threshold()[0] >= 10_000
+        freeze()
+    assert gc.get_threshold() == threshold and gc.get_freeze_count() == 0
+    monkeypatch.setattr(cli.app, "as_program", True)
+    try:
+        with cli._lean_gc():
+            pass
+        assert gc.get_threshold() == threshold and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+
+
 # ---------------------------------------------------------------------------------------
 # The Vega bundle cache
 # ---------------------------------------------------------------------------------------
