@@ -26,10 +26,12 @@ Example (in a notebook)::
 from __future__ import annotations
 
 import asyncio
+import html
+import json
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import altair as alt
@@ -60,9 +62,13 @@ ILLUSTRATIVE_NOTE = (
 class Debouncer:
     """Call ``fn`` once, ``wait_s`` seconds after the last of a burst of calls.
 
-    In a running kernel the call is scheduled on its asyncio event loop; where no loop runs
-    (a plain script, a test) or ``wait_s`` is 0, it is made at once. :meth:`flush` makes a
-    pending call now.
+    In a running kernel the call is scheduled on an asyncio event loop: the one that ran when
+    the debouncer was made (a notebook cell: the kernel's main thread), else the caller's.
+    Calls from another thread are handed to that loop, so ``fn`` always runs on one thread,
+    one call at a time: JupyterLab 4.4+ sends widget messages to a kernel *subshell*
+    (ipykernel 7), whose thread would otherwise solve at the same time as the main thread.
+    Where no loop runs (a plain script, a test) the call is made at once, as it is with
+    ``wait_s`` 0 on the loop's own thread. :meth:`flush` makes a pending call now.
     """
 
     def __init__(self, fn: Callable[[], object], wait_s: float = 0.2) -> None:
@@ -70,16 +76,30 @@ class Debouncer:
         self.wait_s = wait_s
         self.pending = False
         self._handle: asyncio.TimerHandle | None = None
+        try:
+            self._loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            self._loop = None
 
     def __call__(self, *_: object) -> None:
+        try:
+            here: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            here = None
+        home = self._loop if self._loop is not None and self._loop.is_running() else here
+        if home is None:
+            self.pending = True
+            self.flush()
+        elif home is here:
+            self._schedule(home)
+        else:
+            home.call_soon_threadsafe(self._schedule, home)
+
+    def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
+        """On ``loop``'s thread: note the call and (re)start the wait."""
         self.pending = True
         self._cancel()
         if self.wait_s <= 0:
-            self.flush()
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
             self.flush()
             return
         self._handle = loop.call_later(self.wait_s, self.flush)
@@ -95,6 +115,19 @@ class Debouncer:
         if self.pending:
             self.pending = False
             self.fn()
+
+
+class Coalescer(Debouncer):
+    """Call ``fn`` ``wait_s`` seconds after the first of a burst of calls, and once more
+    after the calls that came in while it ran: at most one call waits, and it sees the
+    latest state. A drag gets answers while it goes on, and its last position is answered
+    at most one call late. Threads and loops as :class:`Debouncer`.
+    """
+
+    def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.pending = True
+        if self._handle is None:  # else a scheduled call will see this change too
+            self._handle = loop.call_later(max(self.wait_s, 0.0), self.flush)
 
 
 _OFFLINE_READY = False
@@ -250,6 +283,10 @@ class ScenarioExplorer:
         Cities offered in the city control (default: the 13 M100 cities).
     debounce_s
         Wait after the last control event before solving (0: solve at every event).
+    coalesce
+        Instead of waiting for the events to stop, solve ``debounce_s`` after the first
+        event, and once more for the events that came in while it ran (see
+        :class:`Coalescer`).
     offline
         Inline the Vega JavaScript into the chart widgets (no CDN).
 
@@ -272,6 +309,7 @@ class ScenarioExplorer:
         *,
         cities: list[str] | None = None,
         debounce_s: float = 0.15,
+        coalesce: bool = False,
         offline: bool = True,
     ) -> None:
         if not isinstance(scenario, Scenario):
@@ -369,7 +407,7 @@ class ScenarioExplorer:
         }
         self.envelope_label = W.HTML()
         self.status = W.HTML()
-        self._debounced = Debouncer(self.update, debounce_s)
+        self._debounced = (Coalescer if coalesce else Debouncer)(self.update, debounce_s)
         for name, ctrl in c.items():
             if name == "instrument":
                 ctrl.observe(self._on_instrument, names="value")
@@ -665,7 +703,8 @@ class ScenarioExplorer:
             f"{k['investment_meur']:,.1f} M EUR in {k['projects']} projects; implied carbon "
             f"price in {k['target_year']} {k['carbon_price_eur_per_t']:,.0f} EUR/t. "
             f"<small class='m100-answer' data-answer='{self.answers}' "
-            f"data-kernel-ms='{self.timing.total_s * 1000:.1f}'>"
+            f"data-kernel-ms='{self.timing.total_s * 1000:.1f}' "
+            f"data-settings='{html.escape(json.dumps(asdict(self.city_model.applied)))}'>"
             f"(answered in {self.timing.total_s * 1000:,.0f} ms)</small>"
         )
 

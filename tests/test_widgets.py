@@ -4,13 +4,16 @@ chart data that the persistent chart widgets hold."""
 from __future__ import annotations
 
 import asyncio
+import json
 import statistics
+import threading
 import time
 
 import pytest
 
 from m100model.tables import data_dir
 from m100model.widgets import (
+    Coalescer,
     Debouncer,
     InventoryExplorer,
     ScenarioExplorer,
@@ -80,6 +83,38 @@ def test_reduction_slider_tightens_the_target_and_redraws(fresh):
     after_targets = chart_rows(ex.views["pathway"], "kt")
     assert after_targets != before_targets
     assert min(after_targets) == pytest.approx(base * 0.4, rel=1e-6)
+
+
+def test_charts_get_only_their_changed_data(fresh):
+    """A slider keeps each chart's layout (the spec is not sent again): the chart widget is
+    handed the rows of the named datasets that changed, and its spec in the kernel follows."""
+    ex = fresh
+    view = ex.views["pathway"]
+    layout = {k: v for k, v in view.spec.items() if k != "datasets"}
+    sent = []
+    view.observe(lambda change: sent.append(change["new"]), names="_py_to_js_updates")
+    ex.controls["reduction"].value = 0.6
+    assert ex.views["pathway"] is view
+    assert {k: v for k, v in view.spec.items() if k != "datasets"} == layout
+    assert len(sent) == 1
+    updates = {u["name"]: u["value"] for u in sent[0]}
+    assert all(u["namespace"] == "data" and u["scope"] == [] for u in sent[0])
+    assert "pathway_lines" in updates
+    target = {r["year"]: r["kt"] for r in updates["pathway_lines"] if r["series"] == "Target path"}
+    assert target[2040] == pytest.approx(ex.data.base_kt["suceava"] * 0.4)
+    assert view.spec["datasets"]["pathway_lines"] == updates["pathway_lines"]
+    # The same rows as the plain Altair charts (the static copies) hold.
+    for name, chart in ex.make_charts().items():
+        plain = sorted(
+            json.dumps(rows, sort_keys=True) for rows in chart.to_dict()["datasets"].values()
+        )
+        live = sorted(
+            json.dumps(rows, sort_keys=True) for rows in ex.views[name].spec["datasets"].values()
+        )
+        assert plain == live
+    # The status line says which answer it shows, for which settings.
+    assert f"data-answer='{ex.answers}'" in ex.status.value
+    assert "&quot;reduction&quot;: 0.6" in ex.status.value
 
 
 def test_target_year_slider_moves_the_path(fresh):
@@ -205,6 +240,44 @@ def test_debouncer_makes_one_call_per_burst():
     assert len(calls) == 2
     deb.flush()  # nothing pending
     assert len(calls) == 2
+
+
+def test_debouncer_runs_calls_from_other_threads_on_its_loop():
+    """JupyterLab sends widget messages to a kernel subshell: their thread hands the call to
+    the loop of the thread that made the debouncer, which makes it once."""
+    calls = []
+
+    async def main():
+        deb = Debouncer(lambda: calls.append(threading.get_ident()), wait_s=0.02)
+        senders = [threading.Thread(target=deb) for _ in range(4)]
+        for t in senders:
+            t.start()
+        for t in senders:
+            t.join()
+        await asyncio.sleep(0.2)
+        return threading.get_ident()
+
+    home = asyncio.run(main())
+    assert calls == [home]
+
+
+def test_coalescer_answers_the_first_call_and_once_after_a_busy_one():
+    calls = []
+
+    def fn():
+        calls.append(len(calls))
+        if len(calls) == 1:
+            for _ in range(3):  # changes that come while the first call runs
+                co()
+
+    async def main():
+        co()
+        co()  # joins the scheduled call
+        await asyncio.sleep(0.1)
+
+    co = Coalescer(fn, wait_s=0.01)
+    asyncio.run(main())
+    assert calls == [0, 1]  # one for the burst, one for the changes made meanwhile
 
 
 def test_debounced_explorer_solves_after_the_burst():
