@@ -42,23 +42,25 @@ from collections import defaultdict
 import pandas as pd
 import pyomo.environ as pyo
 
+from m100model.portfolio.compile import gc_paused
 from m100model.portfolio.data import PortfolioData
 
 
 def build_model(d: PortfolioData) -> pyo.ConcreteModel:
     """The whole model: sets, then each block in turn."""
     check_data(d)
-    m = pyo.ConcreteModel(name="m100_portfolio")
-    add_sets(m, d)
-    add_parameters(m, d)
-    add_deployment(m, d)
-    add_pools_and_emissions(m, d)
-    add_targets(m, d)
-    add_finance(m, d)
-    add_preparation_grants(m, d)
-    add_bundles(m, d)
-    add_relations(m, d)
-    add_objective(m, d)
+    with gc_paused():  # a model is a million small objects: see gc_paused
+        m = pyo.ConcreteModel(name="m100_portfolio")
+        add_sets(m, d)
+        add_parameters(m, d)
+        add_deployment(m, d)
+        add_pools_and_emissions(m, d)
+        add_targets(m, d)
+        add_finance(m, d)
+        add_preparation_grants(m, d)
+        add_bundles(m, d)
+        add_relations(m, d)
+        add_objective(m, d)
     return m
 
 

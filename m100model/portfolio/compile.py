@@ -16,17 +16,36 @@ variable after compiling needs a new compile (:meth:`PortfolioSolver.recompile`)
 
 from __future__ import annotations
 
+import gc
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.common.numeric_types import native_numeric_types
 from pyomo.core.expr import numeric_expr as ne
 from pyomo.repn import generate_standard_repn
 
 MAX_DEGREE = 3  # the most parameters multiplied in one coefficient of this model
 
 Poly = list[tuple[float, tuple[int, ...]]]
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused for a block. Building or compiling a model
+    allocates a million small objects, and each full collection walks all of them again
+    (half the time of ``build_model`` on the 13-city model); what the block makes is
+    freed by reference counting, and the collector runs again afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class CompileError(ValueError):
@@ -59,6 +78,9 @@ def _mul(a: Poly, b: Poly) -> Poly:
     return [(ca * cb, sa + sb) for ca, sa in a for cb, sb in b if ca * cb != 0.0]
 
 
+_SUMS = (ne.SumExpression, ne.NPV_SumExpression, ne.LinearExpression)
+
+
 def _poly(e, params: _Params) -> Poly:
     """A coefficient expression as a list of monomials (coefficient, parameter slots)."""
     if e.__class__ in (int, float):
@@ -66,10 +88,16 @@ def _poly(e, params: _Params) -> Poly:
     if not hasattr(e, "is_expression_type"):
         return [(float(e), ())] if float(e) else []
     if e.is_expression_type():
-        if isinstance(e, ne.SumExpression | ne.NPV_SumExpression | ne.LinearExpression):
+        if isinstance(e, _SUMS):
+            # Sums nest deeply (Python's sum() builds a chain): flatten without recursion.
             out: Poly = []
-            for arg in e.args:
-                out.extend(_poly(arg, params))
+            stack = [e]
+            while stack:
+                x = stack.pop()
+                if hasattr(x, "is_expression_type") and isinstance(x, _SUMS):
+                    stack.extend(x.args)
+                else:
+                    out.extend(_poly(x, params))
             return out
         if isinstance(e, ne.ProductExpression | ne.MonomialTermExpression):
             a, b = e.args
@@ -181,84 +209,404 @@ def _key(obj) -> tuple[str, object]:
     return obj.parent_component().name, obj.index()
 
 
+# ---------------------------------------------------------------------------------------
+# Linear forms with parametric coefficients, in one walk of each expression tree
+# ---------------------------------------------------------------------------------------
+# A coefficient is a float (made of numbers only, as Pyomo's native constants) or a Poly
+# (it involves a mutable parameter, even if it is zero now). The distinction matters
+# because, like ``generate_standard_repn``, a row drops a variable whose coefficient is a
+# native zero and keeps one whose coefficient is a parametric expression.
+Coef = float | Poly
+
+
+class _Fallback(Exception):
+    """An expression the walker does not handle: compiled by ``generate_standard_repn``."""
+
+
+def _times(a: Coef, b: Coef) -> Coef:
+    """The product of two coefficients, ``a`` the outer multiplier (kept first in the
+    parameter slots, as ``_poly`` of Pyomo's ``multiplier * coefficient``)."""
+    if a.__class__ is float:
+        if b.__class__ is float:
+            return a * b
+        if a == 1.0:
+            return b
+        return [(a * c, s) for c, s in b if a * c != 0.0]
+    if b.__class__ is float:
+        if b == 1.0:
+            return a
+        return [(c * b, s) for c, s in a if c * b != 0.0]
+    return [(ca * cb, sa + sb) for ca, sa in a for cb, sb in b if ca * cb != 0.0]
+
+
+def _as_poly(a: Coef) -> Poly:
+    if a.__class__ is float:
+        return [(a, ())] if a else []
+    return a
+
+
+def _is_number(x) -> bool:
+    return x.__class__ in native_numeric_types or not hasattr(x, "is_expression_type")
+
+
+def _plus(a: Coef, b: Coef) -> Coef:
+    if a.__class__ is float and b.__class__ is float:
+        return a + b
+    return _as_poly(a) + _as_poly(b)
+
+
+_MONOMIAL = ne.MonomialTermExpression
+_SUM = ne.SumExpression
+_LINEAR = ne.LinearExpression
+_PRODUCT = ne.ProductExpression
+
+
+class _Linear:
+    """The linear form of an expression, ``const + sum_v coef_v v``, with coefficients
+    (floats or Polys) following ``generate_standard_repn(..., compute_values=False)``
+    followed by ``_poly``, in one walk instead of two: a multiplier is carried down the
+    tree (products, negations, divisions by a number) and applied at the leaves. Named
+    expressions (``m.spend``, ``m.activity``) are walked once and reused; parameters are
+    mapped to their slot once.
+
+    ``form(e)`` returns ``(lin, var_of, const)``: coefficients by ``id`` of the variable
+    (in the order variables are first met), the variables, and the constant as a list of
+    coefficients. Anything else (a product of two variable expressions, a division by a
+    parameter, functions, immutable parameters) raises :class:`_Fallback`."""
+
+    def __init__(self, params: _Params) -> None:
+        self.params = params
+        self.named: dict[int, tuple] = {}
+        self.slot_poly: dict[int, tuple] = {}
+        self.dispatch = {
+            _MONOMIAL: self._monomial,
+            _SUM: self._sum,
+            _LINEAR: self._sum,
+            _PRODUCT: self._product,
+            ne.NegationExpression: self._negation,
+            ne.DivisionExpression: self._division,
+        }
+
+    def form(self, e) -> tuple[dict[int, Coef], dict[int, object], list[Coef]]:
+        lin: dict[int, Coef] = {}
+        var_of: dict[int, object] = {}
+        const: list[Coef] = []
+        self.collect(e, 1.0, lin, var_of, const)
+        return lin, var_of, const
+
+    def collect(self, e, mult: Coef, lin: dict, var_of: dict, const: list) -> None:
+        handler = self.dispatch.get(e.__class__)
+        if handler is None:
+            handler = self._classify(e)
+        handler(e, mult, lin, var_of, const)
+
+    def _classify(self, e):
+        cls = e.__class__
+        if _is_number(e):
+            handler = self._number
+        elif not e.is_potentially_variable():
+            handler = self._constant
+        elif e.is_variable_type():
+            handler = self._variable
+        elif e.is_named_expression_type():
+            handler = self._named
+        else:
+            raise _Fallback
+        self.dispatch[cls] = handler
+        return handler
+
+    # -- leaves ------------------------------------------------------------------------
+    def _number(self, e, mult, lin, var_of, const) -> None:
+        if e:
+            const.append(_times(mult, float(e)))
+
+    def _constant(self, e, mult, lin, var_of, const) -> None:
+        const.append(_times(mult, self.poly(e)))
+
+    def _variable(self, v, mult, lin, var_of, const) -> None:
+        if v.fixed:  # a constant at its value
+            if v.value:
+                const.append(_times(mult, float(v.value)))
+            return
+        k = id(v)
+        old = lin.get(k)
+        if old is None:
+            lin[k] = mult
+            var_of[k] = v
+        else:
+            lin[k] = _plus(old, mult)
+
+    # -- operators ---------------------------------------------------------------------
+    def _sum(self, e, mult, lin, var_of, const) -> None:
+        dispatch = self.dispatch
+        monomial, variable = self._monomial, self._variable
+        for arg in e.args:
+            handler = dispatch.get(arg.__class__)
+            if handler is monomial:  # the common terms, without a call
+                c, v = arg._args_
+                if c.__class__ is float and mult.__class__ is float:
+                    if c:
+                        variable(v, mult * c, lin, var_of, const)
+                elif not _is_number(c):
+                    variable(v, _times(mult, self.poly(c)), lin, var_of, const)
+                elif c:
+                    variable(v, _times(mult, float(c)), lin, var_of, const)
+            elif handler is variable:
+                variable(arg, mult, lin, var_of, const)
+            else:
+                if handler is None:
+                    handler = self._classify(arg)
+                handler(arg, mult, lin, var_of, const)
+
+    def _monomial(self, e, mult, lin, var_of, const) -> None:
+        c, v = e._args_
+        if not _is_number(c):
+            self._variable(v, _times(mult, self.poly(c)), lin, var_of, const)
+        elif c:
+            self._variable(v, _times(mult, float(c)), lin, var_of, const)
+
+    def _product(self, e, mult, lin, var_of, const) -> None:
+        a, b = e._args_
+        if _is_number(a):
+            if a:
+                self.collect(b, _times(mult, float(a)), lin, var_of, const)
+        elif _is_number(b):
+            if b:
+                self.collect(a, _times(mult, float(b)), lin, var_of, const)
+        elif not a.is_potentially_variable():
+            self.collect(b, _times(mult, self.poly(a)), lin, var_of, const)
+        elif not b.is_potentially_variable():
+            self.collect(a, _times(mult, self.poly(b)), lin, var_of, const)
+        else:
+            raise _Fallback
+
+    def _negation(self, e, mult, lin, var_of, const) -> None:
+        self.collect(e._args_[0], _times(mult, -1.0), lin, var_of, const)
+
+    def _division(self, e, mult, lin, var_of, const) -> None:
+        num, den = e._args_
+        if not _is_number(den):
+            raise _Fallback
+        den = 1.0 * float(den)
+        if not den:
+            raise ZeroDivisionError(f"division by zero in {e}")
+        mult = mult / den if mult.__class__ is float else [(c / den, s) for c, s in mult]
+        self.collect(num, mult, lin, var_of, const)
+
+    def _named(self, e, mult, lin, var_of, const) -> None:
+        hit = self.named.get(id(e))
+        if hit is None:
+            sub_lin, sub_var, sub_const = self.form(e.expr)
+            terms = [
+                (k, sub_var[k], c)
+                for k, c in sub_lin.items()
+                if c.__class__ is not float or c  # native zeros dropped, as Pyomo's sums do
+            ]
+            hit = self.named[id(e)] = (e, terms, sub_const)
+        _, terms, sub_const = hit
+        for k, v, c in terms:
+            c = _times(mult, c)
+            old = lin.get(k)
+            if old is None:
+                lin[k] = c
+                var_of[k] = v
+            else:
+                lin[k] = _plus(old, c)
+        for c in sub_const:
+            const.append(_times(mult, c))
+
+    # -- coefficients (expressions without variables) -------------------------------------
+    def poly(self, e) -> Poly:
+        """``_poly`` for the usual shapes (parameters, products, sums, negations,
+        divisions by a number), a list of monomials; anything else raises ``_Fallback``."""
+        cls = e.__class__
+        if _is_number(e):
+            return [(float(e), ())] if e else []
+        if cls is ne.NPV_ProductExpression:
+            a, b = e._args_
+            return _mul(self.poly(a), self.poly(b))
+        if cls is ne.NPV_SumExpression:
+            out: Poly = []
+            for arg in e.args:
+                out.extend(self.poly(arg))
+            return out
+        if cls is ne.NPV_NegationExpression:
+            return [(-c, s) for c, s in self.poly(e._args_[0])]
+        if cls is ne.NPV_DivisionExpression:
+            num, den = e._args_
+            if not _is_number(den):
+                raise _Fallback
+            den = float(den)
+            return [(c / den, s) for c, s in self.poly(num)]
+        if e.is_parameter_type():
+            hit = self.slot_poly.get(id(e))
+            if hit is None:
+                if not getattr(e.parent_component(), "mutable", False):
+                    raise _Fallback
+                hit = self.slot_poly[id(e)] = (e, [(1.0, (self.params.of(e),))])
+            return hit[1]
+        if not e.is_expression_type() and not e.is_variable_type() and e.is_constant():
+            v = float(pyo.value(e))  # a numeric constant
+            return [(v, ())] if v else []
+        raise _Fallback
+
+
+_PAD = {1: (0, 0), 2: (0,), 3: ()}  # parameter slots padded with slot 0 (the constant 1)
+
+
+class _Vector:
+    """A ParamVector filled one position at a time with coefficients."""
+
+    def __init__(self) -> None:
+        self.static: list[float] = []
+        self.at: list[int] = []
+        self.coef: list[float] = []
+        self.slots: list[tuple[int, ...]] = []
+
+    def add(self, c: Coef) -> None:
+        if c.__class__ is float:
+            self.static.append(c)
+            return
+        i = len(self.static)
+        v = 0.0
+        for a, s in c:
+            if s:
+                self.at.append(i)
+                self.coef.append(a)
+                self.slots.append(s)
+            else:
+                v += a
+        self.static.append(v)
+
+    def done(self, order: np.ndarray | None = None) -> ParamVector:
+        """The vector, its positions permuted by ``order`` (new position -> old) if given."""
+        pad = _PAD
+        try:
+            slots = [s + pad[len(s)] for s in self.slots]
+        except KeyError:
+            worst = max(len(s) for s in self.slots)
+            raise CompileError(f"a coefficient multiplies {worst} parameters") from None
+        static = np.asarray(self.static, dtype=float)
+        at = np.asarray(self.at, dtype=np.int64)
+        if order is not None:
+            static = static[order]
+            where = np.empty(len(order), dtype=np.int64)
+            where[order] = np.arange(len(order))
+            at = where[at]
+        return ParamVector(
+            static=static,
+            at=at,
+            coef=np.asarray(self.coef, dtype=float),
+            slots=np.asarray(slots, dtype=np.int64).reshape(-1, MAX_DEGREE).T.copy(),
+        )
+
+
+def _generic_form(e, params: _Params, owner):
+    """The slow, general path: ``generate_standard_repn`` and ``_poly``."""
+    repn = generate_standard_repn(e, compute_values=False, quadratic=False)
+    if repn.nonlinear_expr is not None:
+        what = "the objective" if owner.ctype is pyo.Objective else f"constraint {owner.name}"
+        raise CompileError(f"{what} is not linear")
+    lin = {}
+    var_of = {}
+    for c, v in zip(repn.linear_coefs, repn.linear_vars, strict=True):
+        lin[id(v)] = _poly(c, params)
+        var_of[id(v)] = v
+    return lin, var_of, [_poly(repn.constant, params)]
+
+
 def compile_model(m: pyo.ConcreteModel) -> StandardForm:
     """Compile a linear (mixed-integer) Pyomo model with one objective."""
+    with gc_paused():
+        return _compile(m)
+
+
+def _compile(m: pyo.ConcreteModel) -> StandardForm:
     params = _Params()
+    walker = _Linear(params)
     col_of: dict[int, int] = {}
     col_vars: list = []
 
-    def col(v) -> int:
-        j = col_of.get(id(v))
-        if j is None:
-            j = len(col_vars)
-            col_of[id(v)] = j
-            col_vars.append(v)
-        return j
+    def form(e, owner):
+        try:
+            return walker.form(e)
+        except _Fallback:
+            return _generic_form(e, params, owner)
 
     objs = list(m.component_data_objects(pyo.Objective, active=True))
     if len(objs) != 1:
         raise CompileError(f"the model has {len(objs)} active objectives (expected 1)")
     obj = objs[0]
     sign = 1.0 if obj.sense == pyo.minimize else -1.0
-    repn = generate_standard_repn(obj.expr, compute_values=False, quadratic=False)
-    if repn.nonlinear_expr is not None:
-        raise CompileError("the objective is not linear")
-    cost_terms: dict[int, Poly] = {}
-    for c, v in zip(repn.linear_coefs, repn.linear_vars, strict=True):
-        cost_terms.setdefault(col(v), []).extend((sign * a, s) for a, s in _poly(c, params))
-    offset_poly = [(sign * a, s) for a, s in _poly(repn.constant, params)]
+    lin, var_of, const = form(obj.expr, obj)
+    cost_of: dict[int, Coef] = {}
+    for k, c in lin.items():
+        if c.__class__ is float and not c:
+            continue
+        col_of[k] = len(col_vars)
+        col_vars.append(var_of[k])
+        cost_of[col_of[k]] = _times(sign, _as_poly(c))
+    offset = _Vector()
+    offset.add([(sign * a, s) for c in const for a, s in _as_poly(c)])
 
     row_keys: list[tuple[str, object]] = []
-    lo_polys: list[Poly] = []
-    up_polys: list[Poly] = []
-    entries_r: list[int] = []
-    entries_c: list[int] = []
-    entry_polys: list[Poly] = []
-    inf: Poly = [(math.inf, ())]
+    lower, upper = _Vector(), _Vector()
+    entry_row: list[int] = []
+    entry_col: list[int] = []
+    matrix = _Vector()
+    matrix_static = matrix.static  # the usual entry: a plain number
+    names: dict[int, str] = {}
     for con in m.component_data_objects(pyo.Constraint, active=True):
-        repn = generate_standard_repn(con.body, compute_values=False, quadratic=False)
-        if repn.nonlinear_expr is not None:
-            raise CompileError(f"constraint {con.name} is not linear")
+        lo, body, up = con.to_bounded_expression()
+        lin, var_of, const = form(body, con)
         i = len(row_keys)
-        row_keys.append(_key(con))
-        const = _poly(repn.constant, params)
-        neg = [(-a, s) for a, s in const]
-        lo = con.lower
-        up = con.upper
-        lo_polys.append([(-math.inf, ())] if lo is None else _poly(lo, params) + neg)
-        up_polys.append(inf if up is None else _poly(up, params) + neg)
-        for c, v in zip(repn.linear_coefs, repn.linear_vars, strict=True):
-            poly = _poly(c, params)
-            entries_r.append(i)
-            entries_c.append(col(v))
-            entry_polys.append(poly)
+        comp = con.parent_component()
+        name = names.get(id(comp))
+        if name is None:
+            name = names[id(comp)] = comp.name
+        row_keys.append((name, con.index()))
+        neg = [(-a, s) for c in const for a, s in _as_poly(c)]
+        lower.add([(-math.inf, ())] if lo is None else walker_poly(walker, lo, params) + neg)
+        upper.add([(math.inf, ())] if up is None else walker_poly(walker, up, params) + neg)
+        for k, c in lin.items():
+            if c.__class__ is float and not c:
+                continue
+            j = col_of.get(k)
+            if j is None:
+                j = col_of[k] = len(col_vars)
+                col_vars.append(var_of[k])
+            entry_row.append(i)
+            entry_col.append(j)
+            if c.__class__ is float:
+                matrix_static.append(c)
+            else:
+                matrix.add(c)
 
     n = len(col_vars)
-    cost = ParamVector.from_polys([cost_terms.get(j, []) for j in range(n)], n)
-    offset = ParamVector.from_polys([offset_poly], 1)
-    row_lower = ParamVector.from_polys(lo_polys, len(row_keys))
-    row_upper = ParamVector.from_polys(up_polys, len(row_keys))
-    # CSC order: by column, then row; duplicates (a variable twice in a row) summed.
-    rr = np.asarray(entries_r, dtype=np.int64)
-    cc = np.asarray(entries_c, dtype=np.int64)
+    n_rows = len(row_keys)
+    cost = _Vector()
+    for j in range(n):
+        cost.add(cost_of.get(j, 0.0))
+    # CSC order: by column, then row (a variable appears once in a row's linear form).
+    rr = np.asarray(entry_row, dtype=np.int64)
+    cc = np.asarray(entry_col, dtype=np.int64)
     order = np.lexsort((rr, cc))
-    key = cc[order] * max(1, len(row_keys)) + rr[order]
-    uniq, first = np.unique(key, return_index=True)
-    slot_of_entry = np.empty(len(order), dtype=np.int64)
-    slot_of_entry[order] = np.searchsorted(uniq, key)
-    merged: list[Poly] = [[] for _ in range(len(uniq))]
-    for e, poly in enumerate(entry_polys):
-        merged[slot_of_entry[e]].extend(poly)
-    a_index = (uniq % max(1, len(row_keys))).astype(np.int32)
-    a_cols = uniq // max(1, len(row_keys))
-    a_start = np.searchsorted(a_cols, np.arange(n + 1)).astype(np.int32)
-    a_value = ParamVector.from_polys(merged, len(uniq))
-    del first
+    key = cc[order] * max(1, n_rows) + rr[order]
+    if len(key) > 1 and not (np.diff(key) > 0).all():
+        raise CompileError("a variable appears twice in one row")
+    a_index = rr[order].astype(np.int32)
+    a_start = np.searchsorted(cc[order], np.arange(n + 1)).astype(np.int32)
 
     col_lower = np.array([-math.inf if v.lb is None else float(v.lb) for v in col_vars])
     col_upper = np.array([math.inf if v.ub is None else float(v.ub) for v in col_vars])
     integer = np.array([j for j, v in enumerate(col_vars) if v.is_integer()], dtype=np.int32)
-    col_keys = [_key(v) for v in col_vars]
+    col_keys = []
+    for v in col_vars:
+        comp = v.parent_component()
+        name = names.get(id(comp))
+        if name is None:
+            name = names[id(comp)] = comp.name
+        col_keys.append((name, v.index()))
     sf = StandardForm(
         col_vars=col_vars,
         col_keys=col_keys,
@@ -266,13 +614,13 @@ def compile_model(m: pyo.ConcreteModel) -> StandardForm:
         col_lower=col_lower,
         col_upper=col_upper,
         integer=integer,
-        cost=cost,
-        offset=offset,
-        row_lower=row_lower,
-        row_upper=row_upper,
+        cost=cost.done(),
+        offset=offset.done(),
+        row_lower=lower.done(),
+        row_upper=upper.done(),
         a_start=a_start,
         a_index=a_index,
-        a_value=a_value,
+        a_value=matrix.done(order),
         params=params,
     )
     for j, (name, idx) in enumerate(col_keys):
@@ -280,3 +628,11 @@ def compile_model(m: pyo.ConcreteModel) -> StandardForm:
     for i, (name, idx) in enumerate(row_keys):
         sf.row_pos.setdefault(name, {})[idx] = i
     return sf
+
+
+def walker_poly(walker: _Linear, e, params: _Params) -> Poly:
+    """A row bound as a Poly (the walker's fast path, else ``_poly``)."""
+    try:
+        return walker.poly(e)
+    except _Fallback:
+        return _poly(e, params)
