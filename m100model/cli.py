@@ -124,20 +124,30 @@ def _lean_gc() -> Iterator[Callable[[], None]]:
             gc.unfreeze()
 
 
+# Optional packages Altair's import pulls in that a command never uses. ``rfc3987_syntax``:
+# jsonschema loads it, when installed, for the ``iri`` formats and it compiles a Lark grammar
+# at import (1.5-2 s here); the Vega-Lite schema has no such format (only ``uri``,
+# ``uri-reference`` and ``color-hex``). ``anywidget`` (with ipywidgets and IPython, about
+# 0.15 s): Altair's JupyterChart, a notebook widget.
+_NOT_FOR_COMMANDS = ("rfc3987_syntax", "anywidget")
+
+
 def _import_altair() -> None:
-    """Import Altair without the IRI parser that jsonschema loads when ``rfc3987_syntax`` is
-    installed: that module compiles a Lark grammar at import (1.5-2 s here) for the ``iri``
-    formats, which the Vega-Lite schema never uses (its formats are ``uri``,
-    ``uri-reference`` and ``color-hex``). The command line is a process of its own, so it
-    can leave that checker out; in any other process (notebook, tests) jsonschema is usually
-    imported already and this changes nothing."""
-    if "jsonschema" not in sys.modules and "rfc3987_syntax" not in sys.modules:
-        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # import -> ImportError
-        try:
-            import jsonschema  # noqa: F401
-        finally:
-            del sys.modules["rfc3987_syntax"]
-    import altair  # noqa: F401
+    """Import Altair; in a process that ends with the command (see :class:`_Program`),
+    without the packages of ``_NOT_FOR_COMMANDS``: Altair and jsonschema then do without
+    them (no IRI format checker, a JupyterChart that says anywidget is missing). Anywhere
+    else (the test runner, a notebook) Altair is imported as it is."""
+    hidden = []
+    if app.as_program and "altair" not in sys.modules:
+        hidden = [m for m in _NOT_FOR_COMMANDS if m not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]  # import -> ImportError
+    try:
+        import altair  # noqa: F401
+    finally:
+        for name in hidden:
+            if sys.modules.get(name, ()) is None:
+                del sys.modules[name]
 
 
 def _fmt(value: float) -> str:

@@ -282,6 +282,30 @@ def test_garbage_collector_in_a_program_and_in_a_host(monkeypatch):
         gc.unfreeze()
 
 
+def test_altair_for_a_command_leaves_out_notebook_packages():
+    got = _loaded(
+        """
+        import sys
+        from m100model import cli
+        cli.app.as_program = True  # as when the m100 script calls app()
+        cli._import_altair()
+        import altair as alt
+        left_out = sorted(m for m in ("rfc3987_syntax", "anywidget") if m in sys.modules)
+        spec = alt.Chart(alt.Data(values=[{"x": 1}])).mark_bar().encode(x="x:Q").to_dict()
+        import jsonschema
+        from altair.utils.schemapi import SchemaValidationError
+        try:  # specs are still validated against the Vega-Lite schema
+            alt.Chart(alt.Data(values=[])).mark_bar().properties(width="wide").to_dict()
+            validated = False
+        except (SchemaValidationError, jsonschema.ValidationError):
+            validated = True
+        import anywidget  # importable again afterwards
+        result = dict(left_out=left_out, mark=spec["mark"]["type"], validated=validated)
+        """
+    )
+    assert got["left_out"] == [] and got["mark"] == "bar" and got["validated"] is True
+
+
 # ---------------------------------------------------------------------------------------
 # The Vega bundle cache
 # ---------------------------------------------------------------------------------------
