@@ -306,6 +306,17 @@ def _print_run(info: dict, stats: dict, target: Path) -> None:
         f"penalty {info['shortfall_penalty_meur']:,.1f} M EUR)"
     )
     out.print("[yellow]Illustrative data[/]: derived city inventories, partly unsourced costs.")
+    if stats.get("limit"):
+        gap = stats.get("gap_meur")
+        out.print(
+            f"[red bold]Stopped on the {stats['limit']}[/]: the plan "
+            + (
+                f"may cost up to {gap:,.1f} M EUR more than the best possible"
+                if gap is not None and math.isfinite(gap)
+                else "is not proven near the best possible"
+            )
+            + " (raise solver.time_limit in the scenario to search longer)."
+        )
     table = Table(title="Emissions against target (kt CO2e, scenario total)", title_justify="left")
     for col in (
         "Year",
@@ -346,10 +357,17 @@ def _print_run(info: dict, stats: dict, target: Path) -> None:
             f"[red]Short[/] {city_name(d['group'])}: {d['years']}, worst "
             f"{d['worst_year']} by {d['worst_shortfall_kt']:,.1f} kt"
         )
+    gap = stats.get("gap_meur")
     out.print(
-        f"[dim]build {stats['build_s']:.2f} s, solve {stats['solve_s']:.2f} s, duals "
-        f"{stats['dual_s']:.2f} s; {stats['variables']} variables, "
-        f"{stats['integer_variables']} integer[/]"
+        f"[dim]build {stats['build_s']:.2f} s, compile {stats.get('compile_s', 0.0):.2f} s, "
+        f"solve {stats['solve_s']:.2f} s, prices {stats['dual_s']:.2f} s; "
+        f"{stats['variables']} variables, {stats['integer_variables']} integer"
+        + (
+            f"; proven within {gap:,.2f} M EUR of the least cost"
+            if stats["integer_variables"] and gap is not None and math.isfinite(gap)
+            else ""
+        )
+        + "[/]"
     )
     out.print(
         f"Written to [bold]{target}[/]: summary.json, report.html, investment_plan.xlsx, CSVs"

@@ -76,8 +76,12 @@ def summary(out: RunOutput) -> dict:
         .groupby("year")[["emissions_kt", "target_kt", "baseline_kt"]]
         .sum(min_count=1)
     )
-    sp = r.shadow_carbon.dropna(subset=["year"])
+    # Prices only where a target binds and is met: in a year a target is missed the dual
+    # echoes the shortfall penalty (left empty by extract()).
+    sp = r.shadow_carbon.dropna(subset=["year", "eur_per_t"])
     price_max = sp.groupby("year")["eur_per_t"].max() if not sp.empty else pd.Series(dtype=float)
+    budget_price = r.shadow_carbon[r.shadow_carbon["year"].isna()]
+    missed = r.shadow_carbon[r.shadow_carbon["shortfall"].astype(bool)]
     inv = r.investment.groupby(["instrument", "year"])["meur"].sum()
     return {
         "scenario": scn.name,
@@ -134,11 +138,23 @@ def summary(out: RunOutput) -> dict:
         },
         "shadow_price_eur_per_t": {int(y): _r(v, 1) for y, v in price_max.items()},
         "shadow_price_basis": "highest dual value of the yearly target constraints across "
-        "target groups, undiscounted to the year, EUR per t CO2e",
+        "target groups, undiscounted to the year, EUR per t CO2e; only years whose target is "
+        "met (in a year a target is missed the dual only echoes the shortfall penalty); "
+        "non-unique duals: the centre of the optimal set (interior point, see "
+        "m100model/portfolio/solve.py)",
         "shadow_price_eur_per_t_by_group": {
             g: {int(y): _r(v, 1) for y, v in part.set_index("year")["eur_per_t"].items()}
             for g, part in sp.groupby("group", sort=False)
         },
+        "shortfall_years_without_price": {
+            g: sorted(int(y) for y in part["year"].dropna())
+            for g, part in missed.groupby("group", sort=False)
+        },
+        "carbon_budget_price_eur_per_t": {
+            b.group: (None if pd.isna(b.eur_per_t) else _r(b.eur_per_t, 1))
+            for b in budget_price.itertuples()
+        },
+        "stopped_on_limit": r.stats.get("limit") or None,
         "bundles": [
             {"bundle": b.bundle, "selected": bool(b.selected)} for b in r.bundles.itertuples()
         ],
@@ -247,6 +263,20 @@ def html_report(out: RunOutput, info: dict) -> str:
         }
     )
     table = shown.to_html(index=False, classes="t", border=0)
+    solver = info.get("solver", {})
+    gap = solver.get("gap_meur")
+    limit = (
+        f'<p class="warn"><b>Stopped on the {html.escape(solver["limit"])}.</b> The solver '
+        "did not finish its search: the plan "
+        + (
+            f"may cost up to {gap:,.1f} M EUR more than the best possible"
+            if gap is not None and math.isfinite(gap)
+            else "is not proven near the best possible"
+        )
+        + ". Raise <code>solver.time_limit</code> in the scenario to search longer.</p>"
+        if solver.get("limit")
+        else ""
+    )
     bundle = vega_bundle()
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -262,6 +292,7 @@ table.t td:nth-child(-n+2),table.t th:nth-child(-n+2){{text-align:left}}</style>
 <p class="warn"><b>Illustrative data.</b> The city inventories are derived from national
 statistics, not published city inventories, and many project costs are unsourced estimates
 (see <code>data/*/README.md</code>). Use the results to learn the method, not as a plan.</p>
+{limit}
 <ul><li>Status: <b>{html.escape(info["status"])}</b>; all targets met:
 <b>{"yes" if info["targets_met"] else "no"}</b></li>
 <li>Net present cost ({html.escape(info["perspective"])} perspective, discount rate

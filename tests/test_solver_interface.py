@@ -223,3 +223,24 @@ def test_nothing_outside_the_portfolio_package_touches_highs() -> None:
                 offenders.append(f"{f.relative_to(root)}: {needle}")
     assert len(files) > 50
     assert offenders == []
+
+
+def test_a_limit_is_shown_in_the_summary_and_report(workshop) -> None:
+    """Where a run stopped on a limit, summary.json and report.html say so (the workshop run
+    is re-labelled as if its search had been cut short)."""
+    from m100model.report import html_report, run_scenario, summary
+
+    scn, _ = workshop
+    out = run_scenario(scn)
+    info = summary(out)
+    assert info["stopped_on_limit"] is None
+    assert "Stopped on the" not in html_report(out, info)
+    out.result.stats.update(limit="time limit", gap_meur=12.5)
+    info = summary(out)
+    assert info["stopped_on_limit"] == "time limit"
+    assert info["solver"]["gap_meur"] == 12.5
+    page = html_report(out, info)
+    assert "Stopped on the time limit" in page
+    assert "12.5 M EUR more than the best possible" in page
+    # Prices are published only for years whose target is met.
+    assert set(info["shadow_price_eur_per_t"]) <= set(info["emissions_kt"])
