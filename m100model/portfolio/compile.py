@@ -4,11 +4,16 @@ polynomial in the model's mutable parameters.
 Pyomo's ``LinearStandardFormCompiler`` evaluates mutable parameters when it compiles, so a
 changed grid factor, price, capex multiplier or discount rate used to mean compiling the
 whole model again (most of the time of an ensemble sample). Here the model is compiled once
-with the parameters kept symbolic (``generate_standard_repn(..., compute_values=False)``):
-every coefficient becomes a sum of monomials :math:`a \\prod_i \\theta_{s_i}` over a flat
-vector :math:`\\theta` of parameter values, stored as arrays. Changing parameters then
-re-evaluates the affected entries with a few vectorised numpy operations, and the solver
-writes only what changed into HiGHS.
+with the parameters kept symbolic: every coefficient becomes a sum of monomials
+:math:`a \\prod_i \\theta_{s_i}` over a flat vector :math:`\\theta` of parameter values,
+stored as arrays. Changing parameters then re-evaluates the affected entries with a few
+vectorised numpy operations, and the solver writes only what changed into HiGHS.
+
+Each objective and constraint is read in one walk of its expression tree (:class:`_Linear`),
+which gives the same linear form, variable order and coefficients as
+``generate_standard_repn(..., compute_values=False)`` followed by :func:`_poly`, the
+general path, still used for the shapes the walker does not know (and tested against it,
+and against Pyomo's ``LinearStandardFormCompiler``, in ``tests/test_compile.py``).
 
 Fixed variables are compiled as constants at their fixed values; fixing or unfixing a
 variable after compiling needs a new compile (:meth:`PortfolioSolver.recompile`).
@@ -21,6 +26,7 @@ import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import chain
 
 import numpy as np
 import pyomo.environ as pyo
@@ -35,10 +41,11 @@ Poly = list[tuple[float, tuple[int, ...]]]
 
 @contextmanager
 def gc_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector paused for a block. Building or compiling a model
-    allocates a million small objects, and each full collection walks all of them again
-    (half the time of ``build_model`` on the 13-city model); what the block makes is
-    freed by reference counting, and the collector runs again afterwards."""
+    """Python's cyclic garbage collector paused for a block. Building a model allocates
+    hundreds of thousands of small objects that stay alive, and the collector, triggered
+    by allocations, walks them again and again (about half the time of ``build_model`` on
+    the 13-city model). Temporaries are freed by reference counting meanwhile; the
+    collector resumes afterwards (its first pass then walks the new objects once)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -205,10 +212,6 @@ class StandardForm:
         return len(self.row_keys)
 
 
-def _key(obj) -> tuple[str, object]:
-    return obj.parent_component().name, obj.index()
-
-
 # ---------------------------------------------------------------------------------------
 # Linear forms with parametric coefficients, in one walk of each expression tree
 # ---------------------------------------------------------------------------------------
@@ -277,7 +280,7 @@ class _Linear:
     def __init__(self, params: _Params) -> None:
         self.params = params
         self.named: dict[int, tuple] = {}
-        self.slot_poly: dict[int, tuple] = {}
+        self.memo: dict[int, tuple] = {}
         self.dispatch = {
             _MONOMIAL: self._monomial,
             _SUM: self._sum,
@@ -387,7 +390,7 @@ class _Linear:
         num, den = e._args_
         if not _is_number(den):
             raise _Fallback
-        den = 1.0 * float(den)
+        den = float(den)
         if not den:
             raise ZeroDivisionError(f"division by zero in {e}")
         mult = mult / den if mult.__class__ is float else [(c / den, s) for c, s in mult]
@@ -404,8 +407,9 @@ class _Linear:
             ]
             hit = self.named[id(e)] = (e, terms, sub_const)
         _, terms, sub_const = hit
+        if mult.__class__ is not float or mult != 1.0:
+            terms = [(k, v, _times(mult, c)) for k, v, c in terms]
         for k, v, c in terms:
-            c = _times(mult, c)
             old = lin.get(k)
             if old is None:
                 lin[k] = c
@@ -418,17 +422,22 @@ class _Linear:
     # -- coefficients (expressions without variables) -------------------------------------
     def poly(self, e) -> Poly:
         """``_poly`` for the usual shapes (parameters, products, sums, negations,
-        divisions by a number), a list of monomials; anything else raises ``_Fallback``."""
+        divisions by a number), a list of monomials; anything else raises ``_Fallback``.
+        The result may be shared: never modify it."""
+        hit = self.memo.get(id(e))  # parameters, and sums met before
+        if hit is not None:
+            return hit[1]
         cls = e.__class__
-        if _is_number(e):
-            return [(float(e), ())] if e else []
         if cls is ne.NPV_ProductExpression:
             a, b = e._args_
             return _mul(self.poly(a), self.poly(b))
-        if cls is ne.NPV_SumExpression:
+        if _is_number(e):
+            return [(float(e), ())] if e else []
+        if cls is ne.NPV_SumExpression:  # (the energy cost of a project, in every year)
             out: Poly = []
             for arg in e.args:
                 out.extend(self.poly(arg))
+            self.memo[id(e)] = (e, out)  # the expression kept alive: its id stays its own
             return out
         if cls is ne.NPV_NegationExpression:
             return [(-c, s) for c, s in self.poly(e._args_[0])]
@@ -439,19 +448,15 @@ class _Linear:
             den = float(den)
             return [(c / den, s) for c, s in self.poly(num)]
         if e.is_parameter_type():
-            hit = self.slot_poly.get(id(e))
-            if hit is None:
-                if not getattr(e.parent_component(), "mutable", False):
-                    raise _Fallback
-                hit = self.slot_poly[id(e)] = (e, [(1.0, (self.params.of(e),))])
-            return hit[1]
+            if not getattr(e.parent_component(), "mutable", False):
+                raise _Fallback
+            out = [(1.0, (self.params.of(e),))]
+            self.memo[id(e)] = (e, out)
+            return out
         if not e.is_expression_type() and not e.is_variable_type() and e.is_constant():
             v = float(pyo.value(e))  # a numeric constant
             return [(v, ())] if v else []
         raise _Fallback
-
-
-_PAD = {1: (0, 0), 2: (0,), 3: ()}  # parameter slots padded with slot 0 (the constant 1)
 
 
 class _Vector:
@@ -480,12 +485,16 @@ class _Vector:
 
     def done(self, order: np.ndarray | None = None) -> ParamVector:
         """The vector, its positions permuted by ``order`` (new position -> old) if given."""
-        pad = _PAD
-        try:
-            slots = [s + pad[len(s)] for s in self.slots]
-        except KeyError:
-            worst = max(len(s) for s in self.slots)
-            raise CompileError(f"a coefficient multiplies {worst} parameters") from None
+        n = len(self.slots)
+        degree = np.fromiter(map(len, self.slots), dtype=np.int64, count=n)
+        if n and degree.max() > MAX_DEGREE:
+            raise CompileError(f"a coefficient multiplies {degree.max()} parameters")
+        # Slots as a (MAX_DEGREE, n) array, padded with slot 0 (the constant 1).
+        flat = np.fromiter(chain.from_iterable(self.slots), dtype=np.int64, count=degree.sum())
+        first = np.cumsum(degree) - degree
+        slots = np.zeros((MAX_DEGREE, n), dtype=np.int64)
+        which = np.arange(len(flat)) - np.repeat(first, degree)  # 0, 1 or 2 in its monomial
+        slots[which, np.repeat(np.arange(n), degree)] = flat
         static = np.asarray(self.static, dtype=float)
         at = np.asarray(self.at, dtype=np.int64)
         if order is not None:
@@ -497,7 +506,7 @@ class _Vector:
             static=static,
             at=at,
             coef=np.asarray(self.coef, dtype=float),
-            slots=np.asarray(slots, dtype=np.int64).reshape(-1, MAX_DEGREE).T.copy(),
+            slots=slots,
         )
 
 
@@ -566,8 +575,8 @@ def _compile(m: pyo.ConcreteModel) -> StandardForm:
             name = names[id(comp)] = comp.name
         row_keys.append((name, con.index()))
         neg = [(-a, s) for c in const for a, s in _as_poly(c)]
-        lower.add([(-math.inf, ())] if lo is None else walker_poly(walker, lo, params) + neg)
-        upper.add([(math.inf, ())] if up is None else walker_poly(walker, up, params) + neg)
+        lower.add([(-math.inf, ())] if lo is None else _bound_poly(walker, lo, params) + neg)
+        upper.add([(math.inf, ())] if up is None else _bound_poly(walker, up, params) + neg)
         for k, c in lin.items():
             if c.__class__ is float and not c:
                 continue
@@ -597,8 +606,9 @@ def _compile(m: pyo.ConcreteModel) -> StandardForm:
     a_index = rr[order].astype(np.int32)
     a_start = np.searchsorted(cc[order], np.arange(n + 1)).astype(np.int32)
 
-    col_lower = np.array([-math.inf if v.lb is None else float(v.lb) for v in col_vars])
-    col_upper = np.array([math.inf if v.ub is None else float(v.ub) for v in col_vars])
+    bounds = [v.bounds for v in col_vars]
+    col_lower = np.array([-math.inf if lb is None else float(lb) for lb, _ in bounds])
+    col_upper = np.array([math.inf if ub is None else float(ub) for _, ub in bounds])
     integer = np.array([j for j, v in enumerate(col_vars) if v.is_integer()], dtype=np.int32)
     col_keys = []
     for v in col_vars:
@@ -630,7 +640,7 @@ def _compile(m: pyo.ConcreteModel) -> StandardForm:
     return sf
 
 
-def walker_poly(walker: _Linear, e, params: _Params) -> Poly:
+def _bound_poly(walker: _Linear, e, params: _Params) -> Poly:
     """A row bound as a Poly (the walker's fast path, else ``_poly``)."""
     try:
         return walker.poly(e)
