@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import secrets
 import shutil
@@ -72,6 +73,22 @@ MOVE_TIMEOUT_S = 60.0
 QUIET_MS = 300
 WARMUP = 2
 
+# Before the page loads: a canvas draw (when a chart draws to a canvas, which no
+# MutationObserver sees) is reported to the page side below.
+CANVAS_HOOK = r"""
+(() => {
+  const P = CanvasRenderingContext2D.prototype;
+  for (const name of ['fill', 'stroke', 'fillRect', 'strokeRect', 'fillText', 'drawImage']) {
+    const f = P[name];
+    P[name] = function (...args) {
+      const r = f.apply(this, args);
+      const m = window.__m100;
+      if (m && m.onCanvas) { m.onCanvas(this.canvas); }
+      return r;
+    };
+  }
+})();
+"""
 # The page side: observers on the charts and the status line, and a wait for an answer.
 PAGE_SETUP = r"""
 (() => {
@@ -83,10 +100,15 @@ PAGE_SETUP = r"""
     const ms = s && /answered in ([\d,.]+) ms/.exec(s.textContent);
     return {answer: a ? Number(a.dataset.answer) : null, text: s ? s.textContent : null,
             settings: a && a.dataset.settings ? JSON.parse(a.dataset.settings) : null,
+            timing: a && a.dataset.timing ? JSON.parse(a.dataset.timing) : null,
             kernel_ms: a ? Number(a.dataset.kernelMs)
                          : ms ? Number(ms[1].replace(/,/g, '')) : null};
   };
   const views = [...document.querySelectorAll('.vega-embed')];
+  m.onCanvas = c => {
+    const i = views.findIndex(v => v.contains(c));
+    if (i >= 0) { m.charts[i] = performance.now(); }
+  };
   views.forEach((el, i) => {
     m.charts[i] = null;
     new MutationObserver(() => { m.charts[i] = performance.now(); })
@@ -136,13 +158,17 @@ PAGE_SETUP = r"""
 """.replace("__LABEL__", SLIDER_LABEL)
 
 
-def _notebook(debounce_s: float | None, coalesce: bool = False) -> dict:
+def _notebook(
+    debounce_s: float | None = None, coalesce: bool | None = None, renderer: str | None = None
+) -> dict:
     arg = "" if debounce_s is None else f", debounce_s={debounce_s!r}"
-    arg += ", coalesce=True" if coalesce else ""
+    arg += "" if coalesce is None else f", coalesce={coalesce!r}"
     source = (
+        "from m100model import widgets\n"
         "from m100model.widgets import ScenarioExplorer\n\n"
-        f'explorer = ScenarioExplorer("data/scenarios/workshop.yaml"{arg})\n'
-        "explorer"
+        + ("" if renderer is None else f'widgets.EMBED_OPTIONS["renderer"] = {renderer!r}\n')
+        + f'explorer = ScenarioExplorer("data/scenarios/workshop.yaml"{arg})\n'
+        + "explorer"
     )
     return {
         "cells": [
@@ -416,14 +442,11 @@ class Browser:
 
 
 def _moves(n: int, burst: int = 1) -> list[list[tuple[str, int]]]:
-    """The key presses of ``n`` moves: each moves the slider one step, up six moves and back
-    down, over and over; a burst goes back and forth on the way (``burst`` is odd)."""
+    """The key presses of ``n`` moves. One press a move: up six steps and back down, over
+    and over. A burst of presses: ``burst`` steps up, then as many down."""
     right, left = ("ArrowRight", 39), ("ArrowLeft", 37)
-    moves = []
-    for i in range(n):
-        key, back = (right, left) if (i // 6) % 2 == 0 else (left, right)
-        moves.append([key if j % 2 == 0 else back for j in range(burst)])
-    return moves
+    period = 6 if burst == 1 else 1
+    return [[right if (i // period) % 2 == 0 else left] * burst for i in range(n)]
 
 
 def _quartiles(values: list[float]) -> tuple[float, float, float]:
@@ -434,16 +457,22 @@ def _quartiles(values: list[float]) -> tuple[float, float, float]:
 
 
 def run(
-    repeat: int = 15, *, debounce_s: float | None = None, coalesce: bool = False, burst: int = 1
+    repeat: int = 15,
+    *,
+    debounce_s: float | None = None,
+    coalesce: bool | None = None,
+    renderer: str | None = None,
+    burst: int = 1,
 ) -> dict:
     """Time ``repeat`` moves of the reduction slider in JupyterLab in headless Chromium, key
     press to charts redrawn (see the module docstring); milliseconds."""
-    if burst < 1 or burst % 2 == 0:
-        raise ValueError("burst must be odd: its presses go back and forth, then one step on")
-    lab = JupyterLab(_notebook(debounce_s, coalesce))
+    if not 1 <= burst <= 10:
+        raise ValueError("burst: 1 to 10 presses (the slider has 20 steps)")
+    lab = JupyterLab(_notebook(debounce_s, coalesce, renderer))
     browser = None
     try:
         browser = Browser(lab.base)
+        browser.call("Page.addScriptToEvaluateOnNewDocument", {"source": CANVAS_HOOK})
         url = f"{lab.base}lab/tree/explorer.ipynb?token={lab.token}"
         browser.call("Page.navigate", {"url": url})
         browser.wait_for(
@@ -494,6 +523,7 @@ def run(
                 {
                     "browser_ms": max(last_chart, seen["tStatus"]) - seen["t0"],
                     "kernel_ms": seen["kernel_ms"],
+                    "charts_ms": (seen["timing"] or {}).get("charts_ms", math.nan),
                 }
             )
         if browser.blocked:
@@ -508,9 +538,9 @@ def run(
             "outside_kernel_ms_median": round(
                 statistics.median(s["browser_ms"] - s["kernel_ms"] for s in samples), 1
             ),
+            "kernel_charts_ms_median": round(statistics.median(s["charts_ms"] for s in samples), 1),
             "n": len(samples),
-            "debounce_s": debounce_s if debounce_s is not None else _default_debounce(),
-            "coalesce": coalesce,
+            **_pacing(debounce_s, coalesce, renderer),
             "burst": burst,
             "includes_debounce": True,
             "page_errors": browser.errors[:5],
@@ -523,12 +553,18 @@ def run(
             lab.close()
 
 
-def _default_debounce() -> float:
+def _pacing(debounce_s: float | None, coalesce: bool | None, renderer: str | None) -> dict:
+    """The explorer's settings in the run: those asked for, else its defaults."""
     import inspect
 
-    from m100model.widgets import ScenarioExplorer
+    from m100model.widgets import EMBED_OPTIONS, ScenarioExplorer
 
-    return inspect.signature(ScenarioExplorer).parameters["debounce_s"].default
+    defaults = inspect.signature(ScenarioExplorer).parameters
+    return {
+        "debounce_s": defaults["debounce_s"].default if debounce_s is None else debounce_s,
+        "coalesce": defaults["coalesce"].default if coalesce is None else coalesce,
+        "renderer": EMBED_OPTIONS["renderer"] if renderer is None else renderer,
+    }
 
 
 def kernel_side(repeat: int = 15) -> dict:
@@ -582,7 +618,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeat", type=int, default=15)
     ap.add_argument("--debounce", type=float, default=None, help="the explorer's debounce_s")
-    ap.add_argument("--coalesce", action="store_true", help="the explorer's coalesce=True")
+    ap.add_argument(
+        "--coalesce", action=argparse.BooleanOptionalAction, help="the explorer's coalesce"
+    )
+    ap.add_argument("--renderer", choices=["svg", "canvas"], help="the charts' Vega renderer")
     ap.add_argument("--burst", type=int, default=1, help="key presses per move, 30 ms apart")
     ap.add_argument(
         "--kernel-only", action="store_true", help="only the kernel-side chart measurement"
@@ -592,7 +631,11 @@ def main() -> None:
         result = {"kernel_side": kernel_side(args.repeat)}
     else:
         result = run(
-            args.repeat, debounce_s=args.debounce, coalesce=args.coalesce, burst=args.burst
+            args.repeat,
+            debounce_s=args.debounce,
+            coalesce=args.coalesce,
+            renderer=args.renderer,
+            burst=args.burst,
         )
     print(json.dumps(result, indent=1))
 

@@ -8,6 +8,7 @@ through vl-convert.
 from __future__ import annotations
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from m100model.projects import THEME_NAMES, THEMES
@@ -73,13 +74,23 @@ def pathway_data(emissions: pd.DataFrame, wedges: pd.DataFrame) -> dict[str, pd.
     ].sum(min_count=1)
     w = wedges.groupby(["year", "theme_name"], as_index=False)["abated_kt"].sum()
     w = w[w["abated_kt"] > 0]
-    remaining = em[["year", "emissions_kt"]].rename(columns={"emissions_kt": "abated_kt"})
-    remaining["theme_name"] = "Remaining emissions"
-    stack = pd.concat([remaining, w], ignore_index=True)
-    stack["order"] = stack["theme_name"].map(_PATHWAY_ORDER.index)
-    lines = em.melt("year", ["baseline_kt", "target_kt"], var_name="series", value_name="kt")
-    lines["series"] = lines["series"].map(
-        {"baseline_kt": "Baseline (no new projects)", "target_kt": "Target path"}
+    # Built from arrays: the explorer redraws at every slider step.
+    years, n = em["year"].to_numpy(), len(em)
+    names = ["Remaining emissions"] * n + w["theme_name"].tolist()
+    stack = pd.DataFrame(
+        {
+            "year": np.concatenate([years, w["year"].to_numpy()]),
+            "abated_kt": np.concatenate([em["emissions_kt"].to_numpy(), w["abated_kt"].to_numpy()]),
+            "theme_name": names,
+            "order": [_PATHWAY_ORDER.index(t) for t in names],
+        }
+    )
+    lines = pd.DataFrame(
+        {
+            "year": np.concatenate([years, years]),
+            "series": ["Baseline (no new projects)"] * n + ["Target path"] * n,
+            "kt": np.concatenate([em["baseline_kt"].to_numpy(), em["target_kt"].to_numpy()]),
+        }
     )
     return {"stack": stack, "lines": lines}
 

@@ -281,7 +281,7 @@ def test_coalescer_answers_the_first_call_and_once_after_a_busy_one():
 
 
 def test_debounced_explorer_solves_after_the_burst():
-    ex = ScenarioExplorer(cities=["suceava"], debounce_s=0.05, offline=False)
+    ex = ScenarioExplorer(cities=["suceava"], debounce_s=0.05, coalesce=False, offline=False)
     solves = len(ex.solver.stats.history)
 
     async def drag():
@@ -292,6 +292,38 @@ def test_debounced_explorer_solves_after_the_burst():
 
     asyncio.run(drag())
     assert len(ex.solver.stats.history) == solves + 1
+    assert ex.result.emissions.set_index("year").at[2040, "target_kt"] == pytest.approx(
+        ex.data.base_kt["suceava"] * 0.4
+    )
+
+
+def test_explorer_coalesces_changes_from_another_thread():
+    """As in JupyterLab: the explorer is made in a cell (on the kernel's loop) and slider
+    messages arrive on a subshell thread. A quick drag makes one solve, on the loop's
+    thread, for the last position."""
+
+    async def main():
+        ex = ScenarioExplorer(cities=["suceava"], offline=False)
+        threads = []
+        update = ex._debounced.fn
+        ex._debounced.fn = lambda: (threads.append(threading.get_ident()), update())
+
+        def drag():
+            for v in (0.5, 0.55, 0.6):
+                ex.controls["reduction"].value = v
+
+        sender = threading.Thread(target=drag)
+        sender.start()
+        sender.join()
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            if ex.answers:
+                break
+        return ex, threads, threading.get_ident()
+
+    ex, threads, home = asyncio.run(main())
+    assert threads == [home]
+    assert ex.answers == 1
     assert ex.result.emissions.set_index("year").at[2040, "target_kt"] == pytest.approx(
         ex.data.base_kt["suceava"] * 0.4
     )
