@@ -2,12 +2,13 @@
 
 Run from the repository root::
 
-    .venv/bin/python benchmarks/bench_explorer.py [--repeat N] [--debounce S] [--burst K]
+    .venv/bin/python benchmarks/bench_explorer.py [--repeat N] [--burst K]
+        [--debounce S] [--coalesce | --no-coalesce] [--renderer svg|canvas] [--kernel-only]
 
 Prints one JSON document. What it does:
 
 1. starts JupyterLab from this virtualenv on 127.0.0.1 (a free port, a random token, a
-   temporary notebook folder, settings and workspace; no browser of its own);
+   temporary notebook folder, settings, workspace and runtime folder; no browser of its own);
 2. drives Debian's Chromium headless over the DevTools protocol, every request outside the
    JupyterLab server failed before it leaves the browser (as ``tests/test_book_offline.py``
    does);
@@ -15,21 +16,28 @@ Prints one JSON document. What it does:
    workshop city) and runs it;
 4. moves the *reduction* slider one step with the keyboard (ArrowRight / ArrowLeft on the
    slider's handle, as a user would), ``repeat`` times after two warm-up moves, and times in
-   the page, from the key press to the charts redrawn with the answer: a MutationObserver on
-   the three chart views and on the status line, which shows the answer's number
-   (``data-answer``) and its time in the kernel (``data-kernel-ms``). A move is done when a
-   new answer is in the status line and the charts have been quiet for 0.3 s; its time is
-   that of the last change to a chart or to the status line.
+   the page, from the key press to the charts redrawn with the answer. A MutationObserver
+   watches the status line, which shows the answer's number, the settings it answers and
+   its time in the kernel (``data-answer``, ``data-settings``, ``data-kernel-ms``,
+   ``data-timing``); the charts' redraws are seen by a MutationObserver (SVG) or a hook on
+   the canvas drawing calls (canvas, Vega-Embed's default). A move is done when the status
+   line answers the slider's position and the charts have been quiet for 0.3 s; its time
+   is that of the last redraw of a chart or of the status line;
+5. stops the browser, the kernel and JupyterLab, and removes the temporary folders.
 
-The browser time includes the explorer's debounce (0.15 s by default; ``--debounce`` builds
-the explorer with another), the trip to the kernel and back, and the redraw. ``--burst K``
-presses the key K times 30 ms apart (a short drag) and times from the last press.
+The browser time is measured from the last key press, so it includes any wait of the
+explorer's (``debounce_s``: none by default, the explorer coalesces), the trip to the kernel
+and back, the solve and the redraw. ``--burst K`` presses the key K times 30 ms apart (a short
+drag: K steps up, then K steps down in the next move); ``--debounce``, ``--coalesce`` and
+``--renderer`` build the explorer with other settings than its defaults.
 
 Figures (milliseconds): ``browser_ms_median``, ``browser_ms_p25``, ``browser_ms_p75``: key
-press to charts redrawn; ``kernel_ms_median``: the update in the kernel (solve, read-out and
-chart data sent: ``ScenarioExplorer.timing.total_s``); ``render_ms_median``: status line
-shown to the last chart change; ``n`` moves timed. :func:`kernel_side` measures the chart
-part in the kernel alone (no browser): time and bytes of the chart messages.
+press to charts redrawn; ``kernel_ms_median``: the update in the kernel (apply, solve,
+read-out and chart data sent: ``ScenarioExplorer.timing.total_s``), and
+``kernel_charts_ms_median`` its chart part; ``outside_kernel_ms_median``: the rest (browser
+time minus kernel time of each move: the explorer's wait, messages, redraw); ``n`` moves
+timed. :func:`kernel_side` (``--kernel-only``) measures the chart part in the kernel alone,
+without a browser: time and bytes of the chart messages.
 """
 
 from __future__ import annotations

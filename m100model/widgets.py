@@ -345,6 +345,7 @@ class ScenarioExplorer:
         self._curves: dict[tuple, pd.DataFrame] = {}
         self.answers = 0  # updates answered (shown in the status line's data-answer)
         self._view_titles: dict[str, str] = {}
+        self._views_moved_on = False  # data sent since the chart widgets were made
 
         cm = self._model_for(base_city)
         target_year = scenario.target.year or int(known.at[base_city, "target_year"])
@@ -454,6 +455,10 @@ class ScenarioExplorer:
 
     # -- display ---------------------------------------------------------------------------
     def _repr_mimebundle_(self, **kwargs):
+        if self._views_moved_on:
+            # Chart views drawn from now on would start from the data their widgets were
+            # made with: new widgets (all displays of the explorer show them).
+            self._new_views()
         return self.widget._repr_mimebundle_(**kwargs)
 
     # -- models ----------------------------------------------------------------------------
@@ -635,6 +640,7 @@ class ScenarioExplorer:
     def _new_views(self) -> None:
         """Build the chart widgets (their layout and data) and put them on the page."""
         data, self._view_titles = self.chart_data(), self.chart_titles()
+        self._views_moved_on = False
         old = self.views
         self.views = {
             name: alt.JupyterChart(
@@ -675,6 +681,7 @@ class ScenarioExplorer:
                 # The kernel's copy of the spec follows (without a message), so that a page
                 # reloaded later draws the current data.
                 held.update(changed)
+                self._views_moved_on = True
                 view._py_to_js_updates = [
                     {"namespace": "data", "name": key, "scope": [], "value": rows}
                     for key, rows in changed.items()

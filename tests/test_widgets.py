@@ -117,6 +117,23 @@ def test_charts_get_only_their_changed_data(fresh):
     assert "&quot;reduction&quot;: 0.6" in ex.status.value
 
 
+def test_a_new_display_gets_chart_widgets_with_the_current_data(fresh):
+    ex = fresh
+    ex.controls["reduction"].value = 0.6
+    old = ex.views["pathway"]
+    ex._repr_mimebundle_()
+    view = ex.views["pathway"]
+    assert view is not old and view in ex.widget.children and old not in ex.widget.children
+    target = {
+        r["year"]: r["kt"]
+        for r in view.spec["datasets"]["pathway_lines"]
+        if r["series"] == "Target path"
+    }
+    assert target[2040] == pytest.approx(ex.data.base_kt["suceava"] * 0.4)
+    ex._repr_mimebundle_()  # nothing new since: the same widgets
+    assert ex.views["pathway"] is view
+
+
 def test_target_year_slider_moves_the_path(fresh):
     ex = fresh
     ex.controls["target_year"].value = 2035
