@@ -9,7 +9,8 @@ columns are matched by name, our vectors evaluated at the model's parameter valu
 sides; then the mutable parameters are changed in the Pyomo model and our vectors,
 evaluated at the re-read values without compiling again, are compared with a fresh Pyomo
 compile. The comparison is shown to fail on a stale parameter vector and on corrupted
-compiled forms.
+compiled forms. Last, the fast walker is checked against the general path it replaces
+(``generate_standard_repn`` and ``_poly``): equal to the last bit at random parameters.
 """
 
 from __future__ import annotations
@@ -258,27 +259,29 @@ def _generic_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(compile_module._Linear, "form", refuse)
 
 
-@pytest.mark.parametrize("case", [CASES[0], CASES[5], CASES[8]], ids=[IDS[0], IDS[5], IDS[8]])
-def test_walker_equals_generic_path(case: dict, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Same columns, rows and pattern, and the same polynomials: equal at random
-    parameter vectors, not only at the model's values."""
-    m = build_model(_data(case))
+@pytest.mark.parametrize("case", [*CASES, "workshop"], ids=[*IDS, "workshop"])
+def test_walker_equals_generic_path(case, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Same columns, rows and pattern, and the same polynomials, summed in the same order:
+    equal to the last bit at random parameter vectors, not only at the model's values."""
+    m = build_model(workshop_data() if case == "workshop" else _data(case))
     fast = compile_model(m)
     _generic_only(monkeypatch)
     slow = compile_model(m)
     assert fast.col_keys == slow.col_keys and fast.row_keys == slow.row_keys
     np.testing.assert_array_equal(fast.a_start, slow.a_start)
     np.testing.assert_array_equal(fast.a_index, slow.a_index)
+    np.testing.assert_array_equal(fast.col_lower, slow.col_lower)
+    np.testing.assert_array_equal(fast.col_upper, slow.col_upper)
+    np.testing.assert_array_equal(fast.integer, slow.integer)
     assert set(fast.params.slot) == set(slow.params.slot)  # the same parameters, any order
     rng = np.random.default_rng(0)
     for _ in range(3):
         value = {k: rng.uniform(-2.0, 2.0) for k in fast.params.slot}
+        theta = [
+            np.array([1.0] + [value[id(p)] for p in sf.params.objects[1:]]) for sf in (fast, slow)
+        ]
         for vec in ("cost", "offset", "row_lower", "row_upper", "a_value"):
-            theta = [
-                np.array([1.0] + [value[id(p)] for p in sf.params.objects[1:]])
-                for sf in (fast, slow)
-            ]
-            _close(
+            np.testing.assert_array_equal(
                 getattr(fast, vec).evaluate(theta[0]), getattr(slow, vec).evaluate(theta[1]), vec
             )
 

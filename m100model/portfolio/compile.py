@@ -96,13 +96,14 @@ def _poly(e, params: _Params) -> Poly:
         return [(float(e), ())] if float(e) else []
     if e.is_expression_type():
         if isinstance(e, _SUMS):
-            # Sums nest deeply (Python's sum() builds a chain): flatten without recursion.
+            # Sums nest deeply (Python's sum() builds a chain): flatten without recursion,
+            # terms in order (as the walker, so that both sum them alike).
             out: Poly = []
             stack = [e]
             while stack:
                 x = stack.pop()
                 if hasattr(x, "is_expression_type") and isinstance(x, _SUMS):
-                    stack.extend(x.args)
+                    stack.extend(reversed(x.args))
                 else:
                     out.extend(_poly(x, params))
             return out
