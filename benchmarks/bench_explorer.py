@@ -565,13 +565,17 @@ def _pacing(debounce_s: float | None, coalesce: bool | None, renderer: str | Non
     """The explorer's settings in the run: those asked for, else its defaults."""
     import inspect
 
-    from m100model.widgets import EMBED_OPTIONS, ScenarioExplorer
+    from m100model import widgets
 
-    defaults = inspect.signature(ScenarioExplorer).parameters
+    defaults = {
+        name: p.default
+        for name, p in inspect.signature(widgets.ScenarioExplorer).parameters.items()
+    }
+    embed = getattr(widgets, "EMBED_OPTIONS", None) or {}
     return {
-        "debounce_s": defaults["debounce_s"].default if debounce_s is None else debounce_s,
-        "coalesce": defaults["coalesce"].default if coalesce is None else coalesce,
-        "renderer": EMBED_OPTIONS["renderer"] if renderer is None else renderer,
+        "debounce_s": defaults.get("debounce_s") if debounce_s is None else debounce_s,
+        "coalesce": defaults.get("coalesce", False) if coalesce is None else coalesce,
+        "renderer": embed.get("renderer", "canvas") if renderer is None else renderer,
     }
 
 
