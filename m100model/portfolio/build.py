@@ -49,7 +49,7 @@ from m100model.portfolio.data import PortfolioData
 def build_model(d: PortfolioData) -> pyo.ConcreteModel:
     """The whole model: sets, then each block in turn."""
     check_data(d)
-    with gc_paused():  # a model is a million small objects: see gc_paused
+    with gc_paused():  # hundreds of thousands of small objects: see gc_paused
         m = pyo.ConcreteModel(name="m100_portfolio")
         add_sets(m, d)
         add_parameters(m, d)
@@ -371,6 +371,7 @@ def add_preparation_grants(m: pyo.ConcreteModel, d: PortfolioData) -> None:
     pr = rows(d.projects)
     grant = rows(d.prep_grant)
     groups = d.finance_groups()
+    bound = spend_bound(d)
     idx = []
     for s, g in grant.items():
         for f, ps in groups.items():
@@ -381,7 +382,6 @@ def add_preparation_grants(m: pyo.ConcreteModel, d: PortfolioData) -> None:
         within=m.PREP, initialize=[(f, s) for f, s in idx if grant[s]["min_investment"] > 0]
     )
     m.grant = pyo.Var(m.PREP, domain=pyo.NonNegativeReals)
-    bound = spend_bound(d)
     m.uses_grant = pyo.Var(m.PREP_MIN, domain=pyo.Binary)
 
     def prep_cost(m, f):
