@@ -244,3 +244,35 @@ def test_a_limit_is_shown_in_the_summary_and_report(workshop) -> None:
     assert "12.5 M EUR more than the best possible" in page
     # Prices are published only for years whose target is met.
     assert set(info["shadow_price_eur_per_t"]) <= set(info["emissions_kt"])
+
+
+def test_the_compiled_model_does_not_depend_on_the_hash_seed() -> None:
+    """Rows and columns come in the same order in every process (a set of city names used
+    to order the finance rows differently from run to run)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import hashlib;"
+        "from m100model.scenario import Scenario;"
+        "from m100model.portfolio.data import assemble;"
+        "from m100model.portfolio.build import build_model;"
+        "from m100model.portfolio.compile import compile_model;"
+        "cities = ['cluj_napoca', 'bistrita', 'oradea', 'suceava', 'iasi'];"
+        "scn = Scenario(name='t', cities=cities, archetypes=['mob_ebus', 'en_led'],"
+        " bundles=[{'id': 'b', 'archetypes': ['mob_ebus', 'en_led'], 'cities': cities}]);"
+        "sf = compile_model(build_model(assemble(scn)));"
+        "print(hashlib.sha256(repr((sf.row_keys, sf.col_keys)).encode()).hexdigest())"
+    )
+    root = Path(__file__).resolve().parents[1]
+    digests = set()
+    for seed in ("1", "2", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        out = subprocess.run(
+            [sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True
+        )
+        assert out.returncode == 0, out.stderr
+        digests.add(out.stdout.strip())
+    assert len(digests) == 1

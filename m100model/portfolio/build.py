@@ -293,7 +293,7 @@ def add_finance(m: pyo.ConcreteModel, d: PortfolioData) -> None:
     members_gc = {
         (f, c): [p for p in ps if pr[p]["city"] == c]
         for f, ps in groups.items()
-        for c in {pr[p]["city"] for p in ps}
+        for c in sorted({pr[p]["city"] for p in ps})
     }
     balance_idx = [(f, c, t) for (f, c) in members_gc for t in d.years]
 
