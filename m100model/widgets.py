@@ -176,10 +176,17 @@ def json_rows(df: pd.DataFrame) -> list[dict]:
 
 
 def _live_chart(name: str, tables: dict[str, pd.DataFrame], title: str) -> alt.TopLevelMixin:
-    """A chart whose tables are named datasets (``<name>_<table>``), so that their rows can
-    be replaced in the drawn chart."""
-    chart = _DRAW[name]({t: alt.NamedData(f"{name}_{t}") for t in tables}, title)
-    return chart.properties(datasets={f"{name}_{t}": json_rows(df) for t, df in tables.items()})
+    """A chart whose tables are named datasets (``<name>_<table>``) and whose title is a
+    parameter (``<name>_title``), so that both can be replaced in the drawn chart."""
+    param = f"{name}_title"
+    chart = _DRAW[name](
+        {t: alt.NamedData(f"{name}_{t}") for t in tables},
+        alt.TitleParams(text=alt.ExprRef(expr=param)),
+    )
+    return chart.properties(
+        params=[alt.VariableParameter(name=param, value=title)],
+        datasets={f"{name}_{t}": json_rows(df) for t, df in tables.items()},
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -660,16 +667,14 @@ class ScenarioExplorer:
 
         The chart widgets keep their layout; only the rows of their named datasets change,
         through the ``JupyterChart`` channel that hands data to the Vega view in the page
-        (it re-runs the view's dataflow: scales, axes and legends follow the data). Only
-        tables whose rows changed travel. A new city (the titles change) builds new widgets.
+        (it re-runs the view's dataflow: scales, axes and legends follow the data), and
+        their title parameter when the city changes. Only what changed travels, one message
+        per chart.
         """
-        if self.chart_titles() != self._view_titles:
-            self._new_views()
-            return
-        data = self.chart_data()
+        data, titles = self.chart_data(), self.chart_titles()
         for name, view in self.views.items():
             if not _IN_PLACE or alt.data_transformers.active == "vegafusion":
-                view.chart = _live_chart(name, data[name], self._view_titles[name])
+                view.chart = _live_chart(name, data[name], titles[name])
                 continue
             held = view.spec["datasets"]
             changed = {}
@@ -677,15 +682,26 @@ class ScenarioExplorer:
                 key, rows = f"{name}_{table}", json_rows(df)
                 if rows != held.get(key):
                     changed[key] = rows
-            if changed:
-                # The kernel's copy of the spec follows (without a message), so that a page
-                # reloaded later draws the current data.
-                held.update(changed)
-                self._views_moved_on = True
-                view._py_to_js_updates = [
-                    {"namespace": "data", "name": key, "scope": [], "value": rows}
-                    for key, rows in changed.items()
-                ]
+            title = titles[name] if titles[name] != self._view_titles[name] else None
+            if not changed and title is None:
+                continue
+            # The kernel's copy of the spec follows (without a message of its own), so that
+            # a page reloaded later draws the current state.
+            held.update(changed)
+            self._views_moved_on = True
+            with view.hold_sync():
+                if title is not None:
+                    param = f"{name}_title"
+                    for p in view.spec["params"]:
+                        if p["name"] == param:
+                            p["value"] = title
+                    setattr(view.params, param, title)
+                if changed:
+                    view._py_to_js_updates = [
+                        {"namespace": "data", "name": key, "scope": [], "value": rows}
+                        for key, rows in changed.items()
+                    ]
+        self._view_titles = titles
 
     def key_figures(self) -> dict:
         """The numbers the status line shows (also handy in tests)."""
