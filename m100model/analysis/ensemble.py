@@ -93,6 +93,8 @@ class Evaluator:
         self.solver = PortfolioSolver(data, opts)
         self.data = data
         self.spec = spec
+        self.solver.solve(duals=False)
+        self.start = self.solver.basis()  # where every sample's solves start
 
     # -- parameters ------------------------------------------------------------------------
     def apply(self, values: dict[str, float]) -> None:
@@ -188,8 +190,14 @@ class Evaluator:
         }
         try:
             self.apply(values)
-            runs = {f"plan:{name}": self.evaluate_plan(plan) for name, plan in plans.items()}
+            # Every solve of a sample starts from the base solution's basis, so a sample's
+            # answer does not depend on which samples a worker solved before it.
+            runs = {}
+            for name, plan in plans.items():
+                self.solver.warm_start(self.start)
+                runs[f"plan:{name}"] = self.evaluate_plan(plan)
             if reoptimise:
+                self.solver.warm_start(self.start)
                 runs["reoptimised"] = self.optimise()
             rec["runs"] = runs
             rec["status"] = "done"

@@ -313,6 +313,17 @@ class PortfolioSolver:
             h.changeRowsBounds(len(rows), rows, lo, up)
         self._cur = new
 
+    def basis(self):
+        """The current simplex basis (opaque), for :meth:`warm_start`."""
+        return self.highs.getBasis()
+
+    def warm_start(self, basis) -> None:
+        """Start the next run from a saved basis (so that a sequence of re-solves does not
+        depend on the order they come in: an ensemble's samples, for instance)."""
+        self._push()
+        if basis is not None and basis.valid:
+            self.highs.setBasis(basis)
+
     def write_mps(self, path: str | Path) -> None:
         """Export the model (as HiGHS holds it, named rows included) to an MPS file."""
         self._push()
