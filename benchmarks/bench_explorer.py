@@ -20,7 +20,7 @@ Prints one JSON document. What it does:
    watches the status line, which shows the answer's number, the settings it answers and
    its time in the kernel (``data-answer``, ``data-settings``, ``data-kernel-ms``,
    ``data-timing``); the charts' redraws are seen by a MutationObserver (SVG) or a hook on
-   the canvas drawing calls (canvas, Vega-Embed's default). A move is done when the status
+   the canvas drawing calls (canvas, the explorer's choice). A move is done when the status
    line answers the slider's position and the charts have been quiet for 0.3 s; its time
    is that of the last redraw of a chart or of the status line;
 5. stops the browser, the kernel and JupyterLab, and removes the temporary folders.
@@ -161,7 +161,8 @@ PAGE_SETUP = r"""
     while (performance.now() - last() < quietMs) { await sleep(20); }
     return {t0: m.t0, tStatus: m.tStatus, charts: m.charts, ...m.read()};
   };
-  return views.length;
+  const kinds = views.map(v => v.querySelector('canvas') ? 'canvas' : 'svg');
+  return {views: views.length, renderer: [...new Set(kinds)].join('+')};
 })()
 """.replace("__LABEL__", SLIDER_LABEL)
 
@@ -504,8 +505,9 @@ def run(
             "the explorer's three charts",
         )
         browser.pump(1.0)
-        if browser.evaluate(PAGE_SETUP) != 3:
-            raise RuntimeError("expected three chart views in the page")
+        page = browser.evaluate(PAGE_SETUP)
+        if page["views"] != 3:
+            raise RuntimeError(f"expected three chart views in the page, found {page['views']}")
         if not browser.evaluate("window.__m100.handle()"):
             raise RuntimeError(f"could not focus the '{SLIDER_LABEL}' slider")
         samples = []
@@ -546,9 +548,10 @@ def run(
             "outside_kernel_ms_median": round(
                 statistics.median(s["browser_ms"] - s["kernel_ms"] for s in samples), 1
             ),
-            "kernel_charts_ms_median": round(statistics.median(s["charts_ms"] for s in samples), 1),
+            "kernel_charts_ms_median": _median_or_none([s["charts_ms"] for s in samples]),
             "n": len(samples),
-            **_pacing(debounce_s, coalesce, renderer),
+            **_pacing(debounce_s, coalesce),
+            "renderer": page["renderer"],
             "burst": burst,
             "includes_debounce": True,
             "page_errors": browser.errors[:5],
@@ -561,7 +564,12 @@ def run(
             lab.close()
 
 
-def _pacing(debounce_s: float | None, coalesce: bool | None, renderer: str | None) -> dict:
+def _median_or_none(values: list[float]) -> float | None:
+    known = [v for v in values if not math.isnan(v)]
+    return round(statistics.median(known), 1) if known else None
+
+
+def _pacing(debounce_s: float | None, coalesce: bool | None) -> dict:
     """The explorer's settings in the run: those asked for, else its defaults."""
     import inspect
 
@@ -571,11 +579,9 @@ def _pacing(debounce_s: float | None, coalesce: bool | None, renderer: str | Non
         name: p.default
         for name, p in inspect.signature(widgets.ScenarioExplorer).parameters.items()
     }
-    embed = getattr(widgets, "EMBED_OPTIONS", None) or {}
     return {
         "debounce_s": defaults.get("debounce_s") if debounce_s is None else debounce_s,
         "coalesce": defaults.get("coalesce", False) if coalesce is None else coalesce,
-        "renderer": embed.get("renderer", "canvas") if renderer is None else renderer,
     }
 
 

@@ -145,8 +145,9 @@ def enable_offline_charts() -> None:
         _OFFLINE_READY = True
 
 
-# The explorer's chart widgets draw to a canvas (Vega-Embed's default): it redraws new data
-# faster than SVG (about 30 against 50 ms for the three charts in Chromium).
+# The explorer's chart widgets draw to a canvas, not SVG (the default of the Vega-Embed that
+# JupyterChart ships): it redraws new data faster (about 30 against 50 ms for the three
+# charts in Chromium, benchmarks/bench_explorer.py).
 EMBED_OPTIONS = {"renderer": "canvas"}
 _DRAW: dict[str, Callable[..., alt.TopLevelMixin]] = {
     "pathway": charts.draw_pathway,
