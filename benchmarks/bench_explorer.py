@@ -43,6 +43,7 @@ without a browser: time and bytes of the chart messages.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -205,6 +206,31 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _stop_group(proc: subprocess.Popen, *, timeout_s: float) -> None:
+    """Stop a process started in a session of its own and what it started (its process
+    group: kernels, browser helpers): SIGTERM, then SIGKILL for what is left after
+    ``timeout_s``."""
+
+    def group_alive() -> bool:
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=timeout_s)
+    deadline = time.monotonic() + 5  # the rest of the group may outlive the leader a moment
+    while proc.poll() is not None and group_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if proc.poll() is None or group_alive():
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 def chromium_path() -> str:
     for name in ("chromium", "chromium-browser"):
         found = shutil.which(name)
@@ -288,13 +314,7 @@ class JupyterLab:
         except OSError:
             pass
         try:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(timeout=15)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
+            _stop_group(self.proc, timeout_s=15)
         finally:
             self.log.close()
             self.tmp.cleanup()
@@ -318,6 +338,7 @@ class Browser:
             [chromium_path(), *CHROMIUM_FLAGS, f"--user-data-dir={self.profile.name}"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its helper processes are in its process group
         )
         try:
             self.ws = websocket.create_connection(
@@ -354,13 +375,8 @@ class Browser:
             if getattr(self, "ws", None) is not None:
                 self.ws.close()
         finally:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-            # Chromium's helper processes may still be writing to the profile for a moment.
+            _stop_group(self.proc, timeout_s=10)
+            # Helper processes may still be writing to the profile for a moment.
             for _ in range(20):
                 self.profile.cleanup()
                 if not Path(self.profile.name).exists():
