@@ -161,7 +161,11 @@ _IN_PLACE = "_py_to_js_updates" in alt.JupyterChart.class_trait_names()
 def json_rows(df: pd.DataFrame) -> list[dict]:
     """A table's rows as JSON-ready dicts, as Altair writes a chart's inline data (a missing
     or infinite number becomes ``None``), in a fraction of Altair's time."""
-    if not all(t.kind in "biufO" or pd.api.types.is_string_dtype(t) for t in df.dtypes):
+    plain = (
+        (isinstance(t, np.dtype) and t.kind in "biufO") or pd.api.types.is_string_dtype(t)
+        for t in df.dtypes
+    )
+    if not all(plain):  # dates, categories, nullable integers: as Altair does it
         return alt.utils.data.to_values(df)["values"]
     columns = [str(c) for c in df.columns]
     values = []

@@ -19,6 +19,7 @@ from m100model.widgets import (
     ScenarioExplorer,
     electricity_pools,
     grid_intensities,
+    json_rows,
     target_caps,
 )
 
@@ -193,6 +194,29 @@ def test_grid_slider_sets_electricity_intensity(fresh):
     assert ex.result.emissions["baseline_kt"].iloc[-1] > 0
     ex.controls["grid_speed"].value = 1.0
     assert float(d.pool_intensity.at[k, 2040]) == pytest.approx(on_path)
+
+
+def test_json_rows_are_altairs_rows_and_valid_json():
+    import altair as alt
+    import numpy as np
+    import pandas as pd
+
+    df = pd.DataFrame(
+        {
+            "year": [2030, 2031, 2032],
+            "kt": [1.5, np.nan, np.inf],
+            "name": ["a", None, "c"],
+            "built": [True, False, True],
+            "n": pd.array([1, None, 3], dtype="Int64"),
+        }
+    )
+    rows = json_rows(df)
+    assert rows == alt.utils.data.to_values(df)["values"]
+    assert rows[1] == {"year": 2031, "kt": None, "name": None, "built": False, "n": None}
+    assert rows[2]["kt"] is None
+    json.dumps(rows, allow_nan=False)  # what the kernel's message packer requires
+    plain = df.drop(columns="n")
+    assert json_rows(plain) == alt.utils.data.to_values(plain)["values"]
 
 
 def test_grid_intensities_is_pure():
