@@ -21,8 +21,10 @@ Prints one JSON document. What it does:
    its time in the kernel (``data-answer``, ``data-settings``, ``data-kernel-ms``,
    ``data-timing``); the charts' redraws are seen by a MutationObserver (SVG) or a hook on
    the canvas drawing calls (canvas, the explorer's choice). A move is done when the status
-   line answers the slider's position and the charts have been quiet for 0.3 s; its time
-   is that of the last redraw of a chart or of the status line;
+   line answers the slider's position with its carbon price and the charts have been
+   quiet for 0.3 s. Its time is that of the last redraw of a chart or of the status line
+   showing the answer's number (the answer); the answer's shadow price, which the explorer
+   reads after sending the charts, is timed apart (``browser_price_ms_median``);
 5. stops the browser, the kernel and JupyterLab, and removes the temporary folders.
 
 The browser time is measured from the last key press, so it includes any wait of the
@@ -32,7 +34,8 @@ drag: K steps up, then K steps down in the next move); ``--debounce``, ``--coale
 ``--renderer`` build the explorer with other settings than its defaults.
 
 Figures (milliseconds): ``browser_ms_median``, ``browser_ms_p25``, ``browser_ms_p75``: key
-press to charts redrawn; ``kernel_ms_median``: the update in the kernel (apply, solve,
+press to charts redrawn; ``browser_price_ms_median``: key press to the carbon price shown;
+``kernel_ms_median``: the update in the kernel (apply, solve,
 read-out and chart data sent: ``ScenarioExplorer.timing.total_s``), and
 ``kernel_charts_ms_median`` its chart part; ``outside_kernel_ms_median``: the rest (browser
 time minus kernel time of each move: the explorer's wait, messages, redraw); ``n`` moves
@@ -101,7 +104,8 @@ CANVAS_HOOK = r"""
 # The page side: observers on the charts and the status line, and a wait for an answer.
 PAGE_SETUP = r"""
 (() => {
-  const m = window.__m100 = {t0: null, charts: [], tStatus: null, answer: null, text: null};
+  const m = window.__m100 = {t0: null, charts: [], tStatus: null, tAnswer: null, tPrice: null,
+                            answer: null, text: null};
   const status = () => [...document.querySelectorAll('.widget-html-content')]
       .find(e => e.textContent.includes('answered in'));
   m.read = () => {
@@ -125,13 +129,19 @@ PAGE_SETUP = r"""
   });
   const s = status();
   new MutationObserver(() => {
-    const r = m.read();
-    if (r.answer !== m.answer || r.text !== m.text) { m.tStatus = performance.now(); }
+    const r = m.read(), now = performance.now();
+    if (r.answer !== m.answer || r.text !== m.text) { m.tStatus = now; }
+    // The answer (its number) comes with the charts; its shadow price a moment later.
+    if (r.answer !== m.answer && m.tAnswer === null) { m.tAnswer = now; }
+    if (r.answer !== m.answer && r.text && !r.text.includes('being computed')) {
+      m.tPrice = now;
+    }
   }).observe(s, {subtree: true, childList: true, characterData: true});
   document.addEventListener('keydown', () => { m.t0 = performance.now(); }, true);
   m.arm = () => {
     const r = m.read();
     m.answer = r.answer; m.text = r.text; m.t0 = null; m.tStatus = null;
+    m.tAnswer = null; m.tPrice = null;
     m.charts = m.charts.map(() => null);
   };
   const slider = () => [...document.querySelectorAll('.widget-slider')]
@@ -158,9 +168,11 @@ PAGE_SETUP = r"""
       }
       await sleep(5);
     }
+    while (m.tPrice === null && performance.now() - start < timeoutMs) { await sleep(5); }
     const last = () => Math.max(m.tStatus, ...m.charts.filter(t => t !== null));
     while (performance.now() - last() < quietMs) { await sleep(20); }
-    return {t0: m.t0, tStatus: m.tStatus, charts: m.charts, ...m.read()};
+    return {t0: m.t0, tStatus: m.tStatus, tAnswer: m.tAnswer, tPrice: m.tPrice,
+            charts: m.charts, ...m.read()};
   };
   const kinds = views.map(v => v.querySelector('canvas') ? 'canvas' : 'svg');
   return {views: views.length, renderer: [...new Set(kinds)].join('+')};
@@ -545,9 +557,13 @@ def run(
             if i < WARMUP:
                 continue
             last_chart = max(t for t in seen["charts"] if t is not None)
+            answered = seen["tAnswer"] if seen["tAnswer"] is not None else seen["tStatus"]
             samples.append(
                 {
-                    "browser_ms": max(last_chart, seen["tStatus"]) - seen["t0"],
+                    # Key press to the charts redrawn and the status line showing the answer.
+                    "browser_ms": max(last_chart, answered) - seen["t0"],
+                    # ... and to the answer's carbon price in the status line.
+                    "price_ms": (seen["tPrice"] or math.nan) - seen["t0"],
                     "kernel_ms": seen["kernel_ms"],
                     "charts_ms": (seen["timing"] or {}).get("charts_ms", math.nan),
                 }
@@ -565,6 +581,7 @@ def run(
                 statistics.median(s["browser_ms"] - s["kernel_ms"] for s in samples), 1
             ),
             "kernel_charts_ms_median": _median_or_none([s["charts_ms"] for s in samples]),
+            "browser_price_ms_median": _median_or_none([s["price_ms"] for s in samples]),
             "n": len(samples),
             **_pacing(debounce_s, coalesce),
             "renderer": page["renderer"],

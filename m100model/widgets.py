@@ -48,7 +48,7 @@ from m100model.factors import DEFAULT_GRID_METHOD, load_factors
 from m100model.inventory import TD_LOSSES_METHOD, Inventory, bundled_inventories, load_inventory
 from m100model.pathways import grid_trajectory
 from m100model.portfolio.data import PortfolioData, assemble
-from m100model.portfolio.results import PortfolioResult, extract
+from m100model.portfolio.results import PortfolioResult, add_prices, extract
 from m100model.portfolio.solve import PortfolioSolver
 from m100model.scenario import Scenario, TargetSpec, load_scenario
 from m100model.tables import data_dir
@@ -144,6 +144,8 @@ def enable_offline_charts() -> None:
         alt.JupyterChart.enable_offline()
         _OFFLINE_READY = True
 
+
+PRICE_DELAY_S = 0.03  # after an answer's charts are sent, before its shadow prices are read
 
 # The explorer's chart widgets draw to a canvas, not SVG (the default of the Vega-Embed that
 # JupyterChart ships): it redraws new data faster (about 30 against 50 ms for the three
@@ -276,7 +278,8 @@ class Timing:
     solve_s: float = 0.0
     extract_s: float = 0.0
     charts_s: float = 0.0
-    total_s: float = 0.0
+    total_s: float = 0.0  # from the change to the charts sent
+    prices_s: float = 0.0  # shadow prices, read after the charts are sent
     history: list[float] = field(default_factory=list)
 
 
@@ -587,9 +590,10 @@ class ScenarioExplorer:
         cm = self._model_for(s.city)
         self._apply(cm, s)
         t1 = time.perf_counter()
-        cm.solver.solve()
+        cm.solver.solve(duals=False)
         t2 = time.perf_counter()
-        self.result = extract(cm.solver)
+        # The charts need no prices: they are read after the charts are sent (update()).
+        self.result = extract(cm.solver, prices=False)
         # The curve depends on costs, prices, intensities and the rate, not on targets or
         # envelopes: keep it while those stay.
         key = (s.city, s.discount_rate, s.grid_speed, s.price_factor)
@@ -612,13 +616,43 @@ class ScenarioExplorer:
         self.answers += 1
         self._show_envelope()
         self.status.value = self._status_html()
+        self._prices_later()
         assert self.result is not None
         return self.result
+
+    def _prices_later(self) -> None:
+        """Read the shadow prices once the charts' messages are out: on the explorer's loop
+        after this callback returns (widget messages leave when it does), else at once."""
+        loop = self._debounced._loop
+        try:
+            here: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            here = None
+        if loop is not None and loop is here:
+            # A short pause lets the kernel's output thread send the chart messages before
+            # the price solve (which holds the interpreter) starts.
+            answer = self.answers
+            loop.call_later(
+                PRICE_DELAY_S, lambda: answer == self.answers and self._add_prices(status=True)
+            )
+        else:
+            self._add_prices(status=True)
+
+    def _add_prices(self, status: bool = False) -> None:
+        """The shadow prices of the result shown (the solver still holds its solution)."""
+        if self.result is None or not self.result.prices_pending:
+            return
+        t0 = time.perf_counter()
+        add_prices(self.result, self.city_model.solver)
+        self.timing.prices_s = time.perf_counter() - t0
+        if status:
+            self.status.value = self._status_html()
 
     def _build_charts_and_solve(self) -> None:
         self._solve()
         self._new_views()
         self.timing.total_s = time.perf_counter() - self._t0
+        self._add_prices()
         self._show_envelope()
         self.status.value = self._status_html()
 
@@ -708,10 +742,13 @@ class ScenarioExplorer:
                     ]
         self._view_titles = titles
 
-    def key_figures(self) -> dict:
-        """The numbers the status line shows (also handy in tests)."""
+    def key_figures(self, *, prices: bool = True) -> dict:
+        """The numbers the status line shows (also handy in tests). ``prices=False`` does
+        not wait for the shadow prices (the carbon price is then empty until they come)."""
         r, s = self.result, self.settings()
         assert r is not None
+        if prices:
+            self._add_prices()
         em = r.emissions.set_index("year")
         year = min(max(s.target_year, em.index.min()), em.index.max())
         prices = r.shadow_carbon.dropna(subset=["year"]).set_index("year")["eur_per_t"]
@@ -732,22 +769,36 @@ class ScenarioExplorer:
         t = self.timing
         return {
             f"{k}_ms": round(getattr(t, f"{k}_s") * 1000, 1)
-            for k in ("apply", "solve", "extract", "charts", "total")
+            for k in ("apply", "solve", "extract", "charts", "total", "prices")
         }
 
     def _status_html(self) -> str:
-        k = self.key_figures()
+        k = self.key_figures(prices=False)
         met = (
             "<span style='color:#009E73'>target met every year</span>"
             if k["targets_met"]
             else f"<span style='color:#D55E00'>short by {k['shortfall_kt']:,.1f} kt in all</span>"
         )
+        price = k["carbon_price_eur_per_t"]
+        price_text = (
+            f"implied carbon price in {k['target_year']}: being computed"
+            if self.result is not None and self.result.prices_pending
+            else f"implied carbon price in {k['target_year']} {price:,.0f} EUR/t"
+            if math.isfinite(price)
+            else f"no carbon price in {k['target_year']} (the target is missed that year)"
+        )
+        limit = self.result.stats.get("limit") if self.result is not None else None
+        stopped = (
+            f"<span style='color:#D55E00'><b>stopped on the {limit}</b>: the plan may not be "
+            "the least-cost one</span>; "
+            if limit
+            else ""
+        )
         return (
-            f"<b>{k['status']}</b>: {met}; in {k['target_year']} "
+            f"<b>{k['status']}</b>: {stopped}{met}; in {k['target_year']} "
             f"{k['emissions_kt']:,.1f} kt CO2e against a target of {k['target_kt']:,.1f} kt; "
             f"net present cost {k['npv_meur']:,.1f} M EUR; investment "
-            f"{k['investment_meur']:,.1f} M EUR in {k['projects']} projects; implied carbon "
-            f"price in {k['target_year']} {k['carbon_price_eur_per_t']:,.0f} EUR/t. "
+            f"{k['investment_meur']:,.1f} M EUR in {k['projects']} projects; {price_text}. "
             f"<small class='m100-answer' data-answer='{self.answers}' "
             f"data-kernel-ms='{self.timing.total_s * 1000:.1f}' "
             f"data-timing='{html.escape(json.dumps(self._timing_ms()))}' "

@@ -37,6 +37,7 @@ class PortfolioResult:
     tickets: pd.DataFrame  # finance group, instrument, used, meur
     diagnosis: list[dict] = field(default_factory=list)
     stats: dict = field(default_factory=dict)
+    prices_pending: bool = False  # shadow prices not read yet (see add_prices)
 
     @property
     def feasible(self) -> bool:
@@ -47,9 +48,10 @@ class PortfolioResult:
         return bool((short <= 1e-6).all())
 
 
-def extract(solver: PortfolioSolver) -> PortfolioResult:
+def extract(solver: PortfolioSolver, *, prices: bool = True) -> PortfolioResult:
     """Tidy results from a solved :class:`PortfolioSolver`: the solution is read once, then
-    each table is made by its own function."""
+    each table is made by its own function. With ``prices=False`` the shadow prices are
+    left for :func:`add_prices` (an interactive view can draw its charts first)."""
     sol = Solution.read(solver)
     emissions = emissions_table(solver, sol)
     penalty_price = float(pyo.value(solver.model.penalty))
@@ -62,14 +64,33 @@ def extract(solver: PortfolioSolver) -> PortfolioResult:
         deployment=deployment_table(solver, sol),
         portfolio=portfolio_table(solver, sol),
         investment=investment_table(solver, sol),
-        shadow_carbon=carbon_prices(solver, emissions),
-        shadow_budget=envelope_prices(solver),
+        shadow_carbon=pd.DataFrame(columns=CARBON_PRICE_COLUMNS),
+        shadow_budget=pd.DataFrame(columns=ENVELOPE_PRICE_COLUMNS),
         bundles=bundles_table(solver, sol),
         tickets=tickets_table(solver, sol),
         stats=solver.stats.as_dict(),
+        prices_pending=True,
     )
+    if prices:
+        add_prices(result, solver)
     result.diagnosis = diagnose(solver, result)
     return result
+
+
+def add_prices(result: PortfolioResult, solver: PortfolioSolver) -> PortfolioResult:
+    """Fill in the shadow prices of targets and envelopes (the solver must still hold the
+    solution the result was read from)."""
+    if result.prices_pending:
+        result.shadow_carbon = carbon_prices(solver, result.emissions)
+        result.shadow_budget = envelope_prices(solver)
+        result.stats["dual_s"] = solver.stats.dual_s
+        result.stats["dual_method"] = solver.stats.dual_method
+        result.prices_pending = False
+    return result
+
+
+CARBON_PRICE_COLUMNS = ["group", "year", "eur_per_t", "binding", "shortfall"]
+ENVELOPE_PRICE_COLUMNS = ["instrument", "city", "year", "value_per_eur"]
 
 
 @dataclass
@@ -278,7 +299,7 @@ def carbon_prices(solver: PortfolioSolver, emissions: pd.DataFrame) -> pd.DataFr
                     shortfall=missed,
                 )
             )
-    return pd.DataFrame(rows, columns=["group", "year", "eur_per_t", "binding", "shortfall"])
+    return pd.DataFrame(rows, columns=CARBON_PRICE_COLUMNS)
 
 
 def envelope_prices(solver: PortfolioSolver) -> pd.DataFrame:
@@ -291,7 +312,7 @@ def envelope_prices(solver: PortfolioSolver) -> pd.DataFrame:
             (idx, y) for (name, idx), y in duals.items() if name == "envelope_limit"
         )
     ]
-    return pd.DataFrame(rows, columns=["instrument", "city", "year", "value_per_eur"])
+    return pd.DataFrame(rows, columns=ENVELOPE_PRICE_COLUMNS)
 
 
 def bundles_table(solver: PortfolioSolver, sol: Solution) -> pd.DataFrame:
