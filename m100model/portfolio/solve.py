@@ -145,7 +145,7 @@ class PortfolioSolver:
         self._x: np.ndarray | None = None  # primal solution (columns)
         self._loaded = True
         self._extra: dict[str, _Row] = {}  # named rows added on top of the model
-        self._bounds: dict[tuple[str, object], tuple[float, float]] = {}
+        self._bounds: dict[str, dict] = {}  # variable -> {index: (lower, upper)} overrides
         self._objective: Terms | None = None
         self._objective_offset = 0.0
         self._pending: dict[str, dict] = {}  # parameter values not yet written into Pyomo
@@ -238,12 +238,15 @@ class PortfolioSolver:
         return out
 
     def _col_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Column bounds: the model's, with the named overrides (by Pyomo name, so they
+        survive a recompile)."""
         lo, up = self.sf.col_lower.copy(), self.sf.col_upper.copy()
-        pos = self.sf.col_pos
-        for (name, idx), (a, b) in self._bounds.items():
-            j = pos.get(name, {}).get(idx)
-            if j is not None:
-                lo[j], up[j] = a, b
+        for name, over in self._bounds.items():
+            pos = self.cols(name)
+            for idx, (a, b) in over.items():
+                j = pos.get(idx)
+                if j is not None:
+                    lo[j], up[j] = a, b
         return lo, up
 
     def _pass_model(self, keep_basis: bool = True) -> None:
@@ -257,10 +260,8 @@ class PortfolioSolver:
         lp.offset_ = float(cur["offset"][0])
         lp.col_cost_ = cur["cost"]
         lo, up = self._col_bounds()
-        lp.col_lower_, lp.col_upper_ = (
-            np.where(np.isinf(lo), -INF, lo),
-            np.where(np.isinf(up), INF, up),
-        )
+        self._lo, self._up = lo.copy(), up.copy()  # the bounds HiGHS holds
+        lp.col_lower_, lp.col_upper_ = _finite(lo, -INF), _finite(up, INF)
         lp.row_lower_ = np.where(np.isinf(cur["row_lower"]), -INF, cur["row_lower"])
         lp.row_upper_ = np.where(np.isinf(cur["row_upper"]), INF, cur["row_upper"])
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
@@ -428,46 +429,35 @@ class PortfolioSolver:
     # -- named bounds ----------------------------------------------------------------------
     def bound(self, var: str, lower: dict | None = None, upper: dict | None = None) -> None:
         """Override the bounds of indices of a variable (the other bound of each index
-        keeps its model value). Undone by :meth:`unbound`."""
+        keeps its current value). Undone by :meth:`unbound`."""
         pos = self.cols(var)
-        keys = set(lower or {}) | set(upper or {})
-        cols, lo_v, up_v = [], [], []
-        for idx in keys:
-            j = pos.get(idx)
-            base = self._bounds.get((var, idx))
-            if j is None:
-                continue
-            lo0, up0 = base if base else (self.sf.col_lower[j], self.sf.col_upper[j])
-            lo = float(lower[idx]) if lower and idx in lower else lo0
-            up = float(upper[idx]) if upper and idx in upper else up0
-            self._bounds[(var, idx)] = (lo, up)
-            cols.append(j)
-            lo_v.append(lo)
-            up_v.append(up)
-        if cols:
-            lo_a, up_a = np.array(lo_v), np.array(up_v)
-            self.highs.changeColsBounds(
-                len(cols),
-                np.array(cols, dtype=np.int32),
-                np.where(np.isinf(lo_a), -INF, lo_a),
-                np.where(np.isinf(up_a), INF, up_a),
-            )
+        keys = [k for k in dict.fromkeys([*(lower or {}), *(upper or {})]) if k in pos]
+        if not keys:
+            return
+        cols = np.fromiter((pos[k] for k in keys), dtype=np.int32, count=len(keys))
+        lo, up = self._lo[cols], self._up[cols]
+        nan = math.nan
+        if lower:
+            new = np.fromiter((lower.get(k, nan) for k in keys), dtype=float, count=len(keys))
+            lo = np.where(np.isnan(new), lo, new)
+        if upper:
+            new = np.fromiter((upper.get(k, nan) for k in keys), dtype=float, count=len(keys))
+            up = np.where(np.isnan(new), up, new)
+        self._lo[cols], self._up[cols] = lo, up
+        pairs = zip(lo.tolist(), up.tolist(), strict=True)
+        self._bounds.setdefault(var, {}).update(zip(keys, pairs, strict=True))
+        self.highs.changeColsBounds(len(cols), cols, _finite(lo, -INF), _finite(up, INF))
 
     def unbound(self, var: str | None = None) -> None:
         """Back to the model's bounds for a variable (or all variables)."""
-        keys = [k for k in self._bounds if var is None or k[0] == var]
-        cols = []
-        for k in keys:
-            del self._bounds[k]
-            j = self.sf.col_pos.get(k[0], {}).get(k[1])
-            if j is not None:
-                cols.append(j)
-        if cols:
-            c = np.array(cols, dtype=np.int32)
-            lo, up = self.sf.col_lower[c], self.sf.col_upper[c]
-            self.highs.changeColsBounds(
-                len(c), c, np.where(np.isinf(lo), -INF, lo), np.where(np.isinf(up), INF, up)
-            )
+        names = [v for v in self._bounds if var is None or v == var]
+        for name in names:
+            pos = self.cols(name)
+            cols = np.fromiter((pos[k] for k in self._bounds.pop(name) if k in pos), dtype=np.int32)
+            if len(cols):
+                lo, up = self.sf.col_lower[cols], self.sf.col_upper[cols]
+                self._lo[cols], self._up[cols] = lo, up
+                self.highs.changeColsBounds(len(cols), cols, _finite(lo, -INF), _finite(up, INF))
 
     def model_bounds(self, var: str) -> dict:
         """The model's own (lower, upper) bounds of each index of a variable."""
@@ -848,6 +838,11 @@ class PortfolioSolver:
             self.stats.notes.append(f"shadow prices not available: the dual solve ended {ended}")
             return None
         return np.asarray(h.getSolution().row_dual)
+
+
+def _finite(a: np.ndarray, inf: float) -> np.ndarray:
+    """Infinite bounds as HiGHS's infinity."""
+    return np.where(np.isinf(a), inf, a)
 
 
 def _set_cells(df, values: dict) -> None:
