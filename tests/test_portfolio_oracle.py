@@ -11,8 +11,9 @@ model leaves out (co-financing shares of 1, instruments before the first spendin
 counts active units as a window sum where the model uses a stock recursion, and uses its own
 big-M values; none of that changes the optimum.
 
-:meth:`PortfolioSolver.solve` works in two phases (penalised cost, then the cost of the
-achievable path): :func:`check_against_oracle` checks both.
+:meth:`PortfolioSolver.solve` minimises the penalised cost; the plan it returns must also be
+the cheapest way to reach the achievable path (the targets relaxed by its shortfall):
+:func:`check_against_oracle` checks both.
 """
 
 from __future__ import annotations
@@ -376,12 +377,12 @@ def oracle(d: PortfolioData, relax: dict | None = None) -> OracleResult:
 
 
 def check_against_oracle(d: PortfolioData) -> None:
-    """The solver's two phases against the oracle.
+    """The solver's answer against the oracle.
 
-    Phase 1 minimises the penalised cost; phase 2 relaxes each missed target by phase 1's
-    shortfall and reports the cost of reaching that path. So the reported objective plus the
-    priced shortfall is the penalised optimum, and the reported objective is the oracle's
-    optimum with the targets relaxed by the solver's shortfall.
+    The solver minimises the penalised cost and reports the plan's cost without the priced
+    shortfall. So the reported objective plus the priced shortfall is the penalised optimum,
+    and the reported objective is the oracle's optimum with each target relaxed by the
+    solver's shortfall (the plan is also the cheapest way to reach what it reaches).
     """
     solver = PortfolioSolver(d, SolverSpec(mip_gap=0.0))
     stats = solver.solve()

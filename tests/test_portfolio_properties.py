@@ -2,8 +2,8 @@
 (``tests/portfolio_instances.py``): monotonicity in budgets and targets, targets met, money
 balanced and within envelopes, and the persistent re-solve path equal to a fresh build.
 
-"Cost" in the monotonicity properties is the objective the model minimises (phase 1 of
-:meth:`PortfolioSolver.solve`): the net present cost plus the priced shortfall. The net
+"Cost" in the monotonicity properties is the objective the model minimises
+(:meth:`PortfolioSolver.solve`): the net present cost plus the priced shortfall. The net
 present cost alone is not monotone: a larger budget can buy abatement that was a shortfall.
 """
 
