@@ -6,7 +6,9 @@ measured on a shared machine: the figures that matter are the ratios to HiGHS al
 
     .venv/bin/python benchmarks/run_all.py [--quick]
 
-``--quick`` runs fewer repetitions and the national instance only up to 80 towns.
+``--quick`` runs fewer repetitions and the national instance only up to 80 towns;
+``--only NAME ...`` runs those benchmarks and keeps the other figures of the last run (each
+entry says when it was measured).
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--skip", nargs="*", default=[], help="benchmarks to leave out")
+    parser.add_argument(
+        "--only", nargs="*", default=[], help="run only these and keep the others' figures"
+    )
     args = parser.parse_args()
     import bench_cli
     import bench_ensemble
@@ -45,7 +50,12 @@ def main() -> None:
             (40, 80) if quick else (40, 80, 160, 320), 900.0
         ),
     }
+    out = ROOT / "benchmarks" / "results"
+    previous = {}
+    if args.only and (out / "latest.json").exists():
+        previous = json.loads((out / "latest.json").read_text(encoding="utf-8"))
     doc: dict = {
+        **previous,
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": dict(
             cpus=os.cpu_count(),
@@ -56,7 +66,7 @@ def main() -> None:
         "note": "shared machine: compare the ratios, not the seconds",
     }
     for name, step in steps.items():
-        if name in args.skip:
+        if name in args.skip or (args.only and name not in args.only):
             continue
         t0 = time.perf_counter()
         try:
@@ -64,9 +74,9 @@ def main() -> None:
         except Exception as exc:  # one failing benchmark does not hide the others
             doc[name] = {"error": f"{type(exc).__name__}: {exc}"}
         doc[name]["bench_wall_s"] = round(time.perf_counter() - t0, 1)
+        doc[name]["measured_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         print(json.dumps({name: doc[name]}), file=sys.stderr, flush=True)
     text = json.dumps(doc, indent=2)
-    out = ROOT / "benchmarks" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "latest.json").write_text(text + "\n", encoding="utf-8")
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")

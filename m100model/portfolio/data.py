@@ -327,6 +327,10 @@ def assemble_projects(
     years = scn.years
     bundle_of = {(c, a): b.id for b in scn.bundles for c in b.cities for a in b.archetypes}
     saving_of = {b.id: b.prep_saving for b in scn.bundles}
+    effects_of = {
+        a: list(zip(part["subsector"], part["fuel"], part["delta"], strict=True))
+        for a, part in effects.groupby("archetype_id", sort=False)
+    }
     proj_rows, capex_rows, eff_rows = [], {}, []
     for c, city in cities.iterrows():
         pop = float(city["population_2021"])
@@ -376,13 +380,9 @@ def assemble_projects(
                         for t in years
                     }
                 )
-                for e in effects[effects["archetype_id"] == a_id].itertuples():
+                for sub, fuel, delta in effects_of.get(a_id, []):
                     eff_rows.append(
-                        dict(
-                            project_id=p,
-                            pool_id=f"{c}|{e.subsector}|{e.fuel}",
-                            delta=float(e.delta) * 1e-3,
-                        )
+                        dict(project_id=p, pool_id=f"{c}|{sub}|{fuel}", delta=float(delta) * 1e-3)
                     )
     projects = pd.DataFrame(proj_rows).set_index("project_id", drop=False)
     capex = pd.DataFrame(capex_rows).T.reindex(columns=years)
@@ -504,14 +504,13 @@ def assemble_relations(
     built) and mutually exclusive pairs, between the projects of each city."""
     requires, excludes = [], []
     rel = load_relations()
+    of: dict[tuple[str, str], list[str]] = {}
+    for p, c, a in zip(projects.index, projects["city"], projects["archetype_id"], strict=True):
+        of.setdefault((c, a), []).append(p)
     for r in rel.itertuples():
         for c in scn.cities:
-            a = projects.index[
-                (projects["city"] == c) & (projects["archetype_id"] == r.archetype_id)
-            ]
-            b = projects.index[
-                (projects["city"] == c) & (projects["archetype_id"] == r.other_archetype_id)
-            ]
+            a = of.get((c, r.archetype_id), [])
+            b = of.get((c, r.other_archetype_id), [])
             if len(a) == 0:
                 continue
             target_list = requires if r.relation == "requires" else excludes
