@@ -92,10 +92,6 @@ class SolveStats:
     history: list[float] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
-    @property
-    def stopped_on_limit(self) -> bool:
-        return bool(self.limit)
-
     def as_dict(self) -> dict:
         return dict(
             status=self.status,
@@ -171,10 +167,6 @@ class PortfolioSolver:
             for key, v in values.items():
                 comp[key].set_value(v)
         self._pending = {}
-
-    @property
-    def integer_cols(self) -> np.ndarray:
-        return self.sf.integer
 
     @property
     def is_mip(self) -> bool:
