@@ -137,17 +137,11 @@ def _import_altair() -> None:
     without the packages of ``_NOT_FOR_COMMANDS``: Altair and jsonschema then do without
     them (no IRI format checker, a JupyterChart that says anywidget is missing). Anywhere
     else (the test runner, a notebook) Altair is imported as it is."""
-    hidden = []
-    if app.as_program and "altair" not in sys.modules:
-        hidden = [m for m in _NOT_FOR_COMMANDS if m not in sys.modules]
-    for name in hidden:
-        sys.modules[name] = None  # type: ignore[assignment]  # import -> ImportError
-    try:
+    from m100model.imports import hidden_modules
+
+    hidden = list(_NOT_FOR_COMMANDS) if app.as_program and "altair" not in sys.modules else []
+    with hidden_modules(hidden):
         import altair  # noqa: F401
-    finally:
-        for name in hidden:
-            if sys.modules.get(name, ()) is None:
-                del sys.modules[name]
 
 
 def _fmt(value: float) -> str:

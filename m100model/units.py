@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable
 from types import ModuleType
 
+from m100model.imports import hidden_modules
 from m100model.io import cache_dir
 
 
@@ -63,17 +64,11 @@ def _import_pint() -> ModuleType:
         for name in ("scipy", "dask")
         if name not in sys.modules and importlib.util.find_spec(name) is not None
     ]
-    for name in hidden:
-        sys.modules[name] = None  # type: ignore[assignment]  # import -> ImportError
-    try:
+    with hidden_modules(hidden):
         import pint
         from pint import compat
         from pint.facets import dask as pint_dask
         from pint.facets.plain import qto
-    finally:
-        for name in hidden:
-            if sys.modules.get(name, ()) is None:
-                del sys.modules[name]
     if "scipy" in hidden and not compat.HAS_SCIPY:
         compat.HAS_SCIPY = True
         compat.scipy = qto.scipy = _OnFirstUse("scipy")
