@@ -46,13 +46,10 @@ without a browser: time and bytes of the chart messages.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import math
 import os
 import secrets
-import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -64,21 +61,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-extensions",
-    "--disable-default-apps",
-    "--mute-audio",
-    "--window-size=1400,1200",
-    "--remote-debugging-port=0",
-]
+sys.path.insert(0, str(ROOT / "tests"))
+from chromium import Chromium, stop_group  # noqa: E402  (the kit's one DevTools client)
+
 SLIDER_LABEL = "Reduction below the base year"
 STARTUP_TIMEOUT_S = 240.0
 MOVE_TIMEOUT_S = 60.0
@@ -218,39 +203,6 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _stop_group(proc: subprocess.Popen, *, timeout_s: float) -> None:
-    """Stop a process started in a session of its own and what it started (its process
-    group: kernels, browser helpers): SIGTERM, then SIGKILL for what is left after
-    ``timeout_s``."""
-
-    def group_alive() -> bool:
-        try:
-            os.killpg(proc.pid, 0)
-        except ProcessLookupError:
-            return False
-        return True
-
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=timeout_s)
-    deadline = time.monotonic() + 5  # the rest of the group may outlive the leader a moment
-    while proc.poll() is not None and group_alive() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if proc.poll() is None or group_alive():
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-
-
-def chromium_path() -> str:
-    for name in ("chromium", "chromium-browser"):
-        found = shutil.which(name)
-        if found:
-            return found
-    raise RuntimeError("Chromium is missing: run `make chromium` (Debian's chromium package)")
-
-
 class JupyterLab:
     """JupyterLab from this virtualenv on 127.0.0.1, in a temporary folder (notebooks,
     settings, workspaces, runtime files), with token authentication."""
@@ -326,128 +278,18 @@ class JupyterLab:
         except OSError:
             pass
         try:
-            _stop_group(self.proc, timeout_s=15)
+            stop_group(self.proc, timeout_s=15)
         finally:
             self.log.close()
             self.tmp.cleanup()
 
 
-class Browser:
-    """Headless Chromium over the DevTools protocol: one tab, every request outside
-    ``allowed_prefix`` failed before it leaves the browser."""
+class Browser(Chromium):
+    """Headless Chromium (``tests/chromium.py``) that waits for a page state and presses
+    keys."""
 
     def __init__(self, allowed_prefix: str) -> None:
-        import websocket
-
-        self._timeout_exc = websocket.WebSocketTimeoutException
-        self.allowed = allowed_prefix
-        self.blocked: list[str] = []
-        self.errors: list[str] = []
-        self.profile = tempfile.TemporaryDirectory(
-            prefix="m100-bench-chromium-", ignore_cleanup_errors=True
-        )
-        self.proc = subprocess.Popen(
-            [chromium_path(), *CHROMIUM_FLAGS, f"--user-data-dir={self.profile.name}"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,  # its helper processes are in its process group
-        )
-        try:
-            self.ws = websocket.create_connection(
-                self._browser_ws_url(), timeout=MOVE_TIMEOUT_S, suppress_origin=True
-            )
-            self.next_id = 0
-            self.session: str | None = None
-            target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
-            self.session = self.call(
-                "Target.attachToTarget", {"targetId": target, "flatten": True}
-            )["sessionId"]
-            for method in ("Page.enable", "Runtime.enable"):
-                self.call(method)
-            self.call("Fetch.enable", {"patterns": [{"urlPattern": "*"}]})
-        except BaseException:
-            self.close()
-            raise
-
-    def _browser_ws_url(self) -> str:
-        port_file = Path(self.profile.name) / "DevToolsActivePort"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"chromium exited with code {self.proc.returncode}")
-            if port_file.exists():
-                lines = port_file.read_text().split()
-                if len(lines) >= 2:
-                    return f"ws://127.0.0.1:{lines[0]}{lines[1]}"
-            time.sleep(0.1)
-        raise RuntimeError("chromium did not open its DevTools port within 30 s")
-
-    def close(self) -> None:
-        try:
-            if getattr(self, "ws", None) is not None:
-                self.ws.close()
-        finally:
-            _stop_group(self.proc, timeout_s=10)
-            # Helper processes may still be writing to the profile for a moment.
-            for _ in range(20):
-                self.profile.cleanup()
-                if not Path(self.profile.name).exists():
-                    break
-                time.sleep(0.1)
-
-    def send(self, method: str, params: dict | None = None) -> int:
-        self.next_id += 1
-        msg = {"id": self.next_id, "method": method, "params": params or {}}
-        if self.session:
-            msg["sessionId"] = self.session
-        self.ws.send(json.dumps(msg))
-        return self.next_id
-
-    def call(self, method: str, params: dict | None = None) -> dict:
-        wanted = self.send(method, params)
-        while True:
-            msg = self.receive()
-            if msg.get("id") == wanted:
-                if "error" in msg:
-                    raise RuntimeError(f"{method}: {msg['error']}")
-                return msg.get("result", {})
-
-    def receive(self) -> dict:
-        msg = json.loads(self.ws.recv())
-        method = msg.get("method")
-        if method == "Fetch.requestPaused":
-            p = msg["params"]
-            if p["request"]["url"].startswith(self.allowed):
-                self.send("Fetch.continueRequest", {"requestId": p["requestId"]})
-            else:
-                self.blocked.append(p["request"]["url"])
-                self.send(
-                    "Fetch.failRequest",
-                    {"requestId": p["requestId"], "errorReason": "BlockedByClient"},
-                )
-        elif method == "Runtime.exceptionThrown":
-            d = msg["params"]["exceptionDetails"]
-            self.errors.append(d.get("exception", {}).get("description", d.get("text", "")))
-        return msg
-
-    def pump(self, seconds: float) -> None:
-        end = time.monotonic() + seconds
-        while (left := end - time.monotonic()) > 0:
-            self.ws.settimeout(left)
-            try:
-                self.receive()
-            except self._timeout_exc:
-                break
-        self.ws.settimeout(MOVE_TIMEOUT_S)
-
-    def evaluate(self, expression: str, *, await_promise: bool = False):
-        result = self.call(
-            "Runtime.evaluate",
-            {"expression": expression, "returnByValue": True, "awaitPromise": await_promise},
-        )
-        if "exceptionDetails" in result:
-            raise RuntimeError(f"evaluate failed: {result['exceptionDetails']}")
-        return result["result"].get("value")
+        super().__init__(allowed_prefix, timeout_s=MOVE_TIMEOUT_S, window="1400,1200")
 
     def wait_for(self, expression: str, timeout_s: float, what: str):
         deadline = time.monotonic() + timeout_s

@@ -19,33 +19,16 @@ import http.server
 import json
 import os
 import re
-import shutil
 import subprocess
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 import pytest
-import websocket
+from chromium import Chromium
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "book" / "_build" / "html"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-extensions",
-    "--disable-default-apps",
-    "--mute-audio",
-    "--window-size=1280,1000",
-    "--remote-debugging-port=0",
-]
 PAGE_TIMEOUT_S = 30.0
 CHART_SELECTOR = ".m100-chart"
 # The pages with the course's core charts: each must have at least one.
@@ -57,14 +40,6 @@ PAGES_WITH_CHARTS = [
 ]
 
 pytestmark = pytest.mark.slow
-
-
-def chromium_path() -> str:
-    for name in ("chromium", "chromium-browser"):
-        found = shutil.which(name)
-        if found:
-            return found
-    pytest.fail("Chromium is missing: run `make chromium` (installs Debian's chromium package)")
 
 
 @pytest.fixture(scope="module")
@@ -108,128 +83,16 @@ class LocalServer:
         self.thread.join(timeout=5)
 
 
-class Browser:
-    """Headless Chromium driven over the DevTools protocol: one tab, every request outside
-    ``allowed_prefix`` failed before it leaves the browser."""
+class Browser(Chromium):
+    """Headless Chromium (:class:`chromium.Chromium`) that opens book pages and says what
+    each did: loaded, charts drawn, errors, requests blocked."""
 
     def __init__(self, allowed_prefix: str) -> None:
-        self.allowed = allowed_prefix
-        self.profile = tempfile.TemporaryDirectory(prefix="m100-chromium-")
-        self.proc = subprocess.Popen(
-            [chromium_path(), *CHROMIUM_FLAGS, f"--user-data-dir={self.profile.name}"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        self.ws = websocket.create_connection(
-            self._browser_ws_url(), timeout=PAGE_TIMEOUT_S, suppress_origin=True
-        )
-        self.next_id = 0
-        self.session: str | None = None
-        self.reset_page_log()
-        target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
-        self.session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})[
-            "sessionId"
-        ]
-        for method in ("Page.enable", "Runtime.enable", "Log.enable"):
-            self.call(method)
-        self.call("Fetch.enable", {"patterns": [{"urlPattern": "*"}]})
-
-    def _browser_ws_url(self) -> str:
-        port_file = Path(self.profile.name) / "DevToolsActivePort"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"chromium exited with code {self.proc.returncode}")
-            if port_file.exists():
-                lines = port_file.read_text().split()
-                if len(lines) >= 2:
-                    return f"ws://127.0.0.1:{lines[0]}{lines[1]}"
-            time.sleep(0.1)
-        raise RuntimeError("chromium did not open its DevTools port within 30 s")
-
-    def close(self) -> None:
-        try:
-            self.ws.close()
-        finally:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-            self.profile.cleanup()
-
-    # -- protocol ------------------------------------------------------------------------
-    def send(self, method: str, params: dict | None = None, *, session: bool = True) -> int:
-        self.next_id += 1
-        msg = {"id": self.next_id, "method": method, "params": params or {}}
-        if session and self.session:
-            msg["sessionId"] = self.session
-        self.ws.send(json.dumps(msg))
-        return self.next_id
-
-    def call(self, method: str, params: dict | None = None) -> dict:
-        wanted = self.send(method, params)
-        while True:
-            msg = self.receive()
-            if msg.get("id") == wanted:
-                if "error" in msg:
-                    raise RuntimeError(f"{method}: {msg['error']}")
-                return msg.get("result", {})
-
-    def receive(self) -> dict:
-        msg = json.loads(self.ws.recv())
-        if "method" in msg:
-            self.on_event(msg["method"], msg.get("params", {}))
-        return msg
-
-    def pump(self, seconds: float) -> None:
-        """Handle events for a while (e.g. late console messages)."""
-        end = time.monotonic() + seconds
-        while (left := end - time.monotonic()) > 0:
-            self.ws.settimeout(left)
-            try:
-                self.receive()
-            except websocket.WebSocketTimeoutException:
-                break
-        self.ws.settimeout(PAGE_TIMEOUT_S)
+        super().__init__(allowed_prefix, timeout_s=PAGE_TIMEOUT_S)
 
     # -- what a page does ----------------------------------------------------------------
     def reset_page_log(self) -> None:
-        self.errors: list[str] = []
-        self.blocked: list[str] = []
-        self.loaded = False
-
-    def on_event(self, method: str, p: dict) -> None:
-        if method == "Fetch.requestPaused":
-            url = p["request"]["url"]
-            if url.startswith(self.allowed):
-                self.send("Fetch.continueRequest", {"requestId": p["requestId"]})
-            else:
-                self.blocked.append(url)
-                self.send(
-                    "Fetch.failRequest",
-                    {"requestId": p["requestId"], "errorReason": "BlockedByClient"},
-                )
-        elif method == "Runtime.consoleAPICalled" and p.get("type") in ("error", "assert"):
-            text = " ".join(str(a.get("value", a.get("description", ""))) for a in p["args"])
-            self.errors.append(f"console.{p['type']}: {text}")
-        elif method == "Runtime.exceptionThrown":
-            d = p["exceptionDetails"]
-            self.errors.append(
-                "uncaught: " + d.get("exception", {}).get("description", d.get("text", ""))
-            )
-        elif method == "Log.entryAdded" and p["entry"]["level"] == "error":
-            e = p["entry"]
-            self.errors.append(f"log ({e.get('source')}): {e.get('text')} {e.get('url', '')}")
-        elif method == "Page.loadEventFired":
-            self.loaded = True
-
-    def evaluate(self, expression: str):
-        result = self.call("Runtime.evaluate", {"expression": expression, "returnByValue": True})
-        if "exceptionDetails" in result:
-            raise RuntimeError(f"evaluate failed: {result['exceptionDetails']}")
-        return result["result"].get("value")
+        self.errors, self.blocked, self.loaded = [], [], False
 
     def open(self, url: str) -> dict:
         """Load a page, wait for its charts, and say what happened."""
