@@ -64,14 +64,6 @@ def cap_shortfall(solver: PortfolioSolver, shortfall: dict) -> None:
         solver.bound("short_budget", upper=budget)
 
 
-def shortfall_of(solver: PortfolioSolver) -> dict:
-    """The last solution's shortfall by (group, year) and (group, None)."""
-    out = {k: v for k, v in solver.values("short").items() if v > 1e-7}
-    if solver.cols("short_budget"):
-        out.update({(g, None): v for g, v in solver.values("short_budget").items() if v > 1e-7})
-    return out
-
-
 def _deployment(solver: PortfolioSolver) -> tuple[dict, dict, dict]:
     """From the loaded solution: share of maximum built per project, plan, spend by theme."""
     m, d = solver.model, solver.data
@@ -156,7 +148,7 @@ def near_optimal(
                 notes.append(f"alternative {k}: no solution ({status}); stopped")
                 break
             values = solver.solution()
-            short_k = shortfall_of(solver)
+            short_k = solver.current_shortfall()
             true_cost = float(cost @ values + offset) - penalty * sum(short_k.values())
             name = f"alt{k}"
             s, plan, th = _deployment(solver)

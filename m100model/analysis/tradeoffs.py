@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from m100model.analysis.alternatives import cap_shortfall, shortfall_of
+from m100model.analysis.alternatives import cap_shortfall
 from m100model.analysis.ensemble import Evaluator
 from m100model.analysis.uncertainty import base_value, quantile
 from m100model.portfolio.solve import PortfolioSolver
@@ -71,7 +71,7 @@ def pareto_front(
         if status not in ("optimal", "feasible"):
             return dict(epsilon=eps, status=status)
         v = solver.solution()
-        short = sum(shortfall_of(solver).values())
+        short = sum(solver.current_shortfall().values())
         return dict(
             epsilon=eps,
             status=status,

@@ -254,8 +254,8 @@ class PortfolioSolver:
         lo, up = self._col_bounds()
         self._lo, self._up = lo.copy(), up.copy()  # the bounds HiGHS holds
         lp.col_lower_, lp.col_upper_ = _finite(lo, -INF), _finite(up, INF)
-        lp.row_lower_ = np.where(np.isinf(cur["row_lower"]), -INF, cur["row_lower"])
-        lp.row_upper_ = np.where(np.isinf(cur["row_upper"]), INF, cur["row_upper"])
+        lp.row_lower_ = _finite(cur["row_lower"], -INF)
+        lp.row_upper_ = _finite(cur["row_upper"], INF)
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
         lp.a_matrix_.start_ = sf.a_start
         lp.a_matrix_.index_ = sf.a_index
@@ -301,8 +301,8 @@ class PortfolioSolver:
             (new["row_lower"] != cur["row_lower"]) | (new["row_upper"] != cur["row_upper"])
         ).astype(np.int32)
         if len(rows):
-            lo = np.where(np.isinf(new["row_lower"][rows]), -INF, new["row_lower"][rows])
-            up = np.where(np.isinf(new["row_upper"][rows]), INF, new["row_upper"][rows])
+            lo = _finite(new["row_lower"][rows], -INF)
+            up = _finite(new["row_upper"][rows], INF)
             h.changeRowsBounds(len(rows), rows, lo, up)
         self._cur = new
 
@@ -335,8 +335,11 @@ class PortfolioSolver:
 
     def values(self, var: str) -> dict:
         """The last solution's value of each index of a variable (fixed ones at their
-        value)."""
+        value); empty for a variable the model does not have (e.g. ``short_budget`` without
+        a carbon budget)."""
         comp = self._model.component(var)
+        if comp is None:
+            return {}
         pos = self.cols(var)
         x = self._x if self._x is not None else np.zeros(self.sf.n_cols)
         out = {}
@@ -667,7 +670,7 @@ class PortfolioSolver:
         st.notes, st.limit, st.phases, st.runs = [], "", 1, 0
         self._duals = None
         status = self.run()
-        self.shortfall = self._shortfall() if status in OK else {}
+        self.shortfall = self.current_shortfall() if status in OK else {}
         penalty = pyo.value(self._model.penalty)
         if status in OK:
             priced = penalty * sum(self.shortfall.values())
@@ -717,7 +720,7 @@ class PortfolioSolver:
             self._unrelax(relaxed)
         penalty = pyo.value(self._model.penalty)
         if status in OK:
-            extra = sum(self._shortfall().values())
+            extra = sum(self.current_shortfall().values())
             cost2 = self._last_objective - penalty * extra
             if cost2 < first[0] - 1e-9 and extra <= 1e-6:
                 st.notes.append(f"phase 2 lowered the cost by {first[0] - cost2:,.1f} M EUR")
@@ -749,8 +752,10 @@ class PortfolioSolver:
         for name, key, v in relaxed:
             self._set(name, {key: v})
 
-    def _shortfall(self) -> dict:
-        """Shortfall (kt) by (group, year), and by (group, None) for a carbon budget."""
+    def current_shortfall(self) -> dict:
+        """The last run's shortfall (kt) by (group, year), and by (group, None) for a carbon
+        budget (:attr:`shortfall` is the one :meth:`solve` found; this also reads a plain
+        :meth:`run`, e.g. under another objective)."""
         x = self._x
         return {key: float(x[j]) for key, j in self._short_cols().items() if x[j] > SHORT_TOL}
 
