@@ -299,8 +299,8 @@ def load_params(vehicle_class: str, base_year: int = BASE_YEAR) -> FleetParams:
     c = vehicle_class
     shape = _scalar(fleet, c, "weibull_shape")
     new_share = _scalar(fleet, c, "new_share_of_entrants")
-    used_age = int(round(_scalar(fleet, c, "used_entry_age")))
-    max_age = int(round(_scalar(fleet, c, "max_age")))
+    used_age = round(_scalar(fleet, c, "used_entry_age"))
+    max_age = round(_scalar(fleet, c, "max_age"))
     scale = calibrate_scale(shape, _scalar(fleet, c, "average_age"), new_share, used_age, max_age)
     survival = weibull_survival(shape, scale, max_age)
 
