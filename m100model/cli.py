@@ -292,6 +292,53 @@ def run(
     _print_run(info, result.result.stats, target)
 
 
+def _print_cities(by_city: dict) -> None:
+    """Each city (target group) in its own target year: met or not, and at what price."""
+    table = Table(
+        title="Each city in its target year (kt CO2e; carbon price in EUR/t)", title_justify="left"
+    )
+    for col in ("City", "Year", "Baseline", "Modelled", "Target", "Met", "Carbon price"):
+        table.add_column(col, justify="left" if col == "City" else "right")
+    levelised = False
+    for g, c in by_city.items():
+        price, basis = c["carbon_price_eur_per_t"], c["price_basis"] or ""
+        if not c["met"]:
+            shown = "out of reach"
+        elif price is None:
+            shown = ""
+        else:
+            shown = f"{price:,.0f}" + (" *" if basis.startswith("flat") else "")
+            levelised |= basis.startswith("flat")
+        missed = c["years_missed"]
+        table.add_row(
+            g,
+            str(c["target_year"]),
+            f"{c['baseline_kt']:,.1f}",
+            f"{c['emissions_kt']:,.1f}",
+            f"{c['target_kt']:,.1f}",
+            ("[green]yes[/]" if c["met"] else "[red]no[/]")
+            + (f" (missed in {_years(missed)})" if missed else ""),
+            shown,
+        )
+    out.print(table)
+    if levelised:
+        out.print(
+            "* levelised over the flat stretch of the target from that year on: with the same "
+            "cap year after year only the discounted sum of the yearly prices is determined."
+        )
+
+
+def _years(years: list[int]) -> str:
+    """Years as runs: 2026-2029, 2031."""
+    runs: list[list[int]] = []
+    for y in years:
+        if runs and y == runs[-1][-1] + 1:
+            runs[-1].append(y)
+        else:
+            runs.append([y])
+    return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
+
+
 def _print_run(info: dict, stats: dict, target: Path) -> None:
     met = "[green]all targets met[/]" if info["targets_met"] else "[red]targets missed[/]"
     out.print(
@@ -336,6 +383,7 @@ def _print_run(info: dict, stats: dict, target: Path) -> None:
             str(short) if short else "",
         )
     out.print(table)
+    _print_cities(info["by_city_in_target_year"])
     invest = Table(title="Investment plan (M EUR, all years)", title_justify="left")
     invest.add_column("Funding source")
     invest.add_column("M EUR", justify="right")

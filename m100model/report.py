@@ -66,6 +66,41 @@ def _r(x: float, nd: int = 3) -> float | None:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else round(float(x), nd)
 
 
+def _envelope_values(prices: pd.DataFrame) -> dict:
+    out: dict[str, dict[int, float]] = {}
+    for e in prices.itertuples():
+        if abs(e.value_per_eur) >= 1e-6:
+            out.setdefault(f"{e.instrument}|{e.city}", {})[int(e.year)] = _r(e.value_per_eur, 4)
+    return out
+
+
+def _target_year_table(r, d) -> dict:
+    """Each target group in its own target year: emissions against target, met or not, and
+    the implied carbon price with its basis (the year's own, or levelised over a flat
+    stretch of the target)."""
+    em = r.emissions.set_index(["group", "year"])
+    sc = r.shadow_carbon.dropna(subset=["year"]).set_index(["group", "year"])
+    out = {}
+    for g in d.groups:
+        t = int(d.target_year.get(g, max(d.years)))
+        if (g, t) not in em.index:
+            continue
+        row = em.loc[(g, t)]
+        price = sc.loc[(g, t)] if (g, t) in sc.index else None
+        short = em.loc[g]["shortfall_kt"]
+        out[g] = {
+            "target_year": t,
+            "baseline_kt": _r(row["baseline_kt"]),
+            "emissions_kt": _r(row["emissions_kt"]),
+            "target_kt": _r(row["target_kt"]),
+            "met": bool(row["shortfall_kt"] <= 1e-6),
+            "years_missed": [int(y) for y, v in short.items() if v > 1e-6],
+            "carbon_price_eur_per_t": None if price is None else _r(price["eur_per_t"], 1),
+            "price_basis": None if price is None else str(price["basis"]),
+        }
+    return out
+
+
 def summary(out: RunOutput) -> dict:
     """The run's key figures (``summary.json``)."""
     r, d, scn = out.result, out.data, out.scenario
@@ -118,6 +153,7 @@ def summary(out: RunOutput) -> dict:
             }
             for g, part in em.groupby("group", sort=False)
         },
+        "by_city_in_target_year": _target_year_table(r, d),
         "selected_projects": [
             {
                 "project": p.project_id,
@@ -137,11 +173,28 @@ def summary(out: RunOutput) -> dict:
             for s in sorted({s for s, _ in inv.index})
         },
         "shadow_price_eur_per_t": {int(y): _r(v, 1) for y, v in price_max.items()},
-        "shadow_price_basis": "highest dual value of the yearly target constraints across "
-        "target groups, undiscounted to the year, EUR per t CO2e; only years whose target is "
-        "met (in a year a target is missed the dual only echoes the shortfall penalty); "
+        "shadow_price_basis": "highest implied carbon price across target groups, EUR per t "
+        "CO2e in the year's money: the dual of the year's target undiscounted to the year; on a "
+        "flat stretch of a target (the same cap in consecutive years) only the duals' "
+        "discounted sum is determined, so each year of the stretch shows the levelised price "
+        "over its binding years (carbon_price_flat_stretches); only years whose target is met "
+        "(in a year a target is missed the dual only echoes the shortfall penalty); "
         "non-unique duals: the centre of the optimal set (interior point, see "
         "m100model/portfolio/solve.py)",
+        "carbon_price_flat_stretches": {
+            g: {
+                basis.removeprefix("flat "): {
+                    "eur_per_t": _r(grp["eur_per_t"].dropna().iloc[0], 1)
+                    if grp["eur_per_t"].notna().any()
+                    else None,
+                    "binding_years": [int(y) for y in grp.loc[grp["binding"], "year"]],
+                }
+                for basis, grp in part.groupby("basis", sort=False)
+                if basis.startswith("flat ")
+            }
+            for g, part in r.shadow_carbon.dropna(subset=["year"]).groupby("group", sort=False)
+            if part["basis"].str.startswith("flat ").any()
+        },
         "shadow_price_eur_per_t_by_group": {
             g: {int(y): _r(v, 1) for y, v in part.set_index("year")["eur_per_t"].items()}
             for g, part in sp.groupby("group", sort=False)
@@ -154,6 +207,10 @@ def summary(out: RunOutput) -> dict:
             b.group: (None if pd.isna(b.eur_per_t) else _r(b.eur_per_t, 1))
             for b in budget_price.itertuples()
         },
+        "envelope_value_per_eur": _envelope_values(r.shadow_budget),
+        "envelope_value_basis": "EUR of net present cost saved by one more EUR in the yearly "
+        "envelope (instrument|city, city '*' for a national envelope), in the year's money; "
+        "binding envelopes only",
         "stopped_on_limit": r.stats.get("limit") or None,
         "bundles": [
             {"bundle": b.bundle, "selected": bool(b.selected)} for b in r.bundles.itertuples()

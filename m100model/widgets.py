@@ -751,7 +751,8 @@ class ScenarioExplorer:
             self._add_prices()
         em = r.emissions.set_index("year")
         year = min(max(s.target_year, em.index.min()), em.index.max())
-        prices = r.shadow_carbon.dropna(subset=["year"]).set_index("year")["eur_per_t"]
+        sc = r.shadow_carbon.dropna(subset=["year"]).set_index("year")
+        prices, basis = sc["eur_per_t"], sc["basis"]
         return {
             "status": r.status,
             "npv_meur": r.npv_meur,
@@ -762,6 +763,7 @@ class ScenarioExplorer:
             "shortfall_kt": float(r.emissions["shortfall_kt"].sum()),
             "investment_meur": float(r.investment["meur"].sum()),
             "carbon_price_eur_per_t": float(prices.get(year, math.nan)),
+            "carbon_price_basis": str(basis.get(year, "")),
             "projects": len(r.portfolio),
         }
 
@@ -784,6 +786,12 @@ class ScenarioExplorer:
             f"implied carbon price in {k['target_year']}: being computed"
             if self.result is not None and self.result.prices_pending
             else f"implied carbon price in {k['target_year']} {price:,.0f} EUR/t"
+            + (
+                f" (levelised over {k['carbon_price_basis'].removeprefix('flat ')}, a flat "
+                "target: only the sum of the yearly prices is determined)"
+                if k["carbon_price_basis"].startswith("flat")
+                else ""
+            )
             if math.isfinite(price)
             else f"no carbon price in {k['target_year']} (the target is missed that year)"
         )

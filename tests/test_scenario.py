@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -140,6 +141,22 @@ def test_run_small_scenario_end_to_end(tmp_path):
     assert years == list(range(2025, 2033))
     for y in years:  # emissions never exceed the target where the scenario is feasible
         assert info["emissions_kt"][str(y)] <= info["target_kt"][str(y)] + 1e-6
+    # Each city in its target year, met or not, with the price the shadow_prices.csv holds.
+    [(city, c)] = info["by_city_in_target_year"].items()
+    assert c["target_year"] == 2032 and c["met"] is True and c["years_missed"] == []
+    assert c["emissions_kt"] <= c["target_kt"] + 1e-6
+    prices = pd.read_csv(out / "shadow_prices.csv")
+    row = prices[(prices["group"] == city) & (prices["year"] == 2032)].iloc[0]
+    assert c["carbon_price_eur_per_t"] == pytest.approx(row["eur_per_t"], abs=0.05)
+    assert c["price_basis"] == row["basis"]
+    assert "City" in result.stdout and "Carbon price" in result.stdout
+    # Envelope values: only binding ones, each the value the budget_shadow_prices.csv holds.
+    env = pd.read_csv(out / "budget_shadow_prices.csv")
+    for key, by_year in info["envelope_value_per_eur"].items():
+        s, c_ = key.split("|")
+        for y, v in by_year.items():
+            hit = env[(env["instrument"] == s) & (env["city"] == c_) & (env["year"] == int(y))]
+            assert abs(v) >= 1e-6 and v == pytest.approx(hit["value_per_eur"].iloc[0], abs=1e-4)
     # Investment by source sums to the portfolio's spending.
     invested = sum(sum(v.values()) for v in info["investment_meur"].values())
     spent = sum(p["capex_meur"] for p in info["selected_projects"])

@@ -276,3 +276,52 @@ def test_the_compiled_model_does_not_depend_on_the_hash_seed() -> None:
         assert out.returncode == 0, out.stderr
         digests.add(out.stdout.strip())
     assert len(digests) == 1
+
+
+def test_shortfall_dual_is_the_penalty_itself() -> None:
+    """The penalty is discounted like every other cost, so in a year a target is missed the
+    target's dual, undiscounted to that year, is the penalty (EUR/t) exactly."""
+    d = random_instance(100, integer=False)
+    solver = PortfolioSolver(d, SolverSpec(mip_gap=0.0))
+    solver.solve()
+    duals = solver.duals()
+    missed = [k for k, u in solver.shortfall.items() if k[1] is not None and u > 1e-6]
+    assert missed, "the instance must miss a target"
+    for g, t in missed:
+        assert -duals["target_path", (g, t)] / d.discount[t] == pytest.approx(d.penalty, rel=1e-6)
+    # The priced shortfall, by hand: penalty x discount factor x shortfall, summed.
+    by_hand = sum(d.penalty * d.discount[t] * u for (_g, t), u in solver.shortfall.items())
+    assert solver.penalty_meur() == pytest.approx(by_hand, rel=1e-9)
+
+
+def test_flat_stretch_reports_the_levelised_price(workshop) -> None:
+    """On a flat stretch of a target each year shows the levelised price over the stretch's
+    binding years: sum of duals / sum of discount factors (computed here from the raw
+    duals); sloping years keep their own price."""
+    scn, data = workshop
+    solver = PortfolioSolver(copy.deepcopy(data), scn.solver)
+    solver.solve()
+    res = extract(solver)
+    sc = res.shadow_carbon.dropna(subset=["year"])
+    d = solver.data
+    caps = d.target_kt
+    g = next(iter(d.groups))
+    years = sorted(t for gg, t in caps if gg == g)
+    last = years[-1]
+    first_flat = min(
+        t for t in years if all(math.isclose(caps[g, u], caps[g, last]) for u in years if u >= t)
+    )
+    assert first_flat < last, "the workshop target must end on a flat stretch"
+    stretch = sc[(sc["group"] == g) & (sc["year"] >= first_flat)]
+    assert (stretch["basis"] == f"flat {first_flat}-{last}").all()
+    duals = solver.duals()
+    binding = [int(t) for t in stretch.loc[stretch["binding"], "year"]]
+    assert binding
+    mu = sum(-duals["target_path", (g, t)] for t in binding)
+    level = mu / sum(d.discount[t] for t in binding) * 1000.0
+    assert stretch["eur_per_t"].to_numpy() == pytest.approx(level, abs=0.01)
+    sloping = sc[(sc["group"] == g) & (sc["year"] < first_flat) & ~sc["shortfall"]]
+    for r in sloping.itertuples():
+        own = -duals["target_path", (g, r.year)] / d.discount[r.year] * 1000.0
+        if r.basis == "year":
+            assert r.eur_per_t == pytest.approx(own, abs=0.01)

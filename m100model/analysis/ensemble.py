@@ -151,7 +151,7 @@ class Evaluator:
         short = {g: [float(shortfall.get((g, t), 0.0)) for t in d.years] for g in d.groups}
         budget_short = {g: float(shortfall.get((g, None), 0.0)) for g in d.groups}
         total_short = sum(sum(v) for v in short.values()) + sum(budget_short.values())
-        penalty = float(d.penalty) * total_short
+        penalty = self.solver.penalty_meur()
         cost = float(s.objective)
         em = self.solver.values("emissions")
         rec.update(

@@ -59,7 +59,6 @@ def pareto_front(
     if solver.stats.status not in ("optimal", "feasible"):
         raise RuntimeError(f"the scenario has no solution ({solver.stats.status})")
     cost, offset = solver.objective_vector()
-    penalty = pyo.value(solver.model.penalty)
     shortfall0 = dict(solver.shortfall)
     emis = solver.vector(_objective_terms(solver, "emissions"))
     jobs = solver.vector(_objective_terms(solver, "jobs"))
@@ -71,14 +70,13 @@ def pareto_front(
         if status not in ("optimal", "feasible"):
             return dict(epsilon=eps, status=status)
         v = solver.solution()
-        short = sum(solver.current_shortfall().values())
         return dict(
             epsilon=eps,
             status=status,
-            cost_meur=float(cost @ v + offset) - penalty * short,
+            cost_meur=float(cost @ v + offset) - solver.penalty_meur(v),
             cumulative_emissions_kt=float(emis @ v),
             jobs=float(jobs @ v),
-            shortfall_kt=short,
+            shortfall_kt=sum(solver.current_shortfall().values()),
         )
 
     cap_shortfall(solver, shortfall0)

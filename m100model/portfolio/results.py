@@ -54,11 +54,10 @@ def extract(solver: PortfolioSolver, *, prices: bool = True) -> PortfolioResult:
     left for :func:`add_prices` (an interactive view can draw its charts first)."""
     sol = Solution.read(solver)
     emissions = emissions_table(solver, sol)
-    penalty_price = float(pyo.value(solver.model.penalty))
     result = PortfolioResult(
         status=solver.stats.status,
         npv_meur=solver.stats.objective,  # the plan's cost, without the priced shortfall
-        penalty_meur=penalty_price * sum(solver.shortfall.values()),
+        penalty_meur=solver.penalty_meur(),
         emissions=emissions,
         wedges=wedges_table(solver, sol),
         deployment=deployment_table(solver, sol),
@@ -89,7 +88,7 @@ def add_prices(result: PortfolioResult, solver: PortfolioSolver) -> PortfolioRes
     return result
 
 
-CARBON_PRICE_COLUMNS = ["group", "year", "eur_per_t", "binding", "shortfall"]
+CARBON_PRICE_COLUMNS = ["group", "year", "eur_per_t", "binding", "shortfall", "basis"]
 ENVELOPE_PRICE_COLUMNS = ["instrument", "city", "year", "value_per_eur"]
 
 
@@ -264,32 +263,55 @@ def investment_table(solver: PortfolioSolver, sol: Solution) -> pd.DataFrame:
 
 
 def carbon_prices(solver: PortfolioSolver, emissions: pd.DataFrame) -> pd.DataFrame:
-    """Implied carbon price (EUR/t, undiscounted to the year) of each yearly target, and
-    of each carbon budget (``year`` empty, EUR/t in first-year money). ``binding`` says the
-    target holds emissions down that year; in a year the target is missed the row's dual
-    only echoes the shortfall penalty, so ``eur_per_t`` is left empty and ``shortfall`` is
-    true."""
+    """Implied carbon price (EUR/t, undiscounted to the year) of each yearly target, and of
+    each carbon budget (``year`` empty, EUR/t in first-year money).
+
+    - ``binding``: the target holds emissions down that year (a non-zero dual).
+    - ``shortfall``: the target is missed that year; the dual then only echoes the
+      shortfall penalty, so ``eur_per_t`` is left empty.
+    - ``basis``: ``year`` where the price is that year's own; ``flat YYYY-YYYY`` on a flat
+      stretch of the target (the same cap in consecutive years). There the yearly duals are
+      not determined one by one, only their discounted sum is: tightening every year of the
+      stretch by a tonne costs :math:`\\sum_{t \\in B} \\mu_t` (present value, over the
+      stretch's binding years :math:`B` where the target is met). Each year of the stretch
+      then shows the levelised price, the constant price per tonne with that present value:
+      :math:`\\bar p = \\sum_{t \\in B} \\mu_t / \\sum_{t \\in B} d_t`.
+    """
     d = solver.data
     duals = solver.duals() if solver.stats.status in ("optimal", "feasible") else {}
     short = {(r.group, r.year): r.shortfall_kt > 1e-6 for r in emissions.itertuples()}
     rows = []
-    for (name, idx), y in duals.items():
-        if name == "target_path":
-            g, t = idx
-            missed = short.get((g, t), False)
-            price = round(-y / d.discount[t] * 1000.0, 2) + 0.0
-            rows.append(
-                dict(
-                    group=g,
-                    year=t,
-                    eur_per_t=math.nan if missed else price,
-                    binding=abs(price) >= 0.01,
-                    shortfall=missed,
-                )
+    yearly = {idx: -y for (name, idx), y in duals.items() if name == "target_path"}
+    for g in dict.fromkeys(g for g, _t in yearly):
+        years = sorted(t for gg, t in yearly if gg == g)
+        for first, last in _flat_stretches(g, years, d.target_kt):
+            span = [t for t in years if first <= t <= last]
+            met = [t for t in span if not short.get((g, t), False)]
+            binding = [t for t in met if abs(yearly[g, t] / d.discount[t]) * 1000.0 >= 0.01]
+            flat = last > first
+            level = (
+                sum(yearly[g, t] for t in binding) / sum(d.discount[t] for t in binding) * 1e3
+                if flat and binding
+                else 0.0
             )
-        elif name == "carbon_budget":
+            for t in span:
+                own = round(yearly[g, t] / d.discount[t] * 1000.0, 2) + 0.0
+                rows.append(
+                    dict(
+                        group=g,
+                        year=t,
+                        eur_per_t=math.nan
+                        if t not in met
+                        else (round(level, 2) + 0.0 if flat else own),
+                        binding=t in binding,
+                        shortfall=t not in met,
+                        basis=f"flat {first}-{last}" if flat else "year",
+                    )
+                )
+    for (name, idx), y in duals.items():
+        if name == "carbon_budget":
             missed = solver.shortfall.get((idx, None), 0.0) > 1e-6
-            price = round(-y * 1000.0, 2) + 0.0
+            price = round(-y / d.discount[d.years[0]] * 1000.0, 2) + 0.0
             rows.append(
                 dict(
                     group=idx,
@@ -297,9 +319,21 @@ def carbon_prices(solver: PortfolioSolver, emissions: pd.DataFrame) -> pd.DataFr
                     eur_per_t=math.nan if missed else price,
                     binding=abs(price) >= 0.01,
                     shortfall=missed,
+                    basis="budget",
                 )
             )
     return pd.DataFrame(rows, columns=CARBON_PRICE_COLUMNS)
+
+
+def _flat_stretches(g: str, years: list[int], caps: dict) -> list[tuple[int, int]]:
+    """Maximal runs of consecutive years with the same cap (a single year is its own run)."""
+    out: list[tuple[int, int]] = []
+    for t in years:
+        if out and t == out[-1][1] + 1 and math.isclose(caps[g, t], caps[g, out[-1][1]]):
+            out[-1] = (out[-1][0], t)
+        else:
+            out.append((t, t))
+    return out
 
 
 def envelope_prices(solver: PortfolioSolver) -> pd.DataFrame:

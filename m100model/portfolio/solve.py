@@ -671,9 +671,8 @@ class PortfolioSolver:
         self._duals = None
         status = self.run()
         self.shortfall = self.current_shortfall() if status in OK else {}
-        penalty = pyo.value(self._model.penalty)
         if status in OK:
-            priced = penalty * sum(self.shortfall.values())
+            priced = self.penalty_meur()
             st.objective = self._last_objective - priced
             st.bound = self._last_bound - priced
             st.gap_meur = max(0.0, st.objective - st.bound) if self.is_mip else 0.0
@@ -718,13 +717,13 @@ class PortfolioSolver:
             status = self.run()
         finally:
             self._unrelax(relaxed)
-        penalty = pyo.value(self._model.penalty)
         if status in OK:
             extra = sum(self.current_shortfall().values())
-            cost2 = self._last_objective - penalty * extra
+            priced = self.penalty_meur()
+            cost2 = self._last_objective - priced
             if cost2 < first[0] - 1e-9 and extra <= 1e-6:
                 st.notes.append(f"phase 2 lowered the cost by {first[0] - cost2:,.1f} M EUR")
-                st.objective, st.bound = cost2, self._last_bound - penalty * extra
+                st.objective, st.bound = cost2, self._last_bound - priced
                 st.gap_meur = max(0.0, st.objective - st.bound)
                 st.limit = self._last_limit
                 self.shortfall = short
@@ -751,6 +750,22 @@ class PortfolioSolver:
     def _unrelax(self, relaxed: list) -> None:
         for name, key, v in relaxed:
             self._set(name, {key: v})
+
+    def _penalty_weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """Shortfall columns and their penalty (M EUR per kt, discounted): their cost in the
+        model's objective, which holds nothing else."""
+        cols = np.fromiter(self._short_cols().values(), dtype=np.int64)
+        self._push()
+        return cols, self._cur["cost"][cols]
+
+    def penalty_meur(self, x: np.ndarray | None = None) -> float:
+        """The priced shortfall (M EUR, present value) of the last solution, or of ``x``:
+        a signal that steers the model, not a cost anyone pays."""
+        x = self._x if x is None else x
+        if x is None:
+            return math.nan
+        cols, w = self._penalty_weights()
+        return float(w @ np.maximum(x[cols], 0.0)) if len(cols) else 0.0
 
     def current_shortfall(self) -> dict:
         """The last run's shortfall (kt) by (group, year), and by (group, None) for a carbon
@@ -863,8 +878,7 @@ class _CostGap:
 
     def __init__(self, solver: PortfolioSolver, rel: float) -> None:
         self.rel = rel
-        self.penalty = float(pyo.value(solver._model.penalty))
-        self.short = np.array(list(solver._short_cols().values()), dtype=np.int64)
+        self.short, self.weight = solver._penalty_weights()
         self.cost = math.nan
         self.done = False
 
@@ -878,8 +892,8 @@ class _CostGap:
 
     def _improving(self, e) -> None:
         sol = np.asarray(e.data_out.mip_solution)
-        short = float(sol[self.short].sum()) if len(self.short) else 0.0
-        self.cost = float(e.data_out.objective_function_value) - self.penalty * short
+        priced = float(self.weight @ sol[self.short]) if len(self.short) else 0.0
+        self.cost = float(e.data_out.objective_function_value) - priced
 
     def _interrupt(self, e) -> None:
         # The flag is set either way: HiGHS keeps it between runs of one instance.
