@@ -364,6 +364,9 @@ class Scenario(_Strict):
       may start five years apart.
     - ``indivisible`` [true]: build indivisible archetypes whole (binary decisions);
       ``decision_step`` [1]: indivisible projects may start every this many years.
+    - ``build_rate`` [soft]: ``soft`` lets a project commission more than its normal yearly
+      rate at a rising mark-up on capex (``data/projects/build_rate_tiers.csv``); ``hard``
+      stops at the normal rate.
     - ``bundles``: see :class:`BundleSpec`.
     - ``instruments`` [all], ``instrument_overrides``: funding sources and envelope changes;
       ``tickets`` [true]: enforce minimum and maximum ticket sizes.
@@ -387,6 +390,7 @@ class Scenario(_Strict):
     phases: int = Field(default=1, ge=1, le=5)
     indivisible: bool = True
     decision_step: int = Field(default=1, ge=1, le=10)
+    build_rate: Literal["soft", "hard"] = "soft"
     bundles: list[BundleSpec] = Field(default_factory=list)
     instruments: list[str] | Literal["all"] = "all"
     instrument_overrides: dict[str, InstrumentOverride] = Field(default_factory=dict)

@@ -310,4 +310,19 @@ def random_instance(
         base_kt={g: baseline_kt[(g, first)] for g in groups},
         baseline_kt=baseline_kt,
         decision_step=decision_step,
+        rate_tiers=_rate_tiers(seed),
     )
+
+
+def _rate_tiers(seed: int) -> list[tuple[float, float]]:
+    """Building faster than the normal rate: none (a hard rate) in about a third of the
+    instances, else one or two tiers with rising mark-ups. Drawn from a stream of its own,
+    so that the rest of each instance stays as it was for its seed."""
+    rng = np.random.default_rng(seed + 100_000)
+    if rng.random() < 0.3:
+        return []
+    tiers, markup = [], 0.0
+    for _ in range(int(rng.integers(1, 3))):
+        markup += _u(rng, 0.05, 0.6)
+        tiers.append((_u(rng, 0.3, 1.5), markup))
+    return tiers

@@ -141,17 +141,26 @@ def oracle(d: PortfolioData, relax: dict | None = None) -> OracleResult:
 
     # Commissioning x[p,t]; indivisible projects commission all units at once (y binary),
     # in their earliest year or every `decision_step` years after it.
-    x, y = {}, {}
+    x, y, rush = {}, {}, {}
+    ceiling = 1.0 + sum(width for width, _ in d.rate_tiers)
     step = max(1, int(d.decision_step))
     for p, q in proj.items():
         for t in years:
             closed = t < q["earliest"] or p in never
             closed |= q["indivisible"] and (t - q["earliest"]) % step != 0
-            ub = 0.0 if closed else (q["units"] if q["indivisible"] else q["rate"])
+            ub = 0.0 if closed else (q["units"] if q["indivisible"] else q["rate"] * ceiling)
             x[p, t] = lp.var(0.0, ub)
             if q["indivisible"]:
                 y[p, t] = lp.var(0.0, 0.0 if closed else 1.0, integer=True)
                 lp.row({x[p, t]: 1.0, y[p, t]: -q["units"]}, 0.0, 0.0)
+            elif d.rate_tiers and t >= q["earliest"] and q["rate"] > 0:
+                # Faster than the normal rate: tier k holds up to width_k x rate units.
+                for k, (width, _markup) in enumerate(d.rate_tiers):
+                    rush[p, t, k] = lp.var(0.0, width * q["rate"])
+                lp.row(
+                    _add({x[p, t]: 1.0}, {rush[p, t, k]: -1.0 for k in range(len(d.rate_tiers))}),
+                    hi=q["rate"],
+                )
 
     # Active units: what was commissioned in the last `lifetime` years.
     n: dict[tuple[str, int], Lin] = {}
@@ -170,6 +179,10 @@ def oracle(d: PortfolioData, relax: dict | None = None) -> OracleResult:
             for tau in when:
                 if (p, tau) in spend:
                     _add(spend[p, tau], {x[p, t]: capex[p, t] / max(lead, 1)})
+                    for k, (_w, markup) in enumerate(d.rate_tiers):
+                        if (p, t, k) in rush:
+                            premium = max(capex[p, t], 0.0) * markup / max(lead, 1)
+                            _add(spend[p, tau], {rush[p, t, k]: premium})
 
     # Pools and emissions.
     deltas: dict[str, list[tuple[str, float]]] = defaultdict(list)  # pool -> (project, delta)
@@ -206,7 +219,7 @@ def oracle(d: PortfolioData, relax: dict | None = None) -> OracleResult:
     if d.budget_kt:
         for g in d.groups:
             short[g] = lp.var()
-            lp.cost[short[g]] = d.penalty
+            lp.cost[short[g]] = d.penalty * d.discount[years[0]]  # discounted like any cost
             const, lin = 0.0, {}
             for t in years:
                 c0, l0 = group_em(g, t)
@@ -219,7 +232,7 @@ def oracle(d: PortfolioData, relax: dict | None = None) -> OracleResult:
         for g in d.groups:
             for t in years:
                 short[g, t] = lp.var()
-                lp.cost[short[g, t]] = d.penalty
+                lp.cost[short[g, t]] = d.penalty * d.discount[t]
                 if (g, t) in d.target_kt:
                     const, lin = group_em(g, t)
                     cap = d.target_kt[g, t] + relax.get((g, t), 0.0)
@@ -371,7 +384,15 @@ def oracle(d: PortfolioData, relax: dict | None = None) -> OracleResult:
         objective,
         solution,
         dict(
-            x=x, y=y, short=short, fin=fin, ticket=ticket, grant=grant, offset=offset, bundle=bundle
+            x=x,
+            y=y,
+            rush=rush,
+            short=short,
+            fin=fin,
+            ticket=ticket,
+            grant=grant,
+            offset=offset,
+            bundle=bundle,
         ),
     )
 
@@ -387,7 +408,10 @@ def check_against_oracle(d: PortfolioData) -> None:
     solver = PortfolioSolver(d, SolverSpec(mip_gap=0.0))
     stats = solver.solve()
     assert stats.status == "optimal"
-    penalised = stats.objective + d.penalty * sum(solver.shortfall.values())
+    penalised = stats.objective + d.penalty * sum(
+        u * d.discount[t if t is not None else d.years[0]]
+        for (_g, t), u in solver.shortfall.items()
+    )
     assert penalised == pytest.approx(oracle(d).objective, rel=REL, abs=ABS)
     relaxed = oracle(d, relax=solver.shortfall)
     assert stats.objective == pytest.approx(relaxed.objective, rel=REL, abs=ABS)
@@ -442,6 +466,8 @@ def test_instances_exercise_every_block() -> None:
             return any(val[j] > 1e-6 for j in cols[block].values())
 
         seen["shortfall"].add(used("short"))
+        if d.rate_tiers:
+            seen["faster than the normal rate"].add(used("rush"))
         seen["offset"].add(used("offset"))
         seen["loan"].add(
             any(val[j] > 1e-6 for (_, _, s, _), j in cols["fin"].items() if s == "loan")

@@ -30,8 +30,10 @@ Targets (elastic)
 
 Objective: net present cost
     :math:`\\sum_t d_t \\big[\\sum_p (S_{p,t} + o_p n_{p,t} + \\sum_k \\pi_k \\Delta_{p,k} n_{p,t})
-    + \\sum_{f,c,s} \\phi_s F_{f,c,s,t} + \\lambda^{off} O_{g,t}\\big] + \\lambda^{pen}
-    \\sum u_{g,t} - \\text{salvage} - \\text{preparation grants}`.
+    + \\sum_{f,c,s} \\phi_s F_{f,c,s,t} + \\lambda^{off} O_{g,t} + \\lambda^{pen}
+    u_{g,t}\\big] - \\text{salvage} - \\text{preparation grants}` (the shortfall penalty
+    is discounted like every other cost, so where a target is missed its dual, undiscounted
+    to the year, is :math:`\\lambda^{pen}` itself).
 """
 
 from __future__ import annotations
@@ -128,19 +130,47 @@ def add_parameters(m: pyo.ConcreteModel, d: PortfolioData) -> None:
 
 # ---------------------------------------------------------------------------------------
 def add_deployment(m: pyo.ConcreteModel, d: PortfolioData) -> None:
-    """Units commissioned per year within the deployment rate and the earliest year; active
-    units; at most the maximum deployment active at once (replacement after the lifetime is
-    allowed); capex spent over the lead years."""
+    """Units commissioned per year from the earliest year, within the normal yearly rate or
+    faster at a mark-up (soft build rate); active units; at most the maximum deployment
+    active at once (replacement after the lifetime is allowed); capex, with any mark-up,
+    spent over the lead years."""
     pr = rows(d.projects)
     capex = rows(d.capex)
+
+    tiers = list(d.rate_tiers)
+    ceiling = 1.0 + sum(width for width, _ in tiers)  # in multiples of the normal rate
 
     def bounds(_, p, t):
         if t < pr[p]["earliest"]:
             return (0.0, 0.0)
-        cap = pr[p]["max_units"] if pr[p]["indivisible"] else pr[p]["max_rate"]
+        cap = pr[p]["max_units"] if pr[p]["indivisible"] else pr[p]["max_rate"] * ceiling
         return (0.0, float(cap))
 
     m.x = pyo.Var(m.P, m.T, domain=pyo.NonNegativeReals, bounds=bounds)
+    # Building faster than the normal yearly rate R_p: units beyond it fill tiers k of
+    # width w_k R_p at a mark-up m_k on capex (rising with k, so the cheaper tier is used
+    # first): x_{p,t} <= R_p + sum_k v_{p,t,k}, 0 <= v_{p,t,k} <= w_k R_p.
+    m.RATE_TIER = pyo.RangeSet(len(tiers))
+    m.markup = pyo.Param(m.RATE_TIER, initialize=lambda _, k: tiers[k - 1][1])
+    fast = [
+        (p, t)
+        for p in m.P
+        if not pr[p]["indivisible"] and tiers
+        for t in m.T
+        if t >= pr[p]["earliest"] and pr[p]["max_rate"] > 0
+    ]
+    m.FAST = pyo.Set(initialize=fast, dimen=2, ordered=True)
+    m.v = pyo.Var(
+        m.FAST,
+        m.RATE_TIER,
+        domain=pyo.NonNegativeReals,
+        bounds=lambda _, p, t, k: (0.0, float(tiers[k - 1][0] * pr[p]["max_rate"])),
+    )
+
+    @m.Constraint(m.FAST)
+    def build_rate(m, p, t):
+        return m.x[p, t] <= float(pr[p]["max_rate"]) + sum(m.v[p, t, k] for k in m.RATE_TIER)
+
     m.y = pyo.Var(m.P_INDIV, m.T, domain=pyo.Binary)
     step = max(1, int(d.decision_step))
     for p in m.P_INDIV:
@@ -170,12 +200,22 @@ def add_deployment(m: pyo.ConcreteModel, d: PortfolioData) -> None:
 
     in_model = set(years)
 
+    def rush(p, t):
+        """Units beyond the normal rate, each weighted by its tier's mark-up."""
+        if (p, t) not in m.FAST:
+            return 0.0
+        return sum(m.markup[k] * m.v[p, t, k] for k in m.RATE_TIER)
+
     def spend(m, p, tau):
         """Units commissioned in t are paid in the lead years t-lead..t-1 (in t if lead 0)."""
         lead = int(pr[p]["lead"])
         paid_for = [tau] if lead == 0 else range(tau + 1, tau + lead + 1)
+        # The mark-up is on the capex of the units built faster (none on a unit cheaper
+        # than the alternative it replaces: a negative extra cost).
         terms = [
-            float(capex[p][t]) / max(lead, 1) * m.capex_factor[p] * m.x[p, t]
+            m.capex_factor[p]
+            / max(lead, 1)
+            * (float(capex[p][t]) * m.x[p, t] + max(float(capex[p][t]), 0.0) * rush(p, t))
             for t in paid_for
             if t in in_model
         ]
@@ -358,10 +398,12 @@ def spend_bound(d: PortfolioData) -> dict[str, float]:
     pr = rows(d.projects)
     peak_capex = d.capex.max(axis=1).to_dict()
     span = d.years[-1] - d.years[0] + 1
+    # The steepest mark-up a unit can carry (building faster than the normal rate).
+    markup = 1.0 + max((mk for _, mk in d.rate_tiers), default=0.0)
     bound = {}
     for p in pr:
         generations = math.ceil(span / max(1, int(pr[p]["lifetime"]))) + 1
-        bound[p] = float(pr[p]["max_units"]) * float(peak_capex[p]) * generations
+        bound[p] = float(pr[p]["max_units"]) * float(peak_capex[p]) * generations * markup
     return bound
 
 
@@ -477,9 +519,12 @@ def add_objective(m: pyo.ConcreteModel, d: PortfolioData) -> None:
     finance = sum(m.disc[t] * m.cost_factor[s] * m.F[f, c, s, t] for f, c, s, t in m.FIN)
     grants = sum(m.disc[m.T.first()] * m.grant[i] for i in m.PREP)
     offsets = sum(m.disc[t] * m.offset_price * m.offset[g, t] for g, t in m.OFFSET_IDX)
-    shortfall = m.penalty * sum(m.short[g, t] for g in m.G for t in m.T)
+    # The shortfall penalty is discounted like every other cost: in a year a target is
+    # missed, the target's dual undiscounted to that year is then the penalty itself.
+    shortfall = sum(m.disc[t] * m.penalty * m.short[g, t] for g in m.G for t in m.T)
     if d.budget_kt:
-        shortfall = shortfall + m.penalty * sum(m.short_budget[g] for g in m.G)
+        first = m.T.first()
+        shortfall = shortfall + m.disc[first] * m.penalty * sum(m.short_budget[g] for g in m.G)
     residual = m.disc[horizon] * sum(
         salvage(p, t) * m.capex_factor[p] * m.x[p, t] for p in m.P for t in m.T
     )

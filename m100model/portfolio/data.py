@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from m100model.cities import load_cities
+from m100model.errors import InputError
 from m100model.factors import load_factors
 from m100model.inventory import Inventory, load_inventory
 from m100model.pathways import (
@@ -68,6 +69,9 @@ class PortfolioData:
     bundles: dict[str, list[str]] = field(default_factory=dict)
     tickets: bool = True
     decision_step: int = 1  # indivisible projects may start every `decision_step` years
+    # Building faster than the normal yearly rate: (extra rate as a multiple of the normal
+    # rate, mark-up as a share of capex) per tier, cheapest first; empty = a hard rate.
+    rate_tiers: list[tuple[float, float]] = field(default_factory=list)
     base_year: int = 2021
     base_kt: dict[str, float] = field(default_factory=dict)
     baseline_kt: dict[tuple[str, int], float] = field(default_factory=dict)
@@ -167,6 +171,40 @@ def finance_cost_factor(
 _CONSUMER = {"I.1": "household", "II": "transport"}
 
 
+def rate_tiers() -> list[tuple[float, float]]:
+    """Tiers above the normal yearly rate (``data/projects/build_rate_tiers.csv``) as
+    (width in multiples of the normal rate, mark-up on capex), cheapest first."""
+    path = data_dir() / "projects" / "build_rate_tiers.csv"
+    t = read_table(
+        path,
+        ["tier", "from_multiple", "to_multiple", "value"],
+        numeric=["from_multiple", "to_multiple", "value"],
+    )
+    shown = t.attrs["path"]
+    tiers, edge, markup = [], 1.0, 0.0
+    for i, row in t.iterrows():
+        if row["to_multiple"] <= 1.0:
+            continue  # the normal rate itself
+        if row["from_multiple"] != edge or row["to_multiple"] <= edge:
+            raise InputError(
+                shown,
+                f"expected tiers that follow each other from 1 in order, got "
+                f"{row['from_multiple']:g}-{row['to_multiple']:g} after {edge:g}",
+                row=int(i) + 2,
+                column="from_multiple",
+            )
+        if row["value"] < markup:
+            raise InputError(
+                shown,
+                f"expected a mark-up of at least {markup:g} (rising from tier to tier)",
+                row=int(i) + 2,
+                column="value",
+            )
+        tiers.append((float(row["to_multiple"] - edge), float(row["value"])))
+        edge, markup = float(row["to_multiple"]), float(row["value"])
+    return tiers
+
+
 def energy_prices() -> pd.DataFrame:
     return read_table(
         data_dir() / "drivers" / "energy_prices.csv",
@@ -244,6 +282,7 @@ def assemble(scn: Scenario, inventories: dict[str, Inventory] | None = None) -> 
         bundles={b.id: list(projects.index[projects["bundle"] == b.id]) for b in scn.bundles},
         tickets=scn.tickets,
         decision_step=scn.decision_step,
+        rate_tiers=rate_tiers() if scn.build_rate == "soft" else [],
         base_year=base_year,
     )
     assemble_targets(d, scn, cities, invs)
