@@ -294,16 +294,15 @@ def run(
 
 def _print_cities(by_city: dict) -> None:
     """Each city (target group) in its own target year: met or not, and at what price."""
-    table = Table(
-        title="Each city in its target year (kt CO2e; carbon price in EUR/t)", title_justify="left"
-    )
-    for col in ("City", "Year", "Baseline", "Modelled", "Target", "Met", "Carbon price"):
-        table.add_column(col, justify="left" if col == "City" else "right")
+    out.print("Each city in its target year (kt CO2e; implied carbon price in EUR/t)")
+    table = Table()
+    for col in ("City", "Year", "Modelled", "Target", "Met", "Price"):
+        table.add_column(col, justify="left" if col in ("City", "Met") else "right")
     levelised = False
     for g, c in by_city.items():
         price, basis = c["carbon_price_eur_per_t"], c["price_basis"] or ""
         if not c["met"]:
-            shown = "out of reach"
+            shown = "-"
         elif price is None:
             shown = ""
         else:
@@ -311,13 +310,12 @@ def _print_cities(by_city: dict) -> None:
             levelised |= basis.startswith("flat")
         missed = c["years_missed"]
         table.add_row(
-            g,
+            city_name(g),
             str(c["target_year"]),
-            f"{c['baseline_kt']:,.1f}",
             f"{c['emissions_kt']:,.1f}",
             f"{c['target_kt']:,.1f}",
             ("[green]yes[/]" if c["met"] else "[red]no[/]")
-            + (f" (missed in {_years(missed)})" if missed else ""),
+            + (f", missed {_years(missed)}" if missed else ""),
             shown,
         )
     out.print(table)
