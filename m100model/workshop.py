@@ -253,7 +253,8 @@ def choice_options(scenario: Scenario) -> tuple[list[str], list[str]]:
 def plan_table(choices: list[TeamChoice], d: PortfolioData, target_year: int) -> pd.DataFrame:
     """The teams' choices merged into one plan: one row per programme, the largest share
     any team asked for, ready by the earliest year asked (or the target year), moved later
-    where lead time and deployment rate do not allow it (``note`` says so)."""
+    where lead time and the fastest build rate do not allow it; ``note`` says so, and says
+    where the year asked needs building faster than the normal rate (at a mark-up)."""
     arch = load_archetypes()
     rows: dict[str, dict] = {}
     for c in choices:
@@ -274,14 +275,24 @@ def plan_table(choices: list[TeamChoice], d: PortfolioData, target_year: int) ->
         p = ids[0]
         asked = r["by"] or target_year
         units = r["share"] * float(pr.at[p, "max_units"])
-        rate = float(pr.at[p, "max_units"]) if pr.at[p, "indivisible"] else pr.at[p, "max_rate"]
-        ready = int(pr.at[p, "earliest"]) + max(0, math.ceil(units / rate - 1e-9) - 1)
-        by = min(max(asked, ready), d.years[-1])
-        note = (
-            f"asked {asked}; lead time and build rate allow {by} at the earliest"
-            if (by > asked)
-            else ""
-        )
+        indivisible = bool(pr.at[p, "indivisible"])
+        rate = float(pr.at[p, "max_units"]) if indivisible else float(pr.at[p, "max_rate"])
+        # Faster than the normal rate at a mark-up (soft build rate): up to `fastest`.
+        fastest = rate if indivisible else rate * (1 + sum(w for w, _ in d.rate_tiers))
+
+        def ready(pace: float, p=p, units=units) -> int:
+            return int(pr.at[p, "earliest"]) + max(0, math.ceil(units / pace - 1e-9) - 1)
+
+        by = min(max(asked, ready(fastest)), d.years[-1])
+        if by > asked:
+            note = f"asked {asked}; lead time and build rate allow {by} at the earliest"
+        elif ready(rate) > by:
+            note = (
+                f"ready by {by} only by building faster than the normal rate (at the normal "
+                f"pace: {min(ready(rate), d.years[-1])}), at a mark-up on capex"
+            )
+        else:
+            note = ""
         out.append(
             dict(
                 archetype=a,

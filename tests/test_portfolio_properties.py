@@ -89,13 +89,24 @@ def test_targets_met_unless_short(seed: int, integer: bool) -> None:
 
 def spend_from_decisions(solver: PortfolioSolver) -> dict[tuple[str, int], float]:
     """Spending by project and year, recomputed from the commissioning decisions: capex of
-    units commissioned in t, spread evenly over the lead years before t (in t without lead)."""
+    units commissioned in t, spread evenly over the lead years before t (in t without lead).
+    Units beyond the normal yearly rate R fill the tiers cheapest first (each tier k holds
+    up to w_k R units and costs its mark-up m_k on capex on top)."""
     d, m = solver.data, solver.model
     out: dict[tuple[str, int], float] = defaultdict(float)
     for p, row in d.projects.iterrows():
         lead = int(row["lead"])
+        rate = float(row["max_rate"])
         for t in d.years:
-            amount = float(d.capex.at[p, t]) * (m.x[p, t].value or 0.0)
+            x = m.x[p, t].value or 0.0
+            capex = float(d.capex.at[p, t])
+            amount = capex * x
+            if not row["indivisible"] and d.rate_tiers:
+                beyond, edge = max(0.0, x - rate), 0.0
+                for width, markup in d.rate_tiers:
+                    in_tier = min(max(beyond - edge, 0.0), width * rate)
+                    amount += max(capex, 0.0) * markup * in_tier
+                    edge += width * rate
             for tau in [t] if lead == 0 else range(t - lead, t):
                 out[p, tau] += amount / max(lead, 1)
     return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from pathlib import Path
 
@@ -154,3 +155,42 @@ def test_co_benefits_from_the_portfolio(session):
     cb = co_benefits(free.portfolio)
     assert cb["jobs_job_years"] > 0
     assert cb["energy_poor_households"] >= 0
+
+
+def test_a_year_asked_that_needs_building_faster_says_so(session):
+    """By hand: a programme of U units at normal rate R from its earliest year e is ready in
+    e + ceil(U / R) - 1; with the tiers up to c x R it is ready in e + ceil(U / (c R)) - 1.
+    Asking for the fast year is kept, with a note on the mark-up; asking earlier still is
+    moved to the fast year."""
+    d = session.plan_solver.data
+    assert d.rate_tiers, "the simulation runs with the soft build rate"
+    c = 1 + sum(w for w, _ in d.rate_tiers)
+    pr = d.projects
+    for a in sorted(set(pr["archetype_id"])):
+        p = pr.index[pr["archetype_id"] == a][0]
+        if pr.at[p, "indivisible"]:
+            continue
+        units, rate, e = (
+            float(pr.at[p, "max_units"]),
+            float(pr.at[p, "max_rate"]),
+            pr.at[p, "earliest"],
+        )
+        normal = int(e) + math.ceil(units / rate - 1e-9) - 1
+        fast = int(e) + math.ceil(units / (c * rate) - 1e-9) - 1
+        if fast < normal <= d.years[-1]:
+            break
+    else:
+        pytest.skip("no programme where building faster gains a year")
+    ask = TeamChoice(
+        team="energy_utility", round=1, projects=[ProjectChoice(archetype=a, share=1.0, by=fast)]
+    )
+    row = plan_table([ask], d, session.target_year).set_index("archetype").loc[a]
+    assert row["by"] == fast
+    assert "faster than the normal rate" in row["note"] and f"normal pace: {normal}" in row["note"]
+    sooner = TeamChoice(
+        team="energy_utility",
+        round=1,
+        projects=[ProjectChoice(archetype=a, share=1.0, by=fast - 1)],
+    )
+    row = plan_table([sooner], d, session.target_year).set_index("archetype").loc[a]
+    assert row["by"] == fast and "at the earliest" in row["note"]

@@ -66,6 +66,9 @@ class PortfolioSpec:
             perspective=self.perspective,
             indivisible=False,
             tickets=False,
+            # Each measure at its normal yearly rate (the rate the candidates table gives the
+            # learner; the budget row counts capex at the normal price).
+            build_rate="hard",
             instrument_overrides={s: {"enabled": on} for s, on in self.overrides},
         )
 
