@@ -14,7 +14,26 @@ the grid-decarbonisation series:
     E_{k,t} = A_{k,t}\\,I_{k,t}
 
 where :math:`D_{k,t}` is the driver index (population, floor area, vehicle-km, ...; base year
-= 1) and :math:`g_t` the grid factor of year :math:`t`.
+= 1) and :math:`g_t` the grid factor of year :math:`t`. That is the *frozen* baseline: every
+other technology stays as it was in the base year.
+
+The baseline a learner sees is the one **with existing measures** (WEM, the default): laws
+already in force change it with no local project.
+
+- *District heat*: its intensity follows the path of the recast Energy Efficiency Directive's
+  "efficient district heating" (:func:`m100model.prices.district_heat_factor`),
+  :math:`I_{k,t} = I_{k,0}\\,h_t / h_0`.
+- *Road vehicles* (GPC II.1 gasoline, diesel, LPG): the vehicle stock turns over under the EU
+  CO2 standards (:mod:`m100model.fleet`). A fuel pool burnt by vehicle classes :math:`c` with
+  base-year energy shares :math:`w_c` (``data/drivers/road_fuel_by_vehicle_class.csv``) keeps
+  :math:`A_{k,t} = A_{k,0}\\,D_{k,t} \\sum_c w_c F_{c,t}`, with :math:`F_{c,t}` the class's
+  fossil-energy index (fossil share of vehicle-km times fuel per fossil km, base year = 1).
+  The vehicle-km now driven electrically draw grid electricity, added to the II.1 electricity
+  pool: :math:`A_{k,0}\\,D_{k,t} \\sum_c w_c (\varepsilon_{c,t} - \varepsilon_{c,0})\\,
+  e_c / (\\phi_{c,0}\\, q_c)` MWh, with :math:`\varepsilon` the electric share of vehicle-km,
+  :math:`e_c` and :math:`q_c` the electricity and fuel per vehicle-km.
+
+``BaselineSettings(measures="frozen")`` gives the frozen baseline.
 
 Targets
 -------
@@ -206,11 +225,60 @@ def unit_intensity(
     return inv.basic_tco2e
 
 
+BASELINES = ("wem", "frozen")
+
+
 @dataclass(frozen=True)
 class BaselineSettings:
-    """How the baseline is projected."""
+    """How the baseline is projected: the grid path, and ``measures``: ``wem`` (with existing
+    measures: district-heat path, vehicle-stock turnover) or ``frozen`` (base-year
+    technology)."""
 
     grid_scenario: str = "necp"
+    measures: str = "wem"
+
+
+@functools.lru_cache(maxsize=1)
+def road_fuel_classes() -> pd.DataFrame:
+    """Vehicle classes burning each road fuel (energy shares) and their fuel per vehicle-km
+    (``data/drivers/road_fuel_by_vehicle_class.csv``)."""
+    df = read_table(
+        data_dir() / "drivers" / "road_fuel_by_vehicle_class.csv",
+        ["fuel", "vehicle_class", "parameter", "value", "unit"],
+        numeric=["value"],
+    )
+    return df.pivot_table(
+        index=["fuel", "vehicle_class"], columns="parameter", values="value", aggfunc="first"
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _fleet(vehicle_class: str, years: tuple[int, ...]) -> pd.DataFrame:
+    from m100model.fleet import fleet_paths
+
+    return fleet_paths(vehicle_class, list(years)).set_index("year")
+
+
+def road_paths(fuel: str, years: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """For a road fuel pool under the WEM baseline: its fossil-energy index (base year = 1,
+    before the vehicle-km driver) and the grid electricity the electric vehicle-km add, in
+    MWh per MWh of the pool's base-year fuel. ``years`` starts with the base year."""
+    from m100model.fleet import electric_mwh_per_base_fossil_mwh
+
+    table = road_fuel_classes()
+    index = np.zeros(len(years))
+    electric = np.zeros(len(years))
+    for (f, c), row in table.iterrows():
+        if f != fuel:
+            continue
+        df = _fleet(str(c), tuple(years))
+        w = float(row["energy_share"])
+        fossil = df["fossil_energy_index"].to_numpy(float)
+        index += w * fossil / fossil[0]
+        electric += w * electric_mwh_per_base_fossil_mwh(
+            df.reset_index(), float(row["fossil_kwh_per_vkm"])
+        )
+    return index, electric
 
 
 def baseline(
@@ -222,35 +290,78 @@ def baseline(
     tco2e`` (intensity in t CO2e per unit of activity).
     """
     settings = settings or BaselineSettings()
+    if settings.measures not in BASELINES:
+        raise ValueError(
+            f"unknown baseline '{settings.measures}' (expected one of: {', '.join(BASELINES)})"
+        )
+    wem = settings.measures == "wem"
     base_year = inv.year
-    all_years = sorted({base_year, *years})
+    all_years = [y for y in sorted({base_year, *years}) if y >= base_year]
     grid = grid_trajectory(settings.grid_scenario, all_years)
-    g0 = grid[all_years.index(base_year)]
-    out = []
-    for pool in activity_pools(inv).itertuples():
+    g0 = grid[0]
+    road = road_fuel_classes().index.get_level_values("fuel") if wem else []
+    pools = activity_pools(inv)
+    ev = np.zeros(len(all_years))  # MWh of grid electricity for electric vehicle-km
+    activity, intensity = {}, {}
+    for pool in pools.itertuples():
         index = np.ones(len(all_years))
         for d in drivers_for(pool.subsector, pool.kind):
             series = driver_index(d, inv.city, all_years)
-            index = index * series / series[all_years.index(base_year)]
-        intensity = np.full(len(all_years), pool.intensity)
+            index = index * series / series[0]
+        inten = np.full(len(all_years), pool.intensity)
         if pool.kind == "electricity" and g0 > 0:
-            intensity = pool.intensity * grid / g0
+            inten = pool.intensity * grid / g0
+        if wem and pool.kind == "heat" and pool.fuel == "district_heat":
+            from m100model.prices import district_heat_factor
+
+            h = district_heat_factor(all_years)
+            inten = pool.intensity * h / h[0]
+        if wem and _on_road(pool.subsector) and pool.fuel in road:
+            fossil, electric = road_paths(pool.fuel, all_years)
+            ev += pool.activity * index * electric
+            index = index * fossil
+        activity[(pool.subsector, pool.fuel, pool.kind, pool.unit)] = pool.activity * index
+        intensity[(pool.subsector, pool.fuel, pool.kind, pool.unit)] = inten
+    if ev.any():
+        sub = next((k[0] for k in activity if _on_road(k[0])), "II.1")
+        key = next((k for k in activity if k[0] == sub and k[2] == "electricity"), None)
+        if key is None:  # the city reported no road electricity: the pool starts empty
+            key = (sub, "electricity", "electricity", "MWh")
+            i0 = unit_intensity(
+                sub,
+                "electricity",
+                base_year,
+                inv.factors,
+                gwp=inv.gwp_set,
+                grid_method=inv.grid_method,
+            )
+            activity[key] = np.zeros(len(all_years))
+            intensity[key] = i0 * grid / g0 if g0 > 0 else np.full(len(all_years), i0)
+        activity[key] = activity[key] + ev
+    out = []
+    for (sub, fuel, kind, unit), act in activity.items():
+        inten = intensity[(sub, fuel, kind, unit)]
         for i, y in enumerate(all_years):
             if y in years or y == base_year:
                 out.append(
                     dict(
                         city=inv.city,
-                        subsector=pool.subsector,
-                        fuel=pool.fuel,
-                        kind=pool.kind,
-                        unit=pool.unit,
+                        subsector=sub,
+                        fuel=fuel,
+                        kind=kind,
+                        unit=unit,
                         year=y,
-                        activity=pool.activity * index[i],
-                        intensity=intensity[i],
-                        tco2e=pool.activity * index[i] * intensity[i],
+                        activity=act[i],
+                        intensity=inten[i],
+                        tco2e=act[i] * inten[i],
                     )
                 )
     return pd.DataFrame(out)
+
+
+def _on_road(subsector: str) -> bool:
+    """GPC II.1, on-road transportation."""
+    return subsector == "II.1" or subsector.startswith("II.1.")
 
 
 # ---------------------------------------------------------------------------------------

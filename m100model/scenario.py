@@ -364,6 +364,9 @@ class Scenario(_Strict):
       may start five years apart.
     - ``indivisible`` [true]: build indivisible archetypes whole (binary decisions);
       ``decision_step`` [1]: indivisible projects may start every this many years.
+    - ``baseline`` [wem]: ``wem`` projects the baseline with existing measures (the district
+      heat path, vehicle-stock turnover under the EU CO2 standards); ``frozen`` keeps
+      base-year technology (see :mod:`m100model.pathways`).
     - ``build_rate`` [soft]: ``soft`` lets a project commission more than its normal yearly
       rate at a rising mark-up on capex (``data/projects/build_rate_tiers.csv``); ``hard``
       stops at the normal rate.
@@ -391,6 +394,7 @@ class Scenario(_Strict):
     indivisible: bool = True
     decision_step: int = Field(default=1, ge=1, le=10)
     build_rate: Literal["soft", "hard"] = "soft"
+    baseline: Literal["wem", "frozen"] = "wem"
     bundles: list[BundleSpec] = Field(default_factory=list)
     instruments: list[str] | Literal["all"] = "all"
     instrument_overrides: dict[str, InstrumentOverride] = Field(default_factory=dict)

@@ -298,7 +298,7 @@ def assemble_pools(
     empty."""
     years = scn.years
     prices = energy_prices()
-    settings = BaselineSettings(grid_scenario=scn.grid_scenario)
+    settings = BaselineSettings(grid_scenario=scn.grid_scenario, measures=scn.baseline)
     pool_rows, act_rows, int_rows = [], {}, {}
     for c in scn.cities:
         bl = baseline(invs[c], years, settings)
