@@ -424,3 +424,19 @@ def test_exercise_notebooks_run_with_their_blanks(path):
     assert namespace["answer"] is Ellipsis
     assert result is not None and not result.correct and not result.answered
     assert "no answer yet" in result.message
+
+
+@pytest.mark.parametrize("exercise_id", OPEN_PORTFOLIO)
+def test_portfolio_question_states_the_checked_target(exercise_id):
+    """The question a learner reads names the reduction, year and budget the checker uses;
+    and the target is not met by the baseline alone (an empty portfolio misses it)."""
+    from m100model.exercises import exercise
+    from m100model.exercises.open_ended import SPECS
+
+    spec = SPECS[exercise_id]
+    question = exercise(exercise_id).question
+    assert f"{spec.reduction:.0%} below 2021 by {spec.target_year}" in question
+    assert f"EUR {spec.budget_meur:g} m" in question
+    if spec.reduction > 0:
+        empty = check(exercise_id, {})
+        assert not empty.correct

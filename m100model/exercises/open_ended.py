@@ -520,7 +520,7 @@ SPECS: dict[str, PortfolioSpec] = {
             "mob_parking_lez",
         ),
         target_year=2030,
-        reduction=0.10,
+        reduction=0.12,
         budget_meur=25.0,
     ),
     "bld-3": PortfolioSpec(
@@ -536,7 +536,7 @@ SPECS: dict[str, PortfolioSpec] = {
             "gov_energy_mgmt",
         ),
         target_year=2030,
-        reduction=0.12,
+        reduction=0.16,
         budget_meur=40.0,
     ),
     "en-3": PortfolioSpec(
@@ -554,7 +554,7 @@ SPECS: dict[str, PortfolioSpec] = {
             "gov_transition_team",
         ),
         target_year=2035,
-        reduction=0.15,
+        reduction=0.22,
         budget_meur=70.0,
     ),
     "circ-3": PortfolioSpec(
@@ -645,7 +645,7 @@ register(
         "perspective, 4% discount rate.",
         question=(
             "Design a mobility programme for **Cluj-Napoca** that brings BASIC emissions "
-            "**10% below 2021 by 2030** (along a straight path from 2026), with **at most EUR "
+            "**12% below 2021 by 2030** (along a straight path from 2026), with **at most EUR "
             "25 m of investment** from 2025 to 2030 (all sources)." + _RULES.format(year=2030)
         ),
         hint="start from the MACC: measures that pay for themselves first, then the cheapest "
@@ -664,7 +664,7 @@ register(
         "perspective.",
         question=(
             "Design a building programme for **Bucharest Sector 2** that brings BASIC emissions "
-            "**12% below 2021 by 2030**, with **at most EUR 40 m of investment** from 2025 to "
+            "**16% below 2021 by 2030**, with **at most EUR 40 m of investment** from 2025 to "
             "2030." + _RULES.format(year=2030)
         ),
         hint="heat pumps replace boilers at the end of their life (only the extra cost "
@@ -682,7 +682,7 @@ register(
         "programmes (data/projects/), the NECP grid path, energy prices and funding; society "
         "perspective.",
         question=(
-            "Design an energy programme for **Iași** that brings BASIC emissions **15% below "
+            "Design an energy programme for **Iași** that brings BASIC emissions **22% below "
             "2021 by 2035**, with **at most EUR 70 m of investment** from 2025 to 2035."
             + _RULES.format(year=2035)
         ),
