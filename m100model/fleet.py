@@ -123,7 +123,10 @@ Every parameter comes from ``data/drivers/vehicle_fleet.csv`` and
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -201,7 +204,62 @@ def mean_age(stock: np.ndarray) -> float:
 def calibrate_scale(
     shape: float, target_mean_age: float, new_share: float, used_age: int, max_age: int
 ) -> float:
-    """Weibull scale :math:`\\lambda` whose steady-state stock has ``target_mean_age``."""
+    """Weibull scale :math:`\\lambda` whose steady-state stock has ``target_mean_age``.
+
+    Found with scipy's ``brentq`` once per set of arguments and kept in the kit's cache
+    folder (:func:`m100model.io.cache_dir`), so that a command line run need not import
+    scipy (about a second) to recompute the same number."""
+    key = repr(
+        (float(shape), float(target_mean_age), float(new_share), int(used_age), int(max_age))
+    )
+    known = _known_scales()
+    if key not in known:
+        known[key] = _solve_scale(shape, target_mean_age, new_share, used_age, max_age)
+        path = _scales_path()
+        if path is not None:
+            from m100model.io import write_atomic
+
+            # A read-only cache folder only costs the recomputation next time.
+            with contextlib.suppress(OSError):
+                write_atomic(path, json.dumps(known, indent=0, sort_keys=True))
+    return float(known[key])
+
+
+_scales: dict = {}
+
+
+def _scales_path():
+    """The cache file of calibrated scales for the installed scipy (None without scipy)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from m100model.io import cache_dir
+
+    try:
+        scipy_version = version("scipy")
+    except PackageNotFoundError:
+        return None
+    safe = re.sub(r"[^0-9A-Za-z.+-]", "_", scipy_version)
+    return cache_dir() / f"fleet-weibull-scales-v1-scipy-{safe}.json"
+
+
+def _known_scales() -> dict:
+    """Scales calibrated before: read once per process; a missing or unreadable file counts
+    as empty (it is rewritten whole, atomically, when a scale is added)."""
+    path = _scales_path()
+    if path not in _scales:
+        data: object = {}
+        if path is not None:
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                data = {}
+        _scales[path] = data if isinstance(data, dict) else {}
+    return _scales[path]
+
+
+def _solve_scale(
+    shape: float, target_mean_age: float, new_share: float, used_age: int, max_age: int
+) -> float:
     from scipy.optimize import brentq
 
     def gap(scale: float) -> float:
