@@ -29,7 +29,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--skip", nargs="*", default=[], help="benchmarks to leave out")
+    parser.add_argument(
+        "--skip", nargs="*", default=[], help="benchmarks to leave out (their last figures stay)"
+    )
     parser.add_argument(
         "--only", nargs="*", default=[], help="run only these and keep the others' figures"
     )
@@ -52,7 +54,8 @@ def main() -> None:
     }
     out = ROOT / "benchmarks" / "results"
     previous = {}
-    if args.only and (out / "latest.json").exists():
+    # --only and --skip keep the other benchmarks' last figures (each entry is dated).
+    if (args.only or args.skip) and (out / "latest.json").exists():
         previous = json.loads((out / "latest.json").read_text(encoding="utf-8"))
     doc: dict = {
         **previous,
