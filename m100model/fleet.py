@@ -123,16 +123,14 @@ Every parameter comes from ``data/drivers/vehicle_fleet.csv`` and
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import json
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from m100model.io import ScipyResults
 from m100model.tables import check_values, data_dir, read_table
 
 VEHICLE_CLASSES = ("car", "van", "truck", "bus")
@@ -212,49 +210,13 @@ def calibrate_scale(
     key = repr(
         (float(shape), float(target_mean_age), float(new_share), int(used_age), int(max_age))
     )
-    known = _known_scales()
+    known = _SCALES.known()
     if key not in known:
-        known[key] = _solve_scale(shape, target_mean_age, new_share, used_age, max_age)
-        path = _scales_path()
-        if path is not None:
-            from m100model.io import write_atomic
-
-            # A read-only cache folder only costs the recomputation next time.
-            with contextlib.suppress(OSError):
-                write_atomic(path, json.dumps(known, indent=0, sort_keys=True))
+        _SCALES.store(key, _solve_scale(shape, target_mean_age, new_share, used_age, max_age))
     return float(known[key])
 
 
-_scales: dict = {}
-
-
-def _scales_path():
-    """The cache file of calibrated scales for the installed scipy (None without scipy)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    from m100model.io import cache_dir
-
-    try:
-        scipy_version = version("scipy")
-    except PackageNotFoundError:
-        return None
-    safe = re.sub(r"[^0-9A-Za-z.+-]", "_", scipy_version)
-    return cache_dir() / f"fleet-weibull-scales-v1-scipy-{safe}.json"
-
-
-def _known_scales() -> dict:
-    """Scales calibrated before: read once per process; a missing or unreadable file counts
-    as empty (it is rewritten whole, atomically, when a scale is added)."""
-    path = _scales_path()
-    if path not in _scales:
-        data: object = {}
-        if path is not None:
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                data = {}
-        _scales[path] = data if isinstance(data, dict) else {}
-    return _scales[path]
+_SCALES = ScipyResults("fleet-weibull-scales-v1")
 
 
 def _solve_scale(

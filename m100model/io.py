@@ -3,8 +3,10 @@ replaced whole or not at all."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -83,3 +85,47 @@ def write_atomic(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+class ScipyResults:
+    """Results computed with scipy, remembered in the kit's cache folder per scipy version
+    (importing scipy takes about a second; a command line run should not pay it to get the
+    same numbers again). One JSON file per ``stem``; read once per process, a missing or
+    unreadable file counts as empty, and it is rewritten whole, atomically, on each
+    :meth:`store` (a cache folder that cannot be written only costs the recomputation)."""
+
+    def __init__(self, stem: str) -> None:
+        self.stem = stem
+        self._data: dict[Path | None, dict] = {}  # by file: the cache folder may change
+
+    @property
+    def path(self) -> Path | None:
+        """The cache file for the installed scipy (None without scipy)."""
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            scipy_version = version("scipy")
+        except PackageNotFoundError:
+            return None
+        safe = re.sub(r"[^0-9A-Za-z.+-]", "_", scipy_version)
+        return cache_dir() / f"{self.stem}-scipy-{safe}.json"
+
+    def known(self) -> dict:
+        path = self.path
+        if path not in self._data:
+            data: object = {}
+            if path is not None:
+                try:
+                    data = json.loads(path.read_text(encoding="utf-8"))
+                except (OSError, ValueError):
+                    data = {}
+            self._data[path] = data if isinstance(data, dict) else {}
+        return self._data[path]
+
+    def store(self, key: str, value: object) -> None:
+        known = self.known()
+        known[key] = value
+        path = self.path
+        if path is not None:
+            with contextlib.suppress(OSError):
+                write_atomic(path, json.dumps(known, sort_keys=True))

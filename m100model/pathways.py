@@ -302,6 +302,7 @@ def baseline(
     road = road_fuel_classes().index.get_level_values("fuel") if wem else []
     pools = activity_pools(inv)
     ev = np.zeros(len(all_years))  # MWh of grid electricity for electric vehicle-km
+    dh = None  # the district-heat factor path, read when a pool needs it
     activity, intensity = {}, {}
     for pool in pools.itertuples():
         index = np.ones(len(all_years))
@@ -312,10 +313,11 @@ def baseline(
         if pool.kind == "electricity" and g0 > 0:
             inten = pool.intensity * grid / g0
         if wem and pool.kind == "heat" and pool.fuel == "district_heat":
-            from m100model.prices import district_heat_factor
+            if dh is None:
+                from m100model.prices import district_heat_factor
 
-            h = district_heat_factor(all_years)
-            inten = pool.intensity * h / h[0]
+                dh = district_heat_factor(all_years)
+            inten = pool.intensity * dh / dh[0]
         if wem and _on_road(pool.subsector) and pool.fuel in road:
             fossil, electric = road_paths(pool.fuel, all_years)
             ev += pool.activity * index * electric

@@ -20,12 +20,10 @@ when a scenario is assembled.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import functools
 import json
 import math
-import re
 from pathlib import Path
 from typing import Literal
 
@@ -41,7 +39,7 @@ from pydantic import (
 )
 
 from m100model.errors import InputError
-from m100model.io import cache_dir, write_atomic
+from m100model.io import ScipyResults
 from m100model.projects import THEMES
 from m100model.tables import bundled_inventories, data_dir, display_path
 
@@ -87,37 +85,7 @@ def _deferred(info: ValidationInfo) -> bool:
 
 
 _RANGES_FORMAT = 1  # part of the cache file's name: change it when the checks change
-
-
-def _ranges_path() -> Path | None:
-    """The cache file of distribution checks for the installed scipy (None without scipy)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        scipy_version = version("scipy")
-    except PackageNotFoundError:
-        return None
-    safe = re.sub(r"[^0-9A-Za-z.+-]", "_", scipy_version)
-    return cache_dir() / f"distribution-ranges-v{_RANGES_FORMAT}-scipy-{safe}.json"
-
-
-_ranges: dict[Path | None, dict] = {}
-
-
-def _known_ranges() -> dict:
-    """Distributions that passed the checks, by name and parameters, with their quantile
-    range: read once per process from the cache file; a missing or unreadable file counts
-    as empty (it is rewritten whole, atomically, when a distribution is added)."""
-    path = _ranges_path()
-    if path not in _ranges:
-        data: object = {}
-        if path is not None:
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                data = {}
-        _ranges[path] = data if isinstance(data, dict) else {}
-    return _ranges[path]
+_RANGES = ScipyResults(f"distribution-ranges-v{_RANGES_FORMAT}")
 
 
 class _Strict(BaseModel):
@@ -241,11 +209,10 @@ class DistributionSpec(_Strict):
         have passed (``ValueError`` otherwise).
 
         Computed with scipy.stats the first time, then remembered in the kit's cache folder,
-        per scipy version (see :func:`_known_ranges`): importing scipy.stats takes about a
-        second, and validating a scenario (``m100 run``) needs nothing else from it."""
+        per scipy version (:class:`m100model.io.ScipyResults`): importing scipy.stats takes
+        about a second, and validating a scenario (``m100 run``) needs nothing else from it."""
         key = json.dumps([self.name, U_EPS, sorted(self.params.items())], default=repr)
-        known = _known_ranges()
-        hit = known.get(key)
+        hit = _RANGES.known().get(key)
         if (
             isinstance(hit, list)
             and len(hit) == 2
@@ -253,11 +220,7 @@ class DistributionSpec(_Strict):
         ):
             return hit[0], hit[1]
         lo, hi = (float(v) for v in self.frozen().ppf([U_EPS, 1 - U_EPS]))
-        known[key] = [lo, hi]
-        path = _ranges_path()
-        if path is not None:
-            with contextlib.suppress(OSError):  # no writable cache: correct, only slower
-                write_atomic(path, json.dumps(known, sort_keys=True))
+        _RANGES.store(key, [lo, hi])
         return lo, hi
 
     @model_validator(mode="after")

@@ -435,3 +435,35 @@ def test_a_second_report_reuses_the_cached_bundle(bundle_builds, tmp_path):
         assert FAKE_BUNDLE.strip() in page and "<script src=" not in page
     # `m100 run` tunes the garbage collector while it works and leaves it as it found it.
     assert gc.get_threshold() == threshold and gc.get_freeze_count() == 0
+
+
+def test_scipy_results_are_kept_per_scipy_version(tmp_path, monkeypatch) -> None:
+    """A result stored by one process is read back by the next (a fresh instance), from a
+    file named for the installed scipy; an unreadable file counts as empty and is replaced."""
+    from importlib.metadata import version
+
+    from m100model.io import ScipyResults
+
+    monkeypatch.setenv("M100_CACHE_DIR", str(tmp_path))
+    first = ScipyResults("demo-v1")
+    assert first.path == tmp_path / f"demo-v1-scipy-{version('scipy')}.json"
+    first.store("a", [1.0, 2.0])
+    assert ScipyResults("demo-v1").known() == {"a": [1.0, 2.0]}
+    first.path.write_text("{not json", encoding="utf-8")
+    broken = ScipyResults("demo-v1")
+    assert broken.known() == {}
+    broken.store("b", 3.0)
+    assert ScipyResults("demo-v1").known() == {"b": 3.0}
+
+
+def test_fleet_scales_come_from_the_cache(tmp_path, monkeypatch) -> None:
+    """The second calibration of the same fleet reads the stored scale (equal to brentq's)."""
+    import m100model.fleet as fleet
+
+    monkeypatch.setenv("M100_CACHE_DIR", str(tmp_path))
+    args = (3.0, 16.9, 0.3, 12, 50)
+    solved = fleet._solve_scale(*args)
+    assert fleet.calibrate_scale(*args) == solved
+    monkeypatch.setattr(fleet, "_solve_scale", lambda *a: pytest.fail("recomputed"))
+    assert fleet.calibrate_scale(*args) == solved
+    assert any(tmp_path.glob("fleet-weibull-scales-v1-scipy-*.json"))
