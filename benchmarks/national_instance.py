@@ -29,7 +29,7 @@ def national_data(towns: int = 320, seed: int = 7) -> PortfolioData:
     base = assemble(scn)
     rng = np.random.default_rng(seed)
     pop = load_cities()["population_2021"].astype(float)
-    pools, acts, ints, projects, capex, effects = [], [], [], [], [], []
+    pools, acts, ints, prices, projects, capex, effects = [], [], [], [], [], [], []
     envelope, target_kt, groups, offset_from, baseline_kt, base_kt = {}, {}, {}, {}, {}, {}
     total_scale = 0.0
     for i in range(towns):
@@ -42,6 +42,7 @@ def national_data(towns: int = 320, seed: int = 7) -> PortfolioData:
         pools.append(tp.rename(index=rename).assign(city=town, pool_id=lambda x: x.index))
         acts.append(base.pool_activity.loc[tp.index].rename(index=rename) * f)
         ints.append(base.pool_intensity.loc[tp.index].rename(index=rename))
+        prices.append(base.pool_price.loc[tp.index].rename(index=rename))
         pr = base.projects[base.projects["city"] == template]
         prename = {p: p.replace(template, town, 1) for p in pr.index}
         projects.append(
@@ -88,6 +89,7 @@ def national_data(towns: int = 320, seed: int = 7) -> PortfolioData:
         pools=pd.concat(pools),
         pool_activity=pd.concat(acts),
         pool_intensity=pd.concat(ints),
+        pool_price=pd.concat(prices),
         projects=pd.concat(projects),
         capex=pd.concat(capex),
         effects=pd.concat(effects, ignore_index=True),

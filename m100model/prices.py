@@ -54,11 +54,11 @@ For carrier :math:`k` and sector :math:`j`
   ``data/factors/com_factors.csv``, e.g. natural gas 0.20196);
 - :math:`\\theta` the pass-through share (``pass_through`` row, 1.0 by default).
 
-If a sector has no path for the carrier, the same fallback as
-:func:`m100model.portfolio.data.pool_price_eur` applies: ``transport`` falls back to
-``non_household``, then any other sector. ``scenario="frozen"`` reproduces today's behaviour:
-the latest price of ``energy_prices.csv`` for the fuel and consumer, flat, no ETS2
-(``road_electricity`` reads ``electricity``, so EV charging gets the business price).
+If a sector has no path for the carrier, ``transport``, ``energy_industry`` and ``mixed``
+fall back to ``non_household``, then any other sector. ``scenario="frozen"`` reproduces the
+kit's earlier behaviour: the latest price of ``energy_prices.csv`` for the fuel and consumer,
+flat, no ETS2 (``road_electricity`` reads ``electricity``, so EV charging gets the business
+price).
 
 District-heat emission factor
 -----------------------------
@@ -81,20 +81,16 @@ By default the stored values (computed with the ``necp`` grid) are interpolated;
 ``grid=<scenario of grid_factor_trajectory.csv>`` recomputes the formula with another grid path.
 ``scenario="frozen"`` keeps :math:`F_0` flat (today's behaviour).
 
-Integration (for whoever wires this into the model)
-----------------------------------------------------
-- Pool prices: where :func:`m100model.portfolio.data.pool_price_eur` returns one flat price per
-  pool, call ``energy_price(fuel, consumer, years, scenario, ets2)`` with the same consumer
-  (``household`` for I.1, ``transport`` for II, ``non_household`` otherwise). EV charging pools
-  should use carrier ``road_electricity``: ``transport`` for private cars charged in public,
-  ``non_household`` for fleet depots, ``household`` for home charging. ``scenario="frozen"`` with
-  ``ets2=None`` returns the current numbers, so a scenario switch can default to it.
-- District heat in the baseline: scale the CO2 intensity of district-heat pools by
-  ``district_heat_factor(years) / district_heat_factor([base_year])``; CH4 and N2O come from the
-  fossil part and scale with :math:`1 - r_t` (column ``renewable_waste_share``).
+How the model uses it
+---------------------
+- Pool prices: :func:`pool_price` gives every activity pool of the portfolio model its
+  price path (:func:`pool_carrier_sector` says which carrier and sector it pays);
+  ``m100model.portfolio.data.assemble`` reads it with the scenario's ``prices`` and
+  ``ets2`` settings, so an energy saving is worth more once ETS2 starts.
+- District heat in the baseline: ``m100model.pathways`` scales the CO2 intensity of
+  district-heat pools by ``district_heat_factor(years) / district_heat_factor([base_year])``.
 - ``data/drivers/policy_rules.csv`` lists the boiler rules (no subsidy for stand-alone fossil
-  boilers from 2025, zero-emission new buildings from 2028/2030, phase-out by 2040) as flags for
-  project eligibility; nothing here reads it.
+  boilers from 2025, zero-emission new buildings from 2028/2030, phase-out by 2040).
 - :func:`price_table` gives the tidy table used in reports.
 """
 
@@ -110,13 +106,19 @@ import pandas as pd
 from m100model.factors import load_factors
 from m100model.tables import data_dir, read_table
 
-SECTORS = ("household", "non_household", "transport")
-# Fallback order when a sector has no price (as pool_price_eur: transport -> non_household).
+SECTORS = ("household", "non_household", "transport", "energy_industry", "mixed")
+# Fallback order when a sector has no price: transport and large energy users pay the
+# business price where they have no path of their own.
 _FALLBACK = {
     "transport": ("non_household", "household"),
+    "energy_industry": ("non_household", "household"),
+    "mixed": ("transport", "non_household", "household"),
     "non_household": ("household", "transport"),
     "household": ("non_household", "transport"),
 }
+# The price of on-road EV charging: the mix of home, depot and public charging
+# (``road_electricity``/``mixed`` rows of energy_price_paths.csv).
+ROAD_ELECTRICITY_SECTOR = "mixed"
 # energy_prices.csv has no separate EV-charging carrier: today's kit prices it as electricity.
 _FROZEN_CARRIER = {"road_electricity": "electricity"}
 NO_ETS2 = (None, "none")
@@ -319,7 +321,7 @@ def _choose(rows: pd.DataFrame, column: str, sector: str) -> pd.DataFrame:
 
 
 def frozen_price(carrier: str, sector: str) -> float:
-    """Today's price: latest row of ``energy_prices.csv`` (same choice as ``pool_price_eur``)."""
+    """Today's price: latest row of ``energy_prices.csv`` (same sector fallback as the paths)."""
     today = tables()["today"]
     fuel = _FROZEN_CARRIER.get(carrier, carrier)
     rows = today[(today["fuel"] == fuel) & (today["unit"] == "EUR/MWh")]
@@ -361,6 +363,40 @@ def energy_price(
     if scenario == "frozen":
         return base
     return base + ets2_adder(carrier, years, ets2, start)
+
+
+def pool_carrier_sector(subsector: str, fuel: str) -> tuple[str, str]:
+    """The carrier and sector whose price a model pool pays: households for I.1, transport for
+    II (EV charging on the road, II.1 electricity, is the ``road_electricity`` carrier with its
+    charging mix), large energy users for I.4 (district-heating heat pumps), businesses
+    otherwise."""
+    if subsector == "II.1" and fuel == "electricity":
+        return "road_electricity", ROAD_ELECTRICITY_SECTOR
+    for prefix, sector in (("I.1", "household"), ("I.4", "energy_industry"), ("II", "transport")):
+        if subsector == prefix or subsector.startswith(prefix + "."):
+            return fuel, sector
+    return fuel, "non_household"
+
+
+def pool_price(
+    subsector: str,
+    fuel: str,
+    years: YearsLike,
+    scenario: str = "wem",
+    ets2: str | None = "central",
+) -> np.ndarray:
+    """EUR/MWh a model pool pays by year (:func:`pool_carrier_sector`): the carrier's path
+    with the ETS2 pass-through; a carrier with no path keeps today's price (plus ETS2 where it
+    is covered); 0 where no price is known at all (waste, or a fuel without data)."""
+    carrier, sector = pool_carrier_sector(subsector, fuel)
+    ys = _years(years)
+    if scenario != "frozen" and carrier in carriers():
+        return energy_price(carrier, sector, ys, scenario, ets2)
+    try:
+        base = np.full_like(ys, frozen_price(carrier, sector))
+    except KeyError:
+        return np.zeros_like(ys)
+    return base if scenario == "frozen" else base + ets2_adder(carrier, ys, ets2)
 
 
 def price_table(

@@ -29,6 +29,10 @@ THEME_NAMES = {
     "circular": "Circular economy and waste",
     "governance": "Governance and enablers",
 }
+# Who owns (and so may finance) what an archetype builds: the city and its companies, or
+# households, owners' associations and firms.
+OWNERS = ("public", "private")
+INSTRUMENT_KINDS = ("budget", "grant", "loan", "bond", "esco", "private")
 REQUIRED_PARAMETERS = (
     "capex",
     "opex",
@@ -85,10 +89,11 @@ def load_archetypes() -> pd.DataFrame:
     folder = data_dir() / "projects"
     meta = read_table(
         folder / "archetypes.csv",
-        ["archetype_id", "theme", "name", "unit", "indivisible"],
+        ["archetype_id", "theme", "name", "unit", "indivisible", "owner"],
         provenance=False,
     )
     check_values(meta, "theme", THEMES)
+    check_values(meta, "owner", OWNERS)
     meta["indivisible"] = meta["indivisible"].str.lower().eq("true")
     params = read_table(
         folder / "archetype_parameters.csv",
@@ -147,6 +152,8 @@ def load_instruments() -> pd.DataFrame:
     meta = read_table(
         folder / "instruments.csv", ["instrument_id", "name", "kind", "scope"], provenance=False
     )
+    check_values(meta, "kind", INSTRUMENT_KINDS)
+    check_values(meta, "scope", ("city", "national"))
     params = read_table(
         folder / "instrument_parameters.csv",
         ["instrument_id", "parameter", "value", "unit"],

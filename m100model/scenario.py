@@ -330,6 +330,11 @@ class Scenario(_Strict):
     - ``baseline`` [wem]: ``wem`` projects the baseline with existing measures (the district
       heat path, vehicle-stock turnover under the EU CO2 standards); ``frozen`` keeps
       base-year technology (see :mod:`m100model.pathways`).
+    - ``prices`` [wem]: energy price paths by carrier and sector
+      (``data/drivers/energy_price_paths.csv``); ``frozen`` keeps today's prices flat, without
+      ETS2. ``ets2`` [central]: the ETS2 allowance price path passed through to gas, oil and
+      road fuels from 2028 (``low``, ``central``, ``high`` or ``none``; see
+      :mod:`m100model.prices`).
     - ``build_rate`` [soft]: ``soft`` lets a project commission more than its normal yearly
       rate at a rising mark-up on capex (``data/projects/build_rate_tiers.csv``); ``hard``
       stops at the normal rate.
@@ -358,6 +363,8 @@ class Scenario(_Strict):
     decision_step: int = Field(default=1, ge=1, le=10)
     build_rate: Literal["soft", "hard"] = "soft"
     baseline: Literal["wem", "frozen"] = "wem"
+    prices: Literal["wem", "frozen"] = "wem"
+    ets2: Literal["central", "low", "high", "none"] = "central"
     bundles: list[BundleSpec] = Field(default_factory=list)
     instruments: list[str] | Literal["all"] = "all"
     instrument_overrides: dict[str, InstrumentOverride] = Field(default_factory=dict)

@@ -497,7 +497,7 @@ class ScenarioExplorer:
                 data=data,
                 solver=solver,
                 base_intensity=data.pool_intensity.copy(),
-                base_price=data.pools["price"].copy(),
+                base_price=data.pool_price.copy(),
                 envelopes=envelope_defaults(data),
                 applied=Settings(
                     city=city,
@@ -547,7 +547,13 @@ class ScenarioExplorer:
             d.refresh_baseline()
             baseline_moved = True
         if s.price_factor != a.price_factor:
-            solver.set_prices({k: float(v) * s.price_factor for k, v in cm.base_price.items()})
+            solver.set_prices(
+                {
+                    (k, t): float(v) * s.price_factor
+                    for k, row in cm.base_price.iterrows()
+                    for t, v in row.items()
+                }
+            )
         if s.discount_rate != a.discount_rate:
             solver.set_discount_rate(s.discount_rate)
         if baseline_moved or (s.target_year, s.reduction) != (a.target_year, a.reduction):

@@ -46,7 +46,6 @@ def hand_instance() -> PortfolioData:
                 subsector="I.1",
                 fuel="electricity",
                 unit="MWh",
-                price=0.0,
             )
         ]
     ).set_index("pool_id", drop=False)
@@ -103,6 +102,7 @@ def hand_instance() -> PortfolioData:
         pools=pools,
         pool_activity=pd.DataFrame({2025: [100.0], 2026: [100.0]}, index=pools.index),
         pool_intensity=pd.DataFrame({2025: [0.3], 2026: [0.3]}, index=pools.index),
+        pool_price=pd.DataFrame({2025: [0.0], 2026: [0.0]}, index=pools.index),
         projects=projects,
         capex=pd.DataFrame({2025: [1.0], 2026: [1.0]}, index=projects.index),
         effects=pd.DataFrame([dict(project_id="c:saver", pool_id="c|I.1|electricity", delta=-1.0)]),

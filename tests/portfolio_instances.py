@@ -49,6 +49,7 @@ PROJECT_COLUMNS = [
     "energy_poor",
     "bundle",
     "fgroup",
+    "owner",
 ]
 INSTRUMENT_COLUMNS = [
     "instrument_id",
@@ -60,6 +61,7 @@ INSTRUMENT_COLUMNS = [
     "max_ticket",
     "available_from",
     "available_to",
+    "serves",
 ]
 PREP_COLUMNS = ["instrument_id", "coverage", "min_investment", "envelope", "themes"]
 
@@ -89,7 +91,7 @@ def random_instance(
     groups = {c: [c] for c in cities}
 
     # -- pools ---------------------------------------------------------------------------
-    pool_rows, activity, intensity = [], {}, {}
+    pool_rows, activity, intensity, price = [], {}, {}, {}
     for c in cities:
         n_pools = int(rng.integers(2, 4))
         for j in rng.permutation(len(FUELS))[:n_pools]:
@@ -102,7 +104,6 @@ def random_instance(
                     subsector=sub,
                     fuel=fuel,
                     unit="MWh",
-                    price=_u(rng, 0.02, 0.15),
                 )
             )
             a0, growth = _u(rng, 10.0, 80.0), _u(rng, -0.03, 0.03)
@@ -110,9 +111,13 @@ def random_instance(
             scale = _u(rng, 0.5, 2.0)
             activity[k] = {t: a0 * (1 + growth * (t - first)) for t in years}
             intensity[k] = {t: i0 * scale * (1 - decline * (t - first)) for t in years}
+            # a price that may rise after a start year, as ETS2 raises fossil prices
+            p0, step, start = _u(rng, 0.02, 0.15), _u(rng, 0.0, 0.05), int(rng.choice(years))
+            price[k] = {t: p0 + (step if t >= start else 0.0) for t in years}
     pools = pd.DataFrame(pool_rows).set_index("pool_id", drop=False)
     pool_activity = pd.DataFrame(activity).T.reindex(columns=years)
     pool_intensity = pd.DataFrame(intensity).T.reindex(columns=years)
+    pool_price = pd.DataFrame(price).T.reindex(columns=years)
 
     # -- projects ------------------------------------------------------------------------
     proj_rows, capex_rows, eff_rows = [], {}, []
@@ -262,6 +267,32 @@ def random_instance(
                 envelope[("loan", "*", t)] = _u(rng, 5.0, 50.0)
         for th in rng.permutation(THEMES)[: int(rng.integers(1, 4))]:
             eligibility[("loan", str(th))] = 1.0
+    # Owners and private capital, drawn from a second stream so that the rest of an
+    # instance stays what it was for its seed: private money pays only for private projects.
+    own = np.random.default_rng(seed + 7_000_000)
+    projects["owner"] = [str(own.choice(["public", "private"])) for _ in ids]
+    if own.random() < 0.5:
+        inst_rows.append(
+            dict(
+                instrument_id="private",
+                name="Owners' capital",
+                kind="private",
+                scope="city",
+                cost_factor=_u(own, 0.0, 0.15),
+                min_ticket=nan,
+                max_ticket=nan,
+                available_from=first,
+                available_to=horizon,
+                serves="private",
+            )
+        )
+        for t in years:
+            for c in cities:
+                envelope[("private", c, t)] = _u(own, 1.0, 20.0)
+        for th in THEMES:
+            eligibility[("private", th)] = 1.0
+    for row in inst_rows:
+        row.setdefault("serves", "all")
     instruments = pd.DataFrame(inst_rows, columns=INSTRUMENT_COLUMNS).set_index(
         "instrument_id", drop=False
     )
@@ -295,6 +326,7 @@ def random_instance(
         pools=pools,
         pool_activity=pool_activity,
         pool_intensity=pool_intensity,
+        pool_price=pool_price,
         projects=projects,
         capex=capex,
         effects=effects,

@@ -36,7 +36,7 @@ def one_project(cap_kt: float, tiers: list[tuple[float, float]]) -> PortfolioDat
     years = [2025]
     k, p = "c|II.1.1|diesel", "c:truck"
     pools = pd.DataFrame(
-        [dict(pool_id=k, city="c", subsector="II.1.1", fuel="diesel", unit="MWh", price=0.0)]
+        [dict(pool_id=k, city="c", subsector="II.1.1", fuel="diesel", unit="MWh")]
     ).set_index("pool_id", drop=False)
     project = dict.fromkeys(PROJECT_COLUMNS)
     project.update(
@@ -86,6 +86,7 @@ def one_project(cap_kt: float, tiers: list[tuple[float, float]]) -> PortfolioDat
         pools=pools,
         pool_activity=pd.DataFrame({2025: [10.0]}, index=[k]),
         pool_intensity=pd.DataFrame({2025: [0.25]}, index=[k]),
+        pool_price=pd.DataFrame({2025: [0.0]}, index=[k]),
         projects=projects,
         capex=pd.DataFrame({2025: [10.0]}, index=[p]),
         effects=pd.DataFrame([dict(project_id=p, pool_id=k, delta=-1.0)]),

@@ -37,7 +37,7 @@ MIP_SEEDS = range(1000, 1015)
 BUDGET_SEEDS = range(2000, 2005)
 # (seed, decision step) where the step changes the optimum (most instances leave the
 # indivisible project unbuilt anyway).
-STEP_CASES = [(3007, 3), (3008, 2), (3009, 2), (3013, 3), (3021, 2), (3044, 2)]
+STEP_CASES = [(3012, 2), (3021, 2), (3022, 2), (3023, 2), (3026, 2), (3033, 3)]
 REL, ABS = 1e-6, 1e-7
 
 Lin = dict[int, float]  # a linear expression: column -> coefficient
@@ -133,6 +133,7 @@ def oracle(d: PortfolioData, relax: dict | None = None) -> OracleResult:
             seq=float(r["seq"]),
             prep=float(r["prep_share"]),
             fgroup=str(r["fgroup"]),
+            owner=str(r.get("owner", "public")),
         )
         for p, r in pr.iterrows()
     }
@@ -265,6 +266,9 @@ def oracle(d: PortfolioData, relax: dict | None = None) -> OracleResult:
                 share: Lin = {}
                 eligible = False
                 for p in ps:
+                    # private capital pays for privately owned projects only
+                    if r.get("serves") == "private" and proj[p]["owner"] != "private":
+                        continue
                     if (s, proj[p]["theme"]) in d.eligibility:
                         eligible = True
                         _add(share, spend[p, t], d.eligibility[s, proj[p]["theme"]])
@@ -366,16 +370,18 @@ def oracle(d: PortfolioData, relax: dict | None = None) -> OracleResult:
             expr = {j: v / proj[a]["units"] for j, v in n[a, t].items()}
             lp.row(_add(expr, n[b, t], 1.0 / proj[b]["units"]), hi=1.0)
 
-    # Cost: discounted spending, operation, energy bills and finance cost; penalties (above)
-    # are not discounted; salvage of the life left after the horizon, straight line.
-    price = {str(k): float(v) for k, v in d.pools["price"].items()}
-    bill: dict[str, float] = defaultdict(float)
+    # Cost: discounted spending, operation, energy bills (each year at that year's price) and
+    # finance cost; penalties (above) are discounted too; salvage of the life left after the
+    # horizon, straight line.
+    bill: dict[tuple[str, int], float] = defaultdict(float)
     for e in d.effects.itertuples():
-        bill[str(e.project_id)] += price[str(e.pool_id)] * float(e.delta)
+        for t in years:
+            price = float(d.pool_price.at[e.pool_id, t])
+            bill[str(e.project_id), t] += price * float(e.delta)
     for p, q in proj.items():
         for t in years:
             _add(lp.cost, spend[p, t], d.discount[t])
-            _add(lp.cost, n[p, t], d.discount[t] * (q["opex"] + bill[p]))
+            _add(lp.cost, n[p, t], d.discount[t] * (q["opex"] + bill[p, t]))
             left = max(0, t + q["life"] - 1 - horizon)
             _add(lp.cost, {x[p, t]: -d.discount[horizon] * capex[p, t] * left / q["life"]})
 

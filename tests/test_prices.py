@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from m100model.portfolio.data import pool_price_eur
 from m100model.prices import (
+    pool_price,
     apply_soft_cap,
     district_heat_factor,
     energy_price,
@@ -102,12 +102,11 @@ def test_frozen_is_the_flat_latest_price():
     assert energy_price("road_electricity", "transport", years, "frozen") == pytest.approx(
         [330.0] * 3
     )
-    # the same numbers as the portfolio's current price lookup
-    prices = pd.read_csv(DRIVERS / "energy_prices.csv")
-    assert pool_price_eur("I.1", "natural_gas", prices) == pytest.approx(55.9)
-    assert pool_price_eur("II.1", "electricity", prices) == pytest.approx(330.0)
-    assert pool_price_eur("II.1", "diesel", prices) == pytest.approx(
-        energy_price("diesel", "transport", [2040], "frozen")[0]
+    # the model's pools read the same numbers with prices: frozen
+    assert pool_price("I.1", "natural_gas", years, "frozen") == pytest.approx([55.9] * 3)
+    assert pool_price("II.1", "electricity", years, "frozen") == pytest.approx([330.0] * 3)
+    assert pool_price("II.1", "diesel", years, "frozen") == pytest.approx(
+        energy_price("diesel", "transport", years, "frozen")
     )
 
 
@@ -166,3 +165,37 @@ def test_unknown_names_are_refused():
         energy_price("hydrogen", "household", [2030])
     with pytest.raises(KeyError):
         district_heat_factor([2030], "fast")
+
+
+def test_ets2_reaches_the_model_objective() -> None:
+    """ETS2 pass-through, by hand, in the portfolio model. Household gas (pool I.1 natural
+    gas) in 2035: the path of energy_price_paths.csv is 65 EUR/MWh from 2028 on; the central
+    ETS2 price in 2035 is the row 100 EUR2025/t (above the soft cap, passed in full: share 1);
+    x the CoM IPCC CO2 factor of natural gas x pass-through 1. In 2027, before ETS2 starts in
+    2028, the capped price 55.9 alone. The model's mutable price (M EUR per GWh) is that x 1e-3,
+    and the energy term of a gas-saving renovation in 2035 is price x its gas delta."""
+    from m100model.portfolio.build import build_model
+    from m100model.portfolio.data import assemble
+    from m100model.scenario import Scenario
+
+    scn = Scenario(
+        name="ets2",
+        cities=["suceava"],
+        archetypes=["bld_reno_gas", "gov_one_stop_shop"],
+        target={"kind": "reduction", "year": 2035, "reduction": 0.1},
+        tickets=False,
+    )
+    d = assemble(scn)
+    k = "suceava|I.1|natural_gas"
+    expected_2035 = 65.0 + 100.0 * _com_factor("natural_gas") * 1.0
+    assert d.pool_price.at[k, 2035] * 1e3 == pytest.approx(expected_2035)
+    assert d.pool_price.at[k, 2027] * 1e3 == pytest.approx(55.9)
+    m = build_model(d)
+    assert m.price[k, 2035].value == pytest.approx(expected_2035 * 1e-3)
+    # ets2: none takes the allowance cost out again
+    no = assemble(scn.model_copy(update={"ets2": "none"}))
+    assert no.pool_price.at[k, 2035] * 1e3 == pytest.approx(65.0)
+    # a gas saving of 73.461 MWh per 1000 m2 (archetype_effects.csv) saves that many GWh x price
+    delta = d.effects.set_index("pool_id").loc[k, "delta"]
+    saved = -float(delta) * d.pool_price.at[k, 2035] * 1e3  # thousand EUR per 1000 m2
+    assert saved == pytest.approx(73.461e-3 * expected_2035, rel=1e-9)

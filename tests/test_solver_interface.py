@@ -118,7 +118,9 @@ def test_prices_do_not_depend_on_what_was_solved_before(workshop) -> None:
     a = extract(fresh)
     used = PortfolioSolver(copy.deepcopy(data), scn.solver)
     targets = dict(used.data.target_kt)
-    base_price = used.data.pools["price"].to_dict()
+    base_price = {
+        (k, t): float(v) for k, row in used.data.pool_price.iterrows() for t, v in row.items()
+    }
     env = {k: v for k, v in used.data.envelope.items() if k[0] == "municipal_budget"}
     for f in (0.8, 1.05, 0.95):
         used.set_targets({k: v * f for k, v in targets.items()})

@@ -237,8 +237,10 @@ def test_price_slider_changes_energy_cost(fresh):
     ex = fresh
     npv = ex.result.npv_meur
     ex.controls["price_factor"].value = 2.0
-    k = ex.data.pools.index[ex.data.pools["price"] > 0][0]
-    assert ex.solver.model.price[k].value == pytest.approx(ex.city_model.base_price[k] * 2.0)
+    k = ex.data.pool_price.index[ex.data.pool_price.iloc[:, 0] > 0][0]
+    t = ex.data.years[-1]
+    base = ex.city_model.base_price.at[k, t]
+    assert ex.solver.model.price[k, t].value == pytest.approx(base * 2.0)
     # Savings on energy bills are worth more: the net present cost falls.
     assert ex.result.npv_meur < npv
 

@@ -4,13 +4,17 @@ Each project is ranked by its levelised cost per tonne avoided in its first poss
 
 .. math::
 
-    c_p = \\frac{K_p\\,\\mathrm{CRF}(r, L_p) + o_p + \\sum_k \\pi_k \\Delta_{p,k}}
+    c_p = \\frac{K_p\\,\\mathrm{CRF}(r, L_p) + o_p + \\sum_k \\bar\\pi_{k,p} \\Delta_{p,k}}
                {-\\sum_k \\Delta_{p,k} I_{k,t_p} + q_p},
-    \\qquad \\mathrm{CRF}(r, L) = \\frac{r}{1-(1+r)^{-L}}
+    \\qquad \\mathrm{CRF}(r, L) = \\frac{r}{1-(1+r)^{-L}},
+    \\qquad \\bar\\pi_{k,p} = \\frac{\\sum_{\\tau=t_p}^{t_p+L_p-1} (1+r)^{-\\tau} \\pi_{k,\\tau}}
+                             {\\sum_{\\tau=t_p}^{t_p+L_p-1} (1+r)^{-\\tau}}
 
 (capex :math:`K` annualised with the capital recovery factor, opex :math:`o`, energy cost
-change at prices :math:`\\pi`, abatement from the activity changes :math:`\\Delta` at the
-intensities :math:`I` of that year plus sequestration :math:`q`). A MACC ranks measures one by
+change at the prices :math:`\\pi` levelised over the project's life, years beyond the
+horizon at the last year's price, since ETS2 makes later years dearer; abatement from the
+activity changes :math:`\\Delta` at the intensities :math:`I` of that year plus
+sequestration :math:`q`). A MACC ranks measures one by
 one; the optimisation sees what a ranking cannot: shared activity pools, budgets and tickets,
 lead times, grid decarbonisation over time and indivisibility. Showing both side by side is
 the point.
@@ -30,6 +34,20 @@ def capital_recovery_factor(rate: float, life: float) -> float:
     return rate / (1 - (1 + rate) ** -life)
 
 
+def levelised_price(d: PortfolioData, pool: str, start: int, life: int, rate: float) -> float:
+    """A pool's price (M EUR per GWh) averaged over the years ``start`` to
+    ``start + life - 1`` with discount weights; years beyond the horizon take its last
+    year's price."""
+    row = d.pool_price.loc[pool]
+    last = d.years[-1]
+    num = den = 0.0
+    for tau in range(start, start + max(1, life)):
+        w = (1 + rate) ** -(tau - start)
+        num += w * float(row[min(tau, last)])
+        den += w
+    return num / den
+
+
 def macc(d: PortfolioData, discount_rate: float) -> pd.DataFrame:
     """One row per candidate project: ``cost_eur_per_t``, ``abatement_kt_per_unit``,
     ``potential_kt`` (at full deployment, per year), sorted by cost, with the cumulative
@@ -44,7 +62,8 @@ def macc(d: PortfolioData, discount_rate: float) -> pd.DataFrame:
         abated = float(row["seq"])
         if p in effects.groups:
             for e in effects.get_group(p).itertuples():
-                cost += float(d.pools.at[e.pool_id, "price"]) * e.delta
+                price = levelised_price(d, e.pool_id, t, int(row["lifetime"]), discount_rate)
+                cost += price * e.delta
                 abated -= e.delta * float(d.pool_intensity.at[e.pool_id, t])
         rows.append(
             dict(

@@ -102,7 +102,9 @@ class Perturbation:
         self.base_intensity = {
             (k, t): float(d.pool_intensity.at[k, t]) for k in d.pools.index for t in self.years
         }
-        self.base_price = {k: float(d.pools.at[k, "price"]) for k in d.pools.index}
+        self.base_price = {
+            (k, t): float(d.pool_price.at[k, t]) for k in d.pools.index for t in self.years
+        }
         self.base_envelope = dict(d.envelope)
         self.base_offset = d.offset_price * 1e3
         self.targets: dict[str, list] = {}
@@ -171,7 +173,8 @@ class Perturbation:
                         intensity[(k, t)] *= x
             elif inp.kind == "energy_price":
                 for k in keys:
-                    price[k] *= x
+                    for t in self.years:
+                        price[(k, t)] *= x
             elif inp.kind == "driver_growth":
                 for k in keys:
                     for t in self.years:

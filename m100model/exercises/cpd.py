@@ -106,7 +106,7 @@ MOB2 = dict(city="cluj_napoca", archetype="mob_cycle", discount_rate=0.04, shift
 @functools.lru_cache(maxsize=1)
 def _mob2_parts() -> dict:
     """The MACC of Cluj-Napoca's cycle lanes, split into its parts (M EUR, kt)."""
-    from m100model.analysis.macc import capital_recovery_factor, macc
+    from m100model.analysis.macc import capital_recovery_factor, levelised_price, macc
     from m100model.portfolio.data import assemble
     from m100model.scenario import Scenario
 
@@ -128,8 +128,12 @@ def _mob2_parts() -> dict:
     row = d.projects.loc[p]
     t = int(curve.at[MOB2["archetype"], "year"])
     effects = d.effects[d.effects["project_id"] == p].merge(
-        d.pools.reset_index(drop=True)[["pool_id", "fuel", "price"]], on="pool_id"
+        d.pools.reset_index(drop=True)[["pool_id", "fuel"]], on="pool_id"
     )
+    life = int(row["lifetime"])
+    effects["price"] = [
+        levelised_price(d, k, t, life, scn.discount_rate) for k in effects["pool_id"]
+    ]
     effects["intensity"] = [float(d.pool_intensity.at[k, t]) for k in effects["pool_id"]]
     crf = capital_recovery_factor(scn.discount_rate, row["lifetime"])
     return {

@@ -29,7 +29,7 @@ Targets (elastic)
     :math:`u_{g,t} \\ge 0` priced at a penalty, so an infeasible target becomes a diagnosis.
 
 Objective: net present cost
-    :math:`\\sum_t d_t \\big[\\sum_p (S_{p,t} + o_p n_{p,t} + \\sum_k \\pi_k \\Delta_{p,k} n_{p,t})
+    :math:`\\sum_t d_t \\big[\\sum_p (S_{p,t} + o_p n_{p,t} + \\sum_k \\pi_{k,t} \\Delta_{p,k} n_{p,t})
     + \\sum_{f,c,s} \\phi_s F_{f,c,s,t} + \\lambda^{off} O_{g,t} + \\lambda^{pen}
     u_{g,t}\\big] - \\text{salvage} - \\text{preparation grants}` (the shortfall penalty
     is discounted like every other cost, so where a target is missed its dual, undiscounted
@@ -111,8 +111,8 @@ def add_parameters(m: pyo.ConcreteModel, d: PortfolioData) -> None:
     m.intensity = pyo.Param(
         m.K, m.T, mutable=True, initialize=lambda _, k, t: float(intensity[k][t])
     )
-    price = d.pools["price"].to_dict()
-    m.price = pyo.Param(m.K, mutable=True, initialize=lambda _, k: float(price[k]))
+    price = rows(d.pool_price)
+    m.price = pyo.Param(m.K, m.T, mutable=True, initialize=lambda _, k, t: float(price[k][t]))
     m.disc = pyo.Param(m.T, mutable=True, initialize=lambda _, t: d.discount[t])
     cost_factor = d.instruments["cost_factor"].to_dict()
     m.cost_factor = pyo.Param(m.S, mutable=True, initialize=lambda _, s: float(cost_factor[s]))
@@ -303,11 +303,10 @@ def _finance_index(d: PortfolioData) -> list[tuple[str, str, str, int]]:
     idx = []
     for f, members in d.finance_groups().items():
         cities = sorted({pr[p]["city"] for p in members})
-        themes = {pr[p]["theme"] for p in members}
         first_spend = min(pr[p]["earliest"] - pr[p]["lead"] for p in members)
         for c in cities:
             for s, inst in instruments.items():
-                if not any((s, th) in d.eligibility for th in themes):
+                if not any(d.max_share(s, pr[p]) > 0 for p in members):
                     continue
                 for t in d.years:
                     if t < first_spend or not inst["available_from"] <= t <= inst["available_to"]:
@@ -345,13 +344,13 @@ def add_finance(m: pyo.ConcreteModel, d: PortfolioData) -> None:
     share_idx = [
         (f, c, s, t)
         for f, c, s, t in m.FIN
-        if any(d.eligibility.get((s, pr[p]["theme"]), 0.0) < 1.0 for p in members_gc[(f, c)])
+        if any(d.max_share(s, pr[p]) < 1.0 for p in members_gc[(f, c)])
     ]
 
     @m.Constraint(share_idx)
     def cofinancing_share(m, f, c, s, t):
         return m.F[f, c, s, t] <= sum(
-            d.eligibility.get((s, pr[p]["theme"]), 0.0) * m.spend[p, t] for p in members_gc[(f, c)]
+            d.max_share(s, pr[p]) * m.spend[p, t] for p in members_gc[(f, c)]
         )
 
     by_env: dict[tuple[str, str, int], list] = defaultdict(list)
@@ -510,9 +509,11 @@ def add_objective(m: pyo.ConcreteModel, d: PortfolioData) -> None:
         remaining = max(0, t + life - 1 - horizon)
         return float(capex[p][t]) * remaining / life
 
-    energy = {p: sum(m.price[k] * delta for k, delta in by_project[p]) for p in m.P}
+    def energy(p, t):
+        return sum(m.price[k, t] * delta for k, delta in by_project[p])
+
     cost = sum(
-        m.disc[t] * (m.spend[p, t] + float(pr[p]["opex"]) * m.n[p, t] + energy[p] * m.n[p, t])
+        m.disc[t] * (m.spend[p, t] + (float(pr[p]["opex"]) + energy(p, t)) * m.n[p, t])
         for p in m.P
         for t in m.T
     )

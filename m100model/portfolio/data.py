@@ -8,6 +8,7 @@ make small ones by hand.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -25,6 +26,7 @@ from m100model.pathways import (
     target_path,
     unit_intensity,
 )
+from m100model.prices import pool_price
 from m100model.projects import (
     load_archetypes,
     load_effects,
@@ -54,15 +56,19 @@ class PortfolioData:
     offset_from: dict[str, int]
     offset_price: float
     penalty: float
-    pools: pd.DataFrame  # index k: city, subsector, fuel, unit, price (M EUR per GWh or kt)
+    pools: pd.DataFrame  # index k: city, subsector, fuel, unit
     pool_activity: pd.DataFrame  # k x t, baseline activity (GWh or kt)
     pool_intensity: pd.DataFrame  # k x t, kt CO2e per GWh or per kt
+    pool_price: pd.DataFrame  # k x t, M EUR per GWh (0 for waste pools)
     projects: pd.DataFrame  # index p, see assemble()
     capex: pd.DataFrame  # p x t, M EUR per unit commissioned in t (incl. preparation)
     effects: pd.DataFrame  # rows: project_id, pool_id, delta (GWh or kt per unit per year)
     instruments: pd.DataFrame  # index s: scope, cost_factor, min_ticket, max_ticket
     envelope: dict[tuple[str, str, int], float]  # (s, city or "*", t) -> M EUR
     eligibility: dict[tuple[str, str], float]  # (s, theme) -> max share of spend
+    # Projects may carry an ``owner`` column (``public``: the city or its companies;
+    # ``private``: households, owners' associations, firms) and instruments a ``serves``
+    # column (``all`` or ``private``): private capital pays only for what private owners own.
     prep_grant: pd.DataFrame  # index s: coverage, min_investment (M EUR), envelope (M EUR)
     requires: list[tuple[str, str]] = field(default_factory=list)
     excludes: list[tuple[str, str]] = field(default_factory=list)
@@ -134,6 +140,23 @@ class PortfolioData:
     def horizon(self) -> int:
         return self.years[-1]
 
+    def max_share(self, s: str, project: dict) -> float:
+        """The largest share of a project's spending that instrument ``s`` may pay: its
+        eligibility for the project's theme, but 0 where ``s`` serves private owners only and
+        the project is not privately owned."""
+        share = self.eligibility.get((s, project["theme"]), 0.0)
+        if share and s in self.private_only and project.get("owner", "public") != "private":
+            return 0.0
+        return share
+
+    @functools.cached_property
+    def private_only(self) -> frozenset[str]:
+        """Instruments that pay only for privately owned projects."""
+        inst = self.instruments
+        if "serves" not in inst.columns:
+            return frozenset()
+        return frozenset(inst.index[inst["serves"] == "private"])
+
     def finance_groups(self) -> dict[str, list[str]]:
         """Projects financed as one operation: each bundle, and each city's theme programme
         for projects outside bundles."""
@@ -157,18 +180,30 @@ def annuity_cost_factor(rate: float, tenor: float, discount: float) -> float:
 def finance_cost_factor(
     kind: str, rate: float, tenor: float, discount: float, perspective: str
 ) -> float:
-    """Cost per EUR provided by an instrument, in present value. City perspective: grants
-    cost the city nothing (-1 offsets the capex they pay), its own budget costs nothing
-    extra, loans and bonds cost their interest (:func:`annuity_cost_factor`). Society
-    perspective: finance flows are transfers (0)."""
-    if perspective == "society" or kind == "budget":
+    """Cost per EUR provided by an instrument, in present value.
+
+    City perspective: grants cost the city nothing (-1 offsets the capex they pay), its own
+    budget costs nothing extra, loans, bonds and ESCO contracts cost their interest
+    (:func:`annuity_cost_factor`); private capital is not the city's money and is not used
+    (:func:`assemble_finance` leaves it out).
+
+    Society perspective: every euro of capex is a cost whoever pays it; grants, the city
+    budget, public loans and bonds are transfers between members of society (0). Private
+    capital and ESCO contracts carry their cost of capital above the social discount rate
+    (the annuity at the private rate, discounted at the scenario's rate, less the EUR lent;
+    never below 0): a real cost of financing through owners who demand a higher return."""
+    if kind == "budget":
+        return 0.0
+    if perspective == "society":
+        if kind in PRIVATE_KINDS:
+            return max(0.0, annuity_cost_factor(rate, tenor, discount))
         return 0.0
     if kind == "grant":
         return -1.0
     return annuity_cost_factor(rate, tenor, discount)
 
 
-_CONSUMER = {"I.1": "household", "II": "transport"}
+PRIVATE_KINDS = ("private", "esco")  # money whose cost of capital is a private return
 
 
 def rate_tiers() -> list[tuple[float, float]]:
@@ -205,31 +240,6 @@ def rate_tiers() -> list[tuple[float, float]]:
     return tiers
 
 
-def energy_prices() -> pd.DataFrame:
-    return read_table(
-        data_dir() / "drivers" / "energy_prices.csv",
-        ["fuel", "consumer", "year", "value", "unit"],
-        numeric=["year", "value"],
-    )
-
-
-def pool_price_eur(subsector: str, fuel: str, prices: pd.DataFrame) -> float:
-    """EUR per MWh a city pays for a fuel in a sub-sector (latest year in the table;
-    households for I.1, transport for II, non-household otherwise). 0 when no price."""
-    consumer = "non_household"
-    for prefix, who in _CONSUMER.items():
-        if subsector == prefix or subsector.startswith(prefix + "."):
-            consumer = who
-    rows = prices[(prices["fuel"] == fuel) & (prices["unit"] == "EUR/MWh")]
-    if rows.empty:
-        return 0.0
-    exact = rows[rows["consumer"] == consumer]
-    if exact.empty and consumer == "transport":
-        exact = rows[rows["consumer"] == "non_household"]
-    chosen = exact if not exact.empty else rows
-    return float(chosen.sort_values("year")["value"].iloc[-1])
-
-
 def assemble(scn: Scenario, inventories: dict[str, Inventory] | None = None) -> PortfolioData:
     """Build :class:`PortfolioData` from a validated scenario and the bundled data, one
     function per block of :mod:`m100model.portfolio.build`."""
@@ -248,7 +258,7 @@ def assemble(scn: Scenario, inventories: dict[str, Inventory] | None = None) -> 
         arch = arch.loc[scn.archetypes]
     effects = load_effects()
     effects = effects[effects["archetype_id"].isin(arch.index)]
-    pools, pool_activity, pool_intensity = assemble_pools(scn, invs, effects, lib)
+    pools, pool_activity, pool_intensity, pool_price = assemble_pools(scn, invs, effects, lib)
     projects, capex, effects_df = assemble_projects(scn, cities, arch, effects, base_year)
     instruments, envelope, eligibility, prep_grant = assemble_finance(scn, cities)
     requires, excludes = assemble_relations(scn, projects)
@@ -270,6 +280,7 @@ def assemble(scn: Scenario, inventories: dict[str, Inventory] | None = None) -> 
         pools=pools,
         pool_activity=pool_activity,
         pool_intensity=pool_intensity,
+        pool_price=pool_price,
         projects=projects,
         capex=capex,
         effects=effects_df,
@@ -291,13 +302,12 @@ def assemble(scn: Scenario, inventories: dict[str, Inventory] | None = None) -> 
 
 def assemble_pools(
     scn: Scenario, invs: dict[str, Inventory], effects: pd.DataFrame, lib
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Activity pools (a city's GPC sub-sector and fuel): baseline activity (GWh or kt)
-    and emission intensity (kt CO2e per GWh or per kt) by year, and the price a city pays.
-    Pools that projects add to but the inventory lacks (e.g. tram electricity) start
-    empty."""
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Activity pools (a city's GPC sub-sector and fuel): baseline activity (GWh or kt),
+    emission intensity (kt CO2e per GWh or per kt) and price (M EUR per GWh, with the ETS2
+    pass-through: :func:`m100model.prices.pool_price`) by year. Pools that projects add to
+    but the inventory lacks (e.g. tram electricity) start empty."""
     years = scn.years
-    prices = energy_prices()
     settings = BaselineSettings(grid_scenario=scn.grid_scenario, measures=scn.baseline)
     pool_rows, act_rows, int_rows = [], {}, {}
     for c in scn.cities:
@@ -306,16 +316,7 @@ def assemble_pools(
         for (sub, fuel), part in bl.groupby(["subsector", "fuel"], sort=False):
             k = f"{c}|{sub}|{fuel}"
             unit = str(part["unit"].iloc[0])
-            pool_rows.append(
-                dict(
-                    pool_id=k,
-                    city=c,
-                    subsector=sub,
-                    fuel=fuel,
-                    unit=unit,
-                    price=_price(sub, fuel, unit, prices, scn),
-                )
-            )
+            pool_rows.append(dict(pool_id=k, city=c, subsector=sub, fuel=fuel, unit=unit))
             act_rows[k] = part.set_index("year")["activity"] * TO_MODEL
             # t CO2e per MWh == kt per GWh; t per t == kt per kt
             int_rows[k] = part.set_index("year")["intensity"]
@@ -335,22 +336,30 @@ def assemble_pools(
             )
             g0 = grid_trajectory(scn.grid_scenario, [invs[c].year])[0]
             scale = {t: grid[t] / g0 if kind == "electricity" and g0 else 1.0 for t in years}
-            pool_rows.append(
-                dict(
-                    pool_id=k,
-                    city=c,
-                    subsector=e.subsector,
-                    fuel=e.fuel,
-                    unit=unit,
-                    price=_price(e.subsector, e.fuel, unit, prices, scn),
-                )
-            )
+            pool_rows.append(dict(pool_id=k, city=c, subsector=e.subsector, fuel=e.fuel, unit=unit))
             act_rows[k] = pd.Series(0.0, index=years)
             int_rows[k] = pd.Series({t: i0 * scale[t] for t in years})
     pools = pd.DataFrame(pool_rows).set_index("pool_id", drop=False)
     pool_activity = pd.DataFrame(act_rows).T.reindex(columns=years)
     pool_intensity = pd.DataFrame(int_rows).T.reindex(columns=years)
-    return pools, pool_activity, pool_intensity
+    pool_price = pool_prices(pools, years, scn)
+    return pools, pool_activity, pool_intensity, pool_price
+
+
+def pool_prices(pools: pd.DataFrame, years: list[int], scn: Scenario) -> pd.DataFrame:
+    """Price of each pool by year in M EUR per GWh (= EUR/MWh x 1e-3), times the scenario's
+    ``energy_price_factor``; 0 for waste and wastewater pools (tonnes, not energy)."""
+    out = {}
+    ets2 = None if scn.ets2 == "none" else scn.ets2
+    for k, sub, fuel, unit in zip(
+        pools.index, pools["subsector"], pools["fuel"], pools["unit"], strict=True
+    ):
+        if unit != "MWh":
+            out[k] = np.zeros(len(years))
+            continue
+        eur = pool_price(sub, fuel, years, scenario=scn.prices, ets2=ets2)
+        out[k] = eur * 1e-3 * scn.energy_price_factor
+    return pd.DataFrame(out, index=years).T.reindex(index=pools.index)
 
 
 def assemble_projects(
@@ -395,6 +404,7 @@ def assemble_projects(
                         name=a["name"],
                         unit=a["unit"],
                         indivisible=bool(a["indivisible"]) and scn.indivisible,
+                        owner=a["owner"],
                         max_units=units / phases,
                         max_rate=float(a["max_share_per_year"]) * units / phases,
                         earliest=earliest,
@@ -465,6 +475,8 @@ def assemble_finance(
         inst = inst.loc[scn.instruments]
     overrides = scn.instrument_overrides
     inst = inst[[overrides[s].enabled if s in overrides else True for s in inst.index]]
+    if scn.perspective == "city":  # owners' own money is not the city's to plan
+        inst = inst[inst["kind"] != "private"]
     prep = inst[inst["prep_cost_coverage"].fillna(0) > 0]
     money = inst.drop(index=prep.index)
     rows = []
@@ -483,6 +495,7 @@ def assemble_finance(
                 interest_rate=float(r["interest_rate"]),
                 tenor=tenor,
                 perspective=scn.perspective,
+                serves="private" if r["kind"] == "private" else "all",
                 min_ticket=_meur(r["min_ticket"]) if scn.tickets else math.nan,
                 max_ticket=_meur(r["max_ticket"]) if scn.tickets else math.nan,
                 available_from=int(r["available_from"]),
@@ -582,10 +595,3 @@ def _meur(value: float) -> float:
         if value is None or (isinstance(value, float) and np.isnan(value))
         else float(value) * 1e-6
     )
-
-
-def _price(sub: str, fuel: str, unit: str, prices: pd.DataFrame, scn: Scenario) -> float:
-    """M EUR per GWh (= EUR/MWh x 1e-3) for energy pools; 0 for waste pools."""
-    if unit != "MWh":
-        return 0.0
-    return pool_price_eur(sub, fuel, prices) * 1e-3 * scn.energy_price_factor

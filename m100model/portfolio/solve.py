@@ -528,9 +528,9 @@ class PortfolioSolver:
         """New emission intensities (kt per GWh or per kt) of pools, e.g. another grid path."""
         self.set_parameters(intensity=by_pool_year)
 
-    def set_prices(self, by_pool: dict[str, float]) -> None:
-        """New energy prices (M EUR per GWh) of pools."""
-        self.set_parameters(price=by_pool)
+    def set_prices(self, by_pool_year: dict[tuple[str, int], float]) -> None:
+        """New energy prices (M EUR per GWh) of pools in years."""
+        self.set_parameters(price=by_pool_year)
 
     def set_offset_price(self, eur_per_t: float) -> None:
         self.set_parameters(offset_price_eur_per_t=eur_per_t)
@@ -547,7 +547,7 @@ class PortfolioSolver:
         self,
         *,
         intensity: dict[tuple[str, int], float] | None = None,
-        price: dict[str, float] | None = None,
+        price: dict[tuple[str, int], float] | None = None,
         capex_factor: dict[str, float] | None = None,
         activity_factor: dict[tuple[str, int], float] | None = None,
         envelope: dict[tuple[str, str, int], float] | None = None,
@@ -555,7 +555,8 @@ class PortfolioSolver:
         discount_rate: float | None = None,
     ) -> None:
         """Change several inputs at once (what an ensemble does for each sample).
-        Intensities in kt per GWh (or per kt), prices in M EUR per GWh, envelopes in M EUR
+        Intensities in kt per GWh (or per kt) and prices in M EUR per GWh, both by (pool,
+        year); envelopes in M EUR
         by (instrument, city or "*", year); the factors are multipliers."""
         d = self.data
         if intensity:
@@ -563,8 +564,7 @@ class PortfolioSolver:
             _set_cells(d.pool_intensity, intensity)
         if price:
             self._set("price", price)
-            d.pools["price"] = d.pools["price"].astype(float)
-            _set_cells(d.pools, {(k, "price"): v for k, v in price.items()})
+            _set_cells(d.pool_price, price)
         if capex_factor:
             self._set("capex_factor", capex_factor)
             current = {p: self._value("capex_factor", p) for p in self.data.projects.index}
