@@ -11,12 +11,12 @@ import pandas as pd
 import pytest
 
 from m100model.prices import (
-    pool_price,
     apply_soft_cap,
     district_heat_factor,
     energy_price,
     ets2_adder,
     ets2_price,
+    pool_price,
     soft_cap,
 )
 from m100model.tables import data_dir

@@ -29,9 +29,10 @@ Targets (elastic)
     :math:`u_{g,t} \\ge 0` priced at a penalty, so an infeasible target becomes a diagnosis.
 
 Objective: net present cost
-    :math:`\\sum_t d_t \\big[\\sum_p (S_{p,t} + o_p n_{p,t} + \\sum_k \\pi_{k,t} \\Delta_{p,k} n_{p,t})
-    + \\sum_{f,c,s} \\phi_s F_{f,c,s,t} + \\lambda^{off} O_{g,t} + \\lambda^{pen}
-    u_{g,t}\\big] - \\text{salvage} - \\text{preparation grants}` (the shortfall penalty
+    :math:`\\sum_t d_t \\big[\\sum_p (S_{p,t} + o_p n_{p,t}
+    + \\sum_k \\pi_{k,t} \\Delta_{p,k} n_{p,t}) + \\sum_{f,c,s} \\phi_s F_{f,c,s,t}
+    + \\lambda^{off} O_{g,t} + \\lambda^{pen} u_{g,t}\\big]
+    - \\text{salvage} - \\text{preparation grants}` (the shortfall penalty
     is discounted like every other cost, so where a target is missed its dual, undiscounted
     to the year, is :math:`\\lambda^{pen}` itself).
 """
