@@ -119,6 +119,47 @@ def load_archetypes() -> pd.DataFrame:
 
 
 @functools.lru_cache(maxsize=1)
+def load_city_potentials() -> dict[tuple[str, str], float]:
+    """City-specific ceilings (``data/projects/city_potentials.csv``) by (city, archetype), in
+    the archetype's units: they replace the per-capita ceiling where a potential depends on
+    the place (a geothermal aquifer, an existing tram network)."""
+    from m100model.cities import load_cities
+
+    df = read_table(
+        data_dir() / "projects" / "city_potentials.csv",
+        ["archetype_id", "city_id", "max_units", "unit"],
+        numeric=["max_units"],
+    )
+    check_values(df, "archetype_id", load_archetypes().index, "archetype")
+    check_values(df, "city_id", load_cities().index, "city")
+    for i, v in enumerate(df["max_units"]):
+        if not v >= 0:
+            raise InputError(
+                df.attrs["path"],
+                "expected a ceiling of 0 or more units",
+                row=sheet_row(i),
+                column="max_units",
+            )
+    dup = df.duplicated(["archetype_id", "city_id"])
+    if dup.any():
+        i = int(dup.to_numpy().nonzero()[0][0])
+        raise InputError(df.attrs["path"], "city and archetype given twice", row=sheet_row(i))
+    return {
+        (c, a): float(v)
+        for a, c, v in zip(df["archetype_id"], df["city_id"], df["max_units"], strict=True)
+    }
+
+
+def ceiling(archetype: pd.Series, city_id: str, population: float) -> float:
+    """The most units of an archetype a city can have active at once: its entry in
+    ``city_potentials.csv``, else ``max_units_per_1000_inhabitants x population / 1000``."""
+    special = load_city_potentials().get((city_id, str(archetype.name)))
+    if special is not None:
+        return special
+    return float(archetype["max_units_per_1000_inhabitants"]) * population / 1000
+
+
+@functools.lru_cache(maxsize=1)
 def load_effects() -> pd.DataFrame:
     """Activity changes per deployed unit and year (``archetype_id, gpc_ref, fuel, delta``)."""
     df = read_table(
@@ -188,8 +229,7 @@ def city_projects(
 ) -> pd.DataFrame:
     """One project per city and archetype, its maximum deployment scaled by population.
 
-    ``max_units = max_units_per_1000_inhabitants x population / 1000 x scale``; indivisible
-    archetypes are rounded up to at least one whole unit of their programme.
+    ``max_units`` = :func:`ceiling` ``x scale``.
     """
     import pandas as pd
 
@@ -198,7 +238,7 @@ def city_projects(
     for city_id, city in cities.iterrows():
         pop = float(city["population_2021"])
         for a_id, a in arch.iterrows():
-            units = float(a["max_units_per_1000_inhabitants"]) * pop / 1000 * scale
+            units = ceiling(a, city_id, pop) * scale
             if units <= 0:
                 continue
             rows.append(

@@ -732,7 +732,9 @@ def waste_rows(cid: str, pop: float, national: pd.DataFrame, A: Assumptions) -> 
         ),
     ]
 
-    bod = pop * nat(national, "bod_per_capita_europe") * 365 / 1e6
+    bod_all = pop * nat(national, "bod_per_capita_europe") * 365 / 1e6
+    septic = nat(national, "urban_not_connected_to_sewer_share")
+    bod, bod_septic = bod_all * (1 - septic), bod_all * septic
     n_effluent = (
         pop
         * A.get("protein_per_capita", cid)
@@ -757,8 +759,20 @@ def waste_rows(cid: str, pop: float, national: pd.DataFrame, A: Assumptions) -> 
                 "population x national_statistics.csv bod_per_capita_europe (60 g/day, "
                 "IPCC default) x 365"
             ),
-            f"Organic load of domestic wastewater (t BOD), treated {where}; 100% sewer "
-            "connection assumed.",
+            f"Organic load of domestic wastewater (t BOD) of households on the sewer, treated "
+            f"{where}.",
+        ),
+        activity(
+            "III.4.1",
+            "wastewater_bod_septic",
+            bod_septic,
+            "t",
+            src(
+                "population x national_statistics.csv bod_per_capita_europe x 365 x "
+                "urban_not_connected_to_sewer_share (INS 2022: 1.1%)"
+            ),
+            "Organic load of households not connected to a sewer, in septic tanks or cesspits "
+            "inside the city (t BOD).",
         ),
         activity(
             ww_ref,

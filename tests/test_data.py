@@ -16,8 +16,11 @@ from m100model.tables import QUALITY_FLAGS, data_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = data_dir()
+# Every table that holds numbers: a `value` column, or an archetype's effect (`delta`), or a
+# city's own ceiling (`max_units`).
+NUMBER_COLUMNS = {"value", "delta", "max_units"}
 NUMERIC_TABLES = sorted(
-    p for p in DATA.rglob("*.csv") if "value" in pd.read_csv(p, nrows=0).columns
+    p for p in DATA.rglob("*.csv") if NUMBER_COLUMNS & set(pd.read_csv(p, nrows=0).columns)
 )
 
 
@@ -90,6 +93,40 @@ def test_bundled_inventory_computes_without_gaps(city):
     pop = load_cities().at[city, "population_2021"]
     per_capita = inv.basic_tco2e / pop
     assert 1.0 < per_capita < 12.0  # a plausible range for a European city (t CO2e/person)
+
+
+def test_every_emitting_source_has_a_measure():
+    """Catalogue coverage: in every bundled inventory, each BASIC sub-sector (GPC I.1, II.1,
+    III.4 ...) and fuel with emissions has at least one archetype that lowers its activity,
+    read from archetype_effects.csv directly (a negative delta on that sub-sector and fuel)."""
+    effects = pd.read_csv(DATA / "projects" / "archetype_effects.csv")
+    lowered = effects[effects["delta"] < 0]
+    covered = {
+        (".".join(ref.split(".")[:2]), fuel)
+        for ref, fuel in zip(lowered["gpc_ref"], lowered["fuel"], strict=True)
+    }
+    missing = set()
+    for city, path in bundled_inventories().items():
+        e = load_inventory(path).emissions
+        by_source = e[e["basic"]].groupby(["subsector", "fuel"])["tco2e"].sum()
+        missing |= {(city, *k) for k, v in by_source.items() if v > 0 and k not in covered}
+    assert not missing, sorted(missing)
+
+
+def test_city_potentials_override_the_per_capita_ceiling():
+    """Geothermal heat only where an aquifer is under the network (Oradea: 27.6 MWth from
+    city_potentials.csv), no new trams where there is no tram network; elsewhere the
+    per-capita ceiling x population."""
+    from m100model.projects import city_projects, load_archetypes
+
+    arch = load_archetypes().loc[["en_dh_geothermal", "mob_tram"]]
+    pr = city_projects(load_cities(), arch).set_index(["city", "archetype_id"])["max_units"]
+    assert pr[("oradea", "en_dh_geothermal")] == pytest.approx(27.6)
+    assert ("cluj_napoca", "en_dh_geothermal") not in pr.index  # 0 units: no project
+    assert ("suceava", "mob_tram") not in pr.index
+    per_1000 = float(arch.at["mob_tram", "max_units_per_1000_inhabitants"])
+    pop = load_cities().at["iasi", "population_2021"]
+    assert pr[("iasi", "mob_tram")] == pytest.approx(per_1000 * pop / 1000)
 
 
 def test_all_thirteen_cities_have_an_inventory():

@@ -28,6 +28,7 @@ from m100model.pathways import (
 )
 from m100model.prices import pool_price
 from m100model.projects import (
+    ceiling,
     load_archetypes,
     load_effects,
     load_eligibility,
@@ -383,7 +384,7 @@ def assemble_projects(
     for c, city in cities.iterrows():
         pop = float(city["population_2021"])
         for a_id, a in arch.iterrows():
-            units = float(a["max_units_per_1000_inhabitants"]) * pop / 1000 * scn.project_scale
+            units = ceiling(a, c, pop) * scn.project_scale
             if units <= 0:
                 continue
             bundle = bundle_of.get((c, a_id))
