@@ -70,6 +70,11 @@ class GWPSet(StrEnum):
     AR4 = "AR4"
 
 
+class Perspective(StrEnum):
+    city = "city"
+    society = "society"
+
+
 class Format(StrEnum):
     table = "table"
     json = "json"
@@ -260,12 +265,24 @@ def run(
         typer.Option("--out", help="Results folder (default: results/<scenario name>)."),
     ] = None,
     force: Annotated[bool, typer.Option(help="Replace an existing results folder.")] = False,
+    perspective: Annotated[
+        Perspective | None,
+        typer.Option(
+            help="Whose costs count, instead of the scenario's: city (the city's money; grants "
+            "lower its cost) or society (all costs and all payers, owners' capital included). "
+            "The results go to results/<scenario name>_<perspective>."
+        ),
+    ] = None,
 ) -> None:
     """Solve a scenario: the least-cost portfolio of projects that meets the targets, with its
     investment plan, shadow prices and a report (summary.json, report.html, Excel, CSVs)."""
     info: dict = {}
     with _lean_gc() as freeze:
         scn = _load_scenario_or_exit(scenario)
+        if perspective is not None and perspective.value != scn.perspective:
+            scn = scn.model_copy(
+                update={"perspective": perspective.value, "name": f"{scn.name}_{perspective.value}"}
+            )
         target = out_dir or Path("results") / scn.name
         if target.exists() and not force:
             raise _bad_input(f"{target} exists; use --force to replace it")
@@ -396,6 +413,7 @@ def _print_run(info: dict, stats: dict, target: Path) -> None:
         out.print(
             f"[red]Short[/] {city_name(d['group'])}: {d['years']}, worst "
             f"{d['worst_year']} by {d['worst_shortfall_kt']:,.1f} kt"
+            + (f"; held back by {', '.join(d['limits'])}" if d.get("limits") else "")
         )
     gap = stats.get("gap_meur")
     out.print(

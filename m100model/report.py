@@ -178,7 +178,10 @@ def summary(out: RunOutput) -> dict:
         "flat stretch of a target (the same cap in consecutive years) only the duals' "
         "discounted sum is determined, so each year of the stretch shows the levelised price "
         "over its binding years (carbon_price_flat_stretches); only years whose target is met "
-        "(in a year a target is missed the dual only echoes the shortfall penalty); "
+        "(in a year a target is missed the dual only echoes the shortfall penalty), and only "
+        "for groups that meet every yearly cap (where a group misses some years, the same "
+        "projects and money serve several years, so its met years' duals carry part of the "
+        "penalty too: basis 'shortfall elsewhere'); "
         "non-unique duals: the centre of the optimal set (interior point, see "
         "m100model/portfolio/solve.py)",
         "carbon_price_flat_stretches": {
@@ -300,8 +303,12 @@ def html_report(out: RunOutput, info: dict) -> str:
     diag = "".join(
         f"<li><b>{html.escape(city_name(x['group']))}</b>: short of the target in "
         f"{x['years']} (worst {x['worst_year']}: {x['worst_shortfall_kt']:,.1f} kt above a "
-        f"target of {x['target_kt']:,.1f} kt). Binding: projects at their maximum "
-        f"({html.escape(', '.join(x['projects_at_maximum']) or 'none')}); funding envelopes "
+        f"target of {x['target_kt']:,.1f} kt). Held back by "
+        f"{html.escape(', '.join(x.get('limits', [])) or 'nothing identified')}. Binding: "
+        f"projects at their maximum "
+        f"({html.escape(', '.join(x['projects_at_maximum']) or 'none')}); built as fast as "
+        f"allowed ({html.escape(', '.join(x.get('built_at_fastest_rate', [])) or 'none')}); "
+        f"funding envelopes "
         f"exhausted ({html.escape(', '.join(x['envelopes_exhausted']) or 'none')}); "
         f"not yet available because of lead times "
         f"({html.escape(', '.join(x['not_available_in_first_short_year']) or 'none')}).</li>"

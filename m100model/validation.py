@@ -439,3 +439,182 @@ def investment_needs(published: pd.DataFrame | None = None) -> pd.DataFrame:
     return inv[
         ["city", "city_name", "document", "field", "year", "value", "unit", "quality", "source"]
     ].reset_index(drop=True)
+
+
+# -- the kit's modelled results beside the published plans ---------------------------------------
+#: The Climate City Contract's fields of action (table C-3.1) for the kit's themes.
+THEME_FIELDS = {
+    "energy": "Energy systems",
+    "mobility": "Mobility & Transport",
+    "circular": "Waste & circular economy",
+    "nbs": "Green infrastructure & nature-based solutions",
+    "buildings": "Built environment",
+    "governance": "Soft interventions",
+}
+#: Why the kit's modelled investment and a plan's published need differ by more than the
+#: flag factor, by field of action (the same reasons hold for the three Mission cities).
+INVESTMENT_WHY = {
+    "Total": "the sum of the fields below: the plans' totals are dominated by public-transport "
+    "infrastructure, which the kit's catalogue does not hold, while the kit spends more on "
+    "buildings",
+    "Mobility & Transport": "the plans' mobility budgets are mostly heavy public-transport "
+    "infrastructure (Cluj-Napoca's metro and metropolitan train, District 2's tram and metro "
+    "links); the kit's mobility measures are vehicles, cycle lanes, parking and a low-emission "
+    "zone, costed per unit, and its least-cost plan buys the cheapest tonnes first",
+    "Green infrastructure & nature-based solutions": "the plans budget parks, urban forests "
+    "and green corridors for adaptation and quality of life; the kit values only the carbon "
+    "they store (about 10 t CO2 per hectare a year), so its least-cost plan builds few of them",
+    "Waste & circular economy": "the kit's waste plants take three years to prepare and are "
+    "built whole, so little is spent by 2030; the plans also count collection systems and "
+    "equipment the kit does not cost",
+    "Soft interventions": "the kit's governance programmes are small enabling programmes "
+    "(an energy manager, a one-stop shop, a transition team); the plans count communication, "
+    "digital platforms and capacity building",
+    "Built environment": "the kit renovates blocks and houses and installs heat pumps at "
+    "scale, counting the whole cost to society (owners' share included); the plans list the "
+    "municipality's own building actions",
+    "Energy systems": "the kit's energy spending is district-heating supply and rooftop PV "
+    "sized to the city's pools; the plans' energy actions are a list of named projects whose "
+    "size was set by the city",
+}
+#: The scenario whose results are set beside the published plans.
+KIT_SCENARIO = "m100_2035"
+KIT_RESULTS_COLUMNS = (
+    "city",
+    "scenario",
+    "quantity",
+    "field",
+    "year_from",
+    "year_to",
+    "value",
+    "unit",
+    "inputs",
+    "source",
+    "quality",
+)
+
+
+def kit_results_path() -> Path:
+    return data_dir() / "validation" / "kit_results.csv"
+
+
+def inputs_fingerprint(root: Path | None = None) -> str:
+    """SHA-256 of everything the kit's modelled results depend on: the bundled data (CSV,
+    except the validation folder), the scenario of :data:`KIT_SCENARIO` and the modules that
+    assemble and formulate the model. ``kit_results.csv`` carries the fingerprint of the
+    inputs it was computed from, so a test can tell when it must be computed again."""
+    import hashlib
+
+    base = data_dir() if root is None else root / "data"
+    code = Path(__file__).resolve().parent
+    files = sorted(p for p in base.rglob("*.csv") if "validation" not in p.relative_to(base).parts)
+    files.append(base / "scenarios" / f"{KIT_SCENARIO}.yaml")
+    files += [code / name for name in ("pathways.py", "prices.py", "fleet.py", "inventory.py")]
+    files += [code / "portfolio" / name for name in ("build.py", "data.py")]
+    h = hashlib.sha256()
+    for p in files:
+        name = p.relative_to(base).as_posix() if p.is_relative_to(base) else p.name
+        h.update(name.encode())
+        h.update(p.read_bytes().replace(b"\r\n", b"\n"))
+    return h.hexdigest()
+
+
+def kit_results_table(summary: dict, deployment: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``kit_results.csv`` from a run of :data:`KIT_SCENARIO`: per city, its
+    target year's baseline, modelled and target emissions, whether the target is met, and the
+    investment from the first model year to the target year, in total and by field of
+    action (the spending on the projects commissioned, by the year it is spent)."""
+    rows = []
+    first = int(min(int(y) for y in summary["emissions_kt"]))
+    fingerprint = inputs_fingerprint()
+    for city, c in summary["by_city_in_target_year"].items():
+        year = int(c["target_year"])
+
+        def row(quantity, value, unit, field="", y0=year, y1=year, city=city):
+            rows.append(
+                dict(
+                    city=city,
+                    scenario=summary["scenario"],
+                    quantity=quantity,
+                    field=field,
+                    year_from=y0,
+                    year_to=y1,
+                    value=value,
+                    unit=unit,
+                    inputs=fingerprint,
+                    source=f"m100 run data/scenarios/{KIT_SCENARIO}.yaml "
+                    "(scripts/kit_results_for_validation.py)",
+                    quality="illustrative",
+                )
+            )
+
+        row("baseline_emissions", round(c["baseline_kt"], 3), "kt CO2e")
+        row("modelled_emissions", round(c["emissions_kt"], 3), "kt CO2e")
+        row("target_emissions", round(c["target_kt"], 3), "kt CO2e")
+        row("target_met", int(bool(c["met"])), "1")
+        spent = deployment[(deployment["city"] == city) & (deployment["year"] <= year)]
+        by_theme = spent.groupby("theme")["spend_meur"].sum()
+        row("investment", round(float(by_theme.sum()), 3), "M EUR", "", first, year)
+        for theme, field in THEME_FIELDS.items():
+            row(
+                "investment", round(float(by_theme.get(theme, 0.0)), 3), "M EUR", field, first, year
+            )
+    return pd.DataFrame(rows, columns=list(KIT_RESULTS_COLUMNS))
+
+
+def load_kit_results(path: str | Path | None = None) -> pd.DataFrame:
+    """``data/validation/kit_results.csv`` (see :func:`kit_results_table`)."""
+    df = read_table(
+        kit_results_path() if path is None else path,
+        [c for c in KIT_RESULTS_COLUMNS if c not in ("source", "quality")],
+        numeric=["year_from", "year_to", "value"],
+    )
+    df["field"] = df["field"].fillna("")
+    return df
+
+
+def compare_investment(
+    published: pd.DataFrame | None = None, kit: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Published investment needs beside the kit's modelled investment for the same city and
+    field of action (``Total`` for the whole plan), the ratio *published / kit* and a flag
+    when they differ by more than a factor of two. The published plans count the money of
+    their action list up to 2030; the kit counts what its least-cost plan spends from its
+    first model year to the city's target year, so the periods are shown with the figures."""
+    pub = investment_needs(published)
+    kit = load_kit_results() if kit is None else kit
+    kit = kit[kit["quantity"] == "investment"].copy()
+    kit["field"] = kit["field"].replace("", "Total")
+    merged = pub.merge(
+        kit[["city", "field", "year_from", "year_to", "value"]].rename(
+            columns={"value": "kit_meur"}
+        ),
+        on=["city", "field"],
+        how="inner",
+    ).rename(columns={"value": "published_meur"})
+    ratios = [
+        ratio_and_flag(p, k)
+        for p, k in zip(merged["published_meur"], merged["kit_meur"], strict=True)
+    ]
+    merged["ratio"] = [r for r, _ in ratios]
+    merged["flag"] = [f for _, f in ratios]
+    merged["why"] = [
+        INVESTMENT_WHY.get(field, "not yet explained") if flag else ""
+        for field, flag in zip(merged["field"], merged["flag"], strict=True)
+    ]
+    return merged[
+        [
+            "city",
+            "city_name",
+            "field",
+            "published_meur",
+            "kit_meur",
+            "year_from",
+            "year_to",
+            "ratio",
+            "flag",
+            "why",
+            "quality",
+            "source",
+        ]
+    ].reset_index(drop=True)

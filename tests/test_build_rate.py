@@ -135,6 +135,18 @@ def test_beyond_the_last_tier_nothing_more_is_built() -> None:
     assert solver.shortfall == {("c", 2025): pytest.approx(0.125, abs=1e-7)}
 
 
+@pytest.mark.parametrize(("cap_kt", "tiers"), [(1.875, []), (2.5 - 0.25 * 3.5, TIERS)])
+def test_diagnosis_names_the_build_rate(cap_kt, tiers) -> None:
+    """Short because the measure is built as fast as allowed (1 unit at the hard rate, 3 at
+    the last tier), not because of its potential (5 units), the pool (10 GWh) or money (the
+    budget of 100 M EUR): the diagnosis names the build rate and nothing else."""
+    solver, _ = solve(cap_kt, tiers)
+    [diag] = extract(solver).diagnosis
+    assert diag["built_at_fastest_rate"] == ["truck"]
+    assert diag["limits"] == ["build rate"]
+    assert diag["projects_at_maximum"] == [] and diag["envelopes_exhausted"] == []
+
+
 def test_bundled_tiers_are_read_in_order() -> None:
     """The bundled table: widths and mark-ups from data/projects/build_rate_tiers.csv."""
     df = pd.read_csv("data/projects/build_rate_tiers.csv")

@@ -189,7 +189,10 @@ def test_unreachable_target_gives_a_diagnosis(tmp_path):
         "bld_reno_public",
         "gov_energy_mgmt",
     }
-    assert "Short" in result.stdout
+    # ... and names the kinds of real-world limit that hold it back, also on the CLI line
+    kinds = {"physical potential", "build rate", "lead time", "money"}
+    assert diag["limits"] and set(diag["limits"]) <= kinds
+    assert "Short" in result.stdout and "held back by" in result.stdout
 
 
 def _small(**changes):
@@ -258,3 +261,38 @@ def test_changing_the_discount_rate_equals_a_fresh_build():
     fresh = PortfolioSolver(assemble(scn.model_copy(update={"discount_rate": 0.06})))
     fresh.solve(duals=False)
     assert solver.stats.objective == pytest.approx(fresh.stats.objective, rel=1e-7, abs=1e-6)
+
+
+def test_perspective_switch_on_the_command_line(tmp_path):
+    """`m100 run --perspective society` solves the same scenario with all costs and all
+    payers. With the city budget nearly empty (1 EUR per person a year), owners' capital pays
+    for what owners own (rooftop PV on business roofs, owner `private`) and never for the
+    city's street lights: it pays at most what the business PV costs. The city perspective
+    has no owners' capital at all. Results go to a folder named after the perspective."""
+    text = (
+        SMALL.replace(
+            "archetypes: [en_led, en_pv_public, bld_reno_public, gov_energy_mgmt]",
+            "archetypes: [en_led, en_pv_business]",
+        ).replace("reduction: 0.1}", "reduction: 0.15}")
+        + "instruments: [municipal_budget, private_capital]\n"
+        + "instrument_overrides: {municipal_budget: {envelope_per_capita: 1}}\n"
+    )
+    path = write(tmp_path, text)
+    runs = {}
+    for perspective in ("city", "society"):
+        out = tmp_path / perspective
+        result = runner.invoke(
+            app, ["run", str(path), "--out", str(out), "--perspective", perspective]
+        )
+        assert result.exit_code == 0, result.stderr
+        runs[perspective] = json.loads((out / "summary.json").read_text())
+    assert runs["city"]["perspective"] == "city"
+    assert runs["society"]["perspective"] == "society"
+    assert runs["society"]["scenario"] == "small_society"
+    assert "private_capital" not in runs["city"]["investment_meur"]
+    inv = pd.read_csv(tmp_path / "society" / "investment.csv")
+    private = inv.loc[inv["instrument"] == "private_capital", "meur"].sum()
+    portfolio = pd.read_csv(tmp_path / "society" / "portfolio.csv")
+    business_pv = portfolio.loc[portfolio["archetype_id"] == "en_pv_business", "capex_meur"]
+    assert private > 0
+    assert private <= business_pv.sum() * (1 + 1e-6) + 1e-6

@@ -193,3 +193,82 @@ def test_compare_targets_against_the_scenario(published):
         basic = v.kit_inventory(r.city).basic_tco2e
         assert r.kit_target_t == pytest.approx(basic * 0.2)
         assert r.reduction_gap_pp == pytest.approx(r.published_reduction_pct - 80.0)
+
+
+# -- the kit's modelled results --------------------------------------------------------------
+def test_kit_results_were_computed_from_the_current_inputs():
+    """data/validation/kit_results.csv is the output of the M100 scenario on today's data,
+    scenario and model formulation. When any of them changes, compute it again:
+    `m100 run data/scenarios/m100_2035.yaml --out results/m100_2035` then
+    `python scripts/kit_results_for_validation.py results/m100_2035`."""
+    kit = v.load_kit_results()
+    assert set(kit["inputs"]) == {v.inputs_fingerprint()}
+    assert set(kit["scenario"]) == {v.KIT_SCENARIO}
+    assert set(kit["city"]) == set(load_cities().index)
+
+
+def test_kit_investment_fields_add_up_to_the_total():
+    kit = v.load_kit_results()
+    inv = kit[kit["quantity"] == "investment"]
+    for city, part in inv.groupby("city"):
+        total = part.loc[part["field"] == "", "value"].sum()
+        fields = part.loc[part["field"] != "", "value"]
+        assert len(fields) == len(v.THEME_FIELDS)
+        assert fields.sum() == pytest.approx(total, abs=1e-2), city
+
+
+def test_kit_results_table_by_hand():
+    """Spending up to the target year only, by the field of action of each theme: Suceava
+    (target 2030) spends 2 + 3 M EUR on buses by 2030 and 7 after; 4 on renovation in 2029."""
+    summary = {
+        "scenario": "m100_2035",
+        "emissions_kt": {"2025": 1.0, "2050": 1.0},
+        "by_city_in_target_year": {
+            "suceava": dict(
+                target_year=2030, baseline_kt=10.0, emissions_kt=4.0, target_kt=2.0, met=False
+            )
+        },
+    }
+    dep = pd.DataFrame(
+        dict(
+            city=["suceava"] * 4,
+            theme=["mobility", "mobility", "mobility", "buildings"],
+            year=[2027, 2030, 2031, 2029],
+            spend_meur=[2.0, 3.0, 7.0, 4.0],
+        )
+    )
+    t = v.kit_results_table(summary, dep).set_index(["quantity", "field"])["value"]
+    assert t[("investment", "")] == pytest.approx(9.0)
+    assert t[("investment", "Mobility & Transport")] == pytest.approx(5.0)
+    assert t[("investment", "Built environment")] == pytest.approx(4.0)
+    assert t[("investment", "Energy systems")] == 0.0
+    assert t[("target_met", "")] == 0 and t[("modelled_emissions", "")] == 4.0
+
+
+def test_compare_investment_sets_each_field_beside_the_plan(published):
+    """Suceava's published total (448.14 M EUR, table C-3.1) against a hand-made kit total of
+    100: ratio 4.48, flagged; a field with the same figure on both sides: ratio 1."""
+    kit = pd.DataFrame(
+        dict(
+            city=["suceava", "suceava"],
+            quantity=["investment", "investment"],
+            field=["", "Energy systems"],
+            year_from=[2025, 2025],
+            year_to=[2030, 2030],
+            value=[100.0, 173.65],
+        )
+    )
+    out = v.compare_investment(published, kit).set_index("field")
+    assert out.at["Total", "published_meur"] == pytest.approx(448.14)
+    assert out.at["Total", "ratio"] == pytest.approx(4.4814) and out.at["Total", "flag"]
+    assert out.at["Energy systems", "ratio"] == pytest.approx(1.0)
+    assert not out.at["Energy systems", "flag"]
+    assert set(out.index) == {"Total", "Energy systems"}  # only fields on both sides
+
+
+def test_every_flagged_investment_comparison_is_explained(published):
+    out = v.compare_investment(published)
+    assert len(out) >= 3 * 7  # the three Mission cities, total and six fields each
+    assert (out.loc[out["flag"], "why"] != "").all()
+    assert "not yet explained" not in set(out["why"])
+    assert (out.loc[~out["flag"], "why"] == "").all()

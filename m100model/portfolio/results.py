@@ -276,6 +276,11 @@ def carbon_prices(solver: PortfolioSolver, emissions: pd.DataFrame) -> pd.DataFr
       stretch's binding years :math:`B` where the target is met). Each year of the stretch
       then shows the levelised price, the constant price per tonne with that present value:
       :math:`\\bar p = \\sum_{t \\in B} \\mu_t / \\sum_{t \\in B} d_t`.
+    - ``shortfall elsewhere``: the target is met this year but missed in another year of the
+      same group. The same projects, money and building capacity serve several years, so a
+      met year's dual then prices the tonne partly at the shortfall penalty of the missed
+      years (a tonne cut in 2038 may mean building later, which costs penalty in 2037);
+      ``eur_per_t`` is left empty. A group shows prices only if it meets every yearly cap.
     """
     d = solver.data
     duals = solver.duals() if solver.stats.status in ("optimal", "feasible") else {}
@@ -294,18 +299,20 @@ def carbon_prices(solver: PortfolioSolver, emissions: pd.DataFrame) -> pd.DataFr
                 if flat and binding
                 else 0.0
             )
+            coupled = any(short.get((g, t), False) for t in years)
             for t in span:
                 own = round(yearly[g, t] / d.discount[t] * 1000.0, 2) + 0.0
+                shown = t in met and not coupled
                 rows.append(
                     dict(
                         group=g,
                         year=t,
-                        eur_per_t=math.nan
-                        if t not in met
-                        else (round(level, 2) + 0.0 if flat else own),
+                        eur_per_t=(round(level, 2) + 0.0 if flat else own) if shown else math.nan,
                         binding=t in binding,
                         shortfall=t not in met,
-                        basis=f"flat {first}-{last}" if flat else "year",
+                        basis="shortfall elsewhere"
+                        if t in met and coupled
+                        else (f"flat {first}-{last}" if flat else "year"),
                     )
                 )
     for (name, idx), y in duals.items():
@@ -413,6 +420,17 @@ def diagnose(solver: PortfolioSolver, result: PortfolioResult) -> list[dict]:
                 a = str(pr.at[p, "archetype_id"])
                 earliest[a] = min(earliest.get(a, 10_000), int(pr.at[p, "earliest"]))
         not_yet = [a for a, y in earliest.items() if y > years[0]]
+        # Built as fast as allowed (the normal rate, or the last mark-up tier) in a year up to
+        # the worst one: the supply chain, not money or potential, set the pace.
+        fastest = sorted(
+            {
+                str(pr.at[p, "archetype_id"])
+                for p in m.P
+                if pr.at[p, "city"] in cities and not pr.at[p, "indivisible"]
+                for tt in m.T
+                if tt <= t and m.x[p, tt].ub and pyo.value(m.x[p, tt]) >= m.x[p, tt].ub * (1 - 1e-6)
+            }
+        )
         out.append(
             dict(
                 group=g,
@@ -426,6 +444,26 @@ def diagnose(solver: PortfolioSolver, result: PortfolioResult) -> list[dict]:
                 pools_used_up=[k.split("|", 1)[1] for k in pools_used],
                 envelopes_exhausted=envelopes,
                 not_available_in_first_short_year=sorted(set(not_yet)),
+                built_at_fastest_rate=fastest,
+                limits=limits_in_words(at_max, pools_used, fastest, not_yet, envelopes),
             )
         )
+    return out
+
+
+def limits_in_words(
+    at_max: list, pools: list, fastest: list, not_yet: list, envelopes: list
+) -> list[str]:
+    """What holds a target back, as kinds of real-world limit: the physical potential
+    (measures at their ceiling, activity used up), the pace of building, lead times, and
+    money (funding envelopes exhausted)."""
+    out = []
+    if at_max or pools:
+        out.append("physical potential")
+    if fastest:
+        out.append("build rate")
+    if not_yet:
+        out.append("lead time")
+    if envelopes:
+        out.append("money")
     return out
