@@ -316,7 +316,7 @@ CONTENT: dict[str, dict] = {
             ),
         ],
         takeaway="Fixed costs divided by an uncertain effect make cost-per-tonne figures "
-        "fragile: halving the modal shift almost triples the cost per tonne. State the "
+        "fragile: halving the modal shift more than triples the cost per tonne. State the "
         "modal-shift assumption next to any such number.",
     ),
     # ----------------------------------------------------------------------------- buildings
@@ -583,9 +583,11 @@ for _id, _take in {
     "and deep renovation needs the one-stop shop.",
     "en-3": "Measures that save expensive electricity pay for themselves; the budget decides "
     "how many. District-heating renewal is cheap per tonne but too slow for an early path.",
-    "circ-3": "Landfill-gas capture is among the cheapest tonnes of the kit; composting "
-    "closes the rest of the gap. The sewer measure saves nothing in this inventory because "
-    "the inventory has no septic-tank line for it to remove.",
+    "circ-3": "Landfill-gas capture is among the cheapest tonnes of the kit, so it comes "
+    "first; composting acts on the same landfilled waste, so the two cannot both claim it. "
+    "The sewer measure removes only the inventory's septic-tank line (about 1% of urban "
+    "residents are not on a sewer), so it saves little and dearly per tonne; without that "
+    "line it would save nothing at all.",
     "gov-3": "From the city's point of view grants make some measures nearly free, and "
     "measures that save energy pay for themselves; the budget and the enabling programmes "
     "shape the rest. A Climate City Contract should show both the city's and society's view.",

@@ -640,7 +640,7 @@ register(
         book="cpd/01_mobility",
         objective="Combine mobility measures into a least-cost programme and see why a "
         "portfolio is not 'the cheapest bars of the MACC first'.",
-        data="Cluj-Napoca's illustrative inventory, the seven mobility archetypes "
+        data="Cluj-Napoca's illustrative inventory, seven of the kit's mobility archetypes "
         "(data/projects/), energy prices and the kit's funding instruments; society "
         "perspective, 4% discount rate.",
         question=(
@@ -659,8 +659,8 @@ register(
         book="cpd/02_built_environment",
         objective="Read the model's choice among renovation and heat pumps and explain why "
         "they compete for the same gas.",
-        data="Bucharest Sector 2's illustrative inventory, the six building archetypes and two "
-        "governance programmes (data/projects/), energy prices and funding; society "
+        data="Bucharest Sector 2's illustrative inventory, six of the kit's building archetypes "
+        "and two governance programmes (data/projects/), energy prices and funding; society "
         "perspective.",
         question=(
             "Design a building programme for **Bucharest Sector 2** that brings BASIC emissions "
@@ -678,9 +678,9 @@ register(
         book="cpd/03_energy",
         objective="Use the portfolio model to see what the city's energy measures must add to "
         "the grid's decarbonisation.",
-        data="Iași's illustrative inventory, the eight energy archetypes and two governance "
-        "programmes (data/projects/), the NECP grid path, energy prices and funding; society "
-        "perspective.",
+        data="Iași's illustrative inventory, eight of the kit's energy archetypes and two "
+        "governance programmes (data/projects/), the NECP grid path, energy prices and funding; "
+        "society perspective.",
         question=(
             "Design an energy programme for **Iași** that brings BASIC emissions **22% below "
             "2021 by 2035**, with **at most EUR 70 m of investment** from 2025 to 2035."
@@ -695,9 +695,9 @@ register(
         minutes=30,
         book="cpd/05_circular",
         objective="Read the portfolio model's choice among circular measures and explain why a "
-        "measure can show no effect at all.",
+        "measure counts only as far as the inventory holds the emissions it removes.",
         data="Suceava's illustrative inventory (landfilled waste, GPC III.1.2; wastewater, "
-        "III.4), the three circular archetypes (data/projects/) and funding; society "
+        "III.4), three of the kit's circular archetypes (data/projects/) and funding; society "
         "perspective, ELENA left out.",
         question=(
             "Design a waste programme for **Suceava** with the three circular measures that "
