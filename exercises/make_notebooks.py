@@ -506,17 +506,19 @@ CONTENT: dict[str, dict] = {
     # ---------------------------------------------------------------------------- governance
     "gov-1": dict(
         show=["inputs"],
-        starter="# the loan is at most share x programme, and at least the minimum ticket",
+        starter="# the smallest eligible programme costs the minimum ticket; the loan is a share",
         unit_hint="a number in M EUR, or a text such as 'EUR 30 m'",
         steps=[
             (
-                "**The threshold:** $\\sigma K \\ge T \\Rightarrow K \\ge T / \\sigma$.",
-                'programme = inputs["min_ticket_meur"] / inputs["max_share_of_cost"]\n'
-                'answer = f"{programme} M EUR"\nanswer',
+                "**The threshold is on the cost:** the smallest eligible programme costs "
+                "$K = T$, and the EIB lends at most $\\sigma K = \\sigma T$.",
+                'loan = inputs["max_share_of_cost"] * inputs["min_ticket_meur"]\n'
+                'answer = f"{loan} M EUR"\nanswer',
             ),
         ],
-        takeaway="A single city's programme rarely reaches that size; a bundle of several "
-        "cities' or several themes' projects, prepared and financed as one operation, can.",
+        takeaway="A single city's programme rarely costs EUR 25 m; a bundle of several cities' "
+        "or several themes' projects, prepared and financed as one operation, can, and the rest "
+        "of its cost still needs other money (grants, the city budget, bonds).",
     ),
     "gov-2": dict(
         show=["inputs"],

@@ -163,3 +163,32 @@ def test_bad_factor_table_is_refused_with_row_and_column(tmp_path):
         load_factors(folder)
     assert (info.value.row, info.value.column) == (2, "fuel")
     assert "unknown fuel 'unobtainium'" in info.value.message
+
+
+def test_monitoring_inventory_is_the_baseline_with_the_stated_changes():
+    """data/inventories/monitoring/README.md: suceava_2027.csv is suceava_2021.csv with the
+    year set to 2027 and the listed amounts scaled; every other row unchanged (the same rows,
+    the same amounts), so that notebook 7's decomposition shows only the stated changes."""
+    scaled = {
+        ("I.1.1", "natural_gas"): 0.90,
+        ("I.1.2", "electricity"): 1.03,
+        ("I.1.2", "district_heat"): 0.95,
+        ("I.2.1", "natural_gas"): 0.94,
+        ("I.2.2", "electricity"): 1.02,
+        ("II.1.1", "diesel"): 1.06,
+        ("II.1.1", "gasoline"): 0.97,
+        ("III.1.2", "msw"): 0.96,
+        ("III.2.2", "organic_waste"): 1.60,
+    }
+    folder = DATA / "inventories"
+    read = lambda p: pd.read_csv(p, dtype={"amount": float})  # noqa: E731
+    before, after = read(folder / "suceava_2021.csv"), read(folder / "monitoring/suceava_2027.csv")
+    assert set(after["year"]) == {2027}
+    key = ["gpc_ref", "fuel", "notation_key"]
+    assert sorted(map(tuple, before[key].fillna("").to_numpy())) == sorted(
+        map(tuple, after[key].fillna("").to_numpy())
+    )
+    merged = before.merge(after, on=["gpc_ref", "fuel"], suffixes=("_21", "_27"))
+    for r in merged.dropna(subset=["amount_21"]).itertuples():
+        factor = scaled.get((r.gpc_ref, r.fuel), 1.0)
+        assert r.amount_27 == pytest.approx(r.amount_21 * factor, abs=0.5), (r.gpc_ref, r.fuel)

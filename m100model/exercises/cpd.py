@@ -716,24 +716,28 @@ register(
         data="The EIB direct loan's minimum ticket and maximum co-financing share for mobility "
         "(data/funding/).",
         question=(
-            "The EIB lends directly only in operations of at least its **minimum ticket**, and "
-            "for at most a **share** of a programme's cost. With the kit's values for a "
-            "mobility programme, how large (in **M EUR**) must the programme be before the EIB "
-            "can lend its minimum?"
+            "The EIB lends directly only to an operation whose **cost** is at least its "
+            "**minimum ticket**, and for at most a **share** of that cost. With the kit's values "
+            "for a mobility programme, what is the **largest direct EIB loan** (in **M EUR**) "
+            "that the smallest eligible programme can get?"
         ),
-        hint="the loan is at most share × programme cost, and at least the minimum ticket: "
-        "solve share × K ≥ T for K.",
+        hint="the smallest eligible programme costs exactly the minimum ticket T; the loan is at "
+        "most share × programme cost.",
         unit="MEUR",
         unit_label="M EUR",
         rtol=0.01,
-        expected=lambda: _gov1_inputs()["min_ticket_meur"] / _gov1_inputs()["max_share_of_cost"],
+        expected=lambda: _gov1_inputs()["min_ticket_meur"] * _gov1_inputs()["max_share_of_cost"],
         inputs=_gov1_inputs,
         slips=lambda: [
             (
                 _gov1_inputs()["min_ticket_meur"],
-                "that is the minimum loan: the EIB pays only a share of the programme, so the "
-                "programme must be larger.",
-            )
+                "that is the smallest programme the EIB finances directly; it lends only a "
+                "share of its cost.",
+            ),
+            (
+                _gov1_inputs()["min_ticket_meur"] / _gov1_inputs()["max_share_of_cost"],
+                "the minimum applies to the cost of the operation, not to the loan itself.",
+            ),
         ],
     )
 )
