@@ -500,14 +500,16 @@ def kit_results_path() -> Path:
 
 def inputs_fingerprint(root: Path | None = None) -> str:
     """SHA-256 of everything the kit's modelled results depend on: the bundled data (CSV,
-    except the validation folder), the scenario of :data:`KIT_SCENARIO` and the modules that
+    except the validation and monitoring folders), the scenario of :data:`KIT_SCENARIO` and the modules that
     assemble and formulate the model. ``kit_results.csv`` carries the fingerprint of the
     inputs it was computed from, so a test can tell when it must be computed again."""
     import hashlib
 
     base = data_dir() if root is None else root / "data"
     code = Path(__file__).resolve().parent
-    files = sorted(p for p in base.rglob("*.csv") if "validation" not in p.relative_to(base).parts)
+    # Not model inputs: the published figures themselves and the monitoring exercise files.
+    skip = {"validation", "monitoring"}
+    files = sorted(p for p in base.rglob("*.csv") if not skip & set(p.relative_to(base).parts))
     files.append(base / "scenarios" / f"{KIT_SCENARIO}.yaml")
     files += [code / name for name in ("pathways.py", "prices.py", "fleet.py", "inventory.py")]
     files += [code / "portfolio" / name for name in ("build.py", "data.py")]
