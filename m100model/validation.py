@@ -500,9 +500,10 @@ def kit_results_path() -> Path:
 
 def inputs_fingerprint(root: Path | None = None) -> str:
     """SHA-256 of everything the kit's modelled results depend on: the bundled data (CSV,
-    except the validation and monitoring folders), the scenario of :data:`KIT_SCENARIO` and the modules that
-    assemble and formulate the model. ``kit_results.csv`` carries the fingerprint of the
-    inputs it was computed from, so a test can tell when it must be computed again."""
+    except the validation and monitoring folders), the scenario of :data:`KIT_SCENARIO` and
+    the modules that assemble and formulate the model. ``kit_results.csv`` carries the
+    fingerprint of the inputs it was computed from, so a test can tell when it must be
+    computed again."""
     import hashlib
 
     base = data_dir() if root is None else root / "data"
