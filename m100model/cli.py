@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 import sys
 from collections.abc import Callable, Iterator
 from enum import StrEnum
@@ -79,6 +80,12 @@ class Format(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
+
+
+def _normalised(path: Path | None) -> Path | None:
+    """An output folder as the file system will see it ("missing/../v" is "v"), so that the
+    check for an existing folder and the write agree."""
+    return None if path is None else Path(os.path.normpath(path))
 
 
 def _bad_input(message: str) -> typer.Exit:
@@ -227,6 +234,7 @@ def inventory(
     force: Annotated[bool, typer.Option(help="Replace an existing --out folder.")] = False,
 ) -> None:
     """Compute a city's GHG inventory (GPC BASIC/BASIC+ and the Covenant of Mayors view)."""
+    out_dir = _normalised(out_dir)
     if out_dir is not None and out_dir.exists() and not force:
         raise _bad_input(f"{out_dir} exists; use --force to replace it")
     try:
@@ -283,7 +291,7 @@ def run(
             scn = scn.model_copy(
                 update={"perspective": perspective.value, "name": f"{scn.name}_{perspective.value}"}
             )
-        target = out_dir or Path("results") / scn.name
+        target = _normalised(out_dir or Path("results") / scn.name)
         if target.exists() and not force:
             raise _bad_input(f"{target} exists; use --force to replace it")
         from m100model.report import run_scenario, write_outputs
@@ -470,7 +478,7 @@ def _rich_table(df, title: str, *, digits: int = 2, max_rows: int = 40) -> Table
 
 
 def _analysis_out(out_dir: Path | None, default: Path, force: bool) -> Path:
-    target = out_dir or default
+    target = _normalised(out_dir or default)
     if target.exists() and not force:
         raise _bad_input(f"{target} exists; use --force to replace it")
     return target
@@ -543,7 +551,7 @@ def ensemble(
         raise _bad_input(f"--method: expected lhs or sobol, got '{method}'")
     if samples is not None and samples < 1:
         raise _bad_input("--samples: must be at least 1")
-    target = out_dir or Path("results") / f"{scn.name}_ensemble"
+    target = _normalised(out_dir or Path("results") / f"{scn.name}_ensemble")
     where = "serial" if serial else (scheduler or "local")
     try:
         res = run_ensemble(

@@ -30,7 +30,8 @@ def write_results_dir(
     An existing ``target`` is replaced only with ``force=True``; on any error the previous
     contents are left untouched and the temporary folder is removed.
     """
-    target = Path(target)
+    # Normalised first: "missing/../v" is the folder "v", and must be refused like it.
+    target = Path(os.path.normpath(target))
     if target.exists() and not force:
         raise OutputExistsError(f"{target} exists; use --force to replace it")
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -379,6 +379,18 @@ class Scenario(_Strict):
     solver: SolverSpec = Field(default_factory=SolverSpec)
     uncertainty: UncertaintySpec | None = None
 
+    @field_validator("name")
+    @classmethod
+    def _name_is_not_a_path(cls, name: str) -> str:
+        """The name becomes the results folder (``results/<name>``): it must not lead
+        elsewhere (no folder separators, no leading dot, not ``.`` or ``..``)."""
+        if "/" in name or "\\" in name or name.startswith(".") or name.strip() != name:
+            raise ValueError(
+                f"expected a plain name for the results folder (letters, digits, '_', '-'), "
+                f"got '{name}'"
+            )
+        return name
+
     @field_validator("cities")
     @classmethod
     def _known_cities(cls, cities: list[str]) -> list[str]:

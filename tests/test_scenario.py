@@ -77,6 +77,11 @@ BAD = [
     ("name: x\ncities: [resita]\ntarget: {kind: custom}\n", "target", "custom target needs points"),
     ("name: x\ncities: [resita, resita]\n", "cities", "listed twice"),
     ("name: x\ncities: [resita]\ndiscount_rate: abc\n", "discount_rate", "valid number"),
+    # the name becomes results/<name>: it must not lead out of results/
+    ("name: ../../x\ncities: [resita]\n", "name", "plain name for the results folder"),
+    ("name: /tmp/x\ncities: [resita]\n", "name", "plain name for the results folder"),
+    ("name: ..\ncities: [resita]\n", "name", "plain name for the results folder"),
+    ("name: 'a\\\\b'\ncities: [resita]\n", "name", "plain name for the results folder"),
 ]
 
 
@@ -296,3 +301,17 @@ def test_perspective_switch_on_the_command_line(tmp_path):
     business_pv = portfolio.loc[portfolio["archetype_id"] == "en_pv_business", "capex_meur"]
     assert private > 0
     assert private <= business_pv.sum() * (1 + 1e-6) + 1e-6
+
+
+def test_out_path_is_normalised_before_the_existence_check(tmp_path, monkeypatch):
+    """`--out missing/../v` names the folder `v`: an existing `v` is refused without
+    --force (it was emptied), and nothing named `missing` is created."""
+    monkeypatch.chdir(tmp_path)
+    path = write(tmp_path, SMALL)
+    keep = tmp_path / "v"
+    keep.mkdir()
+    (keep / "precious.txt").write_text("keep me", encoding="utf-8")
+    result = runner.invoke(app, ["run", str(path), "--out", "missing/../v"])
+    assert result.exit_code == 2 and "use --force" in result.stderr
+    assert (keep / "precious.txt").read_text(encoding="utf-8") == "keep me"
+    assert not (tmp_path / "missing").exists()
