@@ -4,6 +4,7 @@ replaced whole or not at all."""
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
 import re
@@ -32,10 +33,11 @@ def write_results_dir(
     """
     # Normalised first: "missing/../v" is the folder "v", and must be refused like it.
     target = Path(os.path.normpath(target))
+    _recover(target)
     if target.exists() and not force:
         raise OutputExistsError(f"{target} exists; use --force to replace it")
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.{os.getpid()}.", dir=target.parent))
     try:
         tmp.chmod(0o755)  # mkdtemp makes it private; results are meant to be shared
         fill(tmp)
@@ -51,6 +53,35 @@ def write_results_dir(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return target
+
+
+def _recover(target: Path) -> None:
+    """Undo what a killed writer left: the previous results parked as ``.NAME.old`` by a
+    run killed between the two renames come back as ``NAME``; temporary folders
+    ``.NAME.<pid>.*`` of writers that are no longer running are removed (those of a running
+    writer are left alone)."""
+    if not target.parent.is_dir():
+        return
+    old = target.with_name(f".{target.name}.old")
+    if old.is_dir() and not target.exists():
+        old.rename(target)
+    prefix = f".{target.name}."
+    for tmp in target.parent.glob(f"{glob.escape(prefix)}*"):
+        pid = tmp.name[len(prefix) :].split(".", 1)[0]
+        if tmp.is_dir() and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def write_json(path: Path, data: object) -> None:
