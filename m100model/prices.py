@@ -106,7 +106,6 @@ import pandas as pd
 from m100model.factors import load_factors
 from m100model.tables import data_dir, read_table
 
-SECTORS = ("household", "non_household", "transport", "energy_industry", "mixed")
 # Fallback order when a sector has no price: transport and large energy users pay the
 # business price where they have no path of their own.
 _FALLBACK = {
@@ -390,10 +389,8 @@ def pool_price(
     is covered); 0 where no price is known at all (waste, or a fuel without data)."""
     carrier, sector = pool_carrier_sector(subsector, fuel)
     ys = _years(years)
-    if scenario != "frozen" and carrier in carriers():
-        return energy_price(carrier, sector, ys, scenario, ets2)
     try:
-        base = np.full_like(ys, frozen_price(carrier, sector))
+        base = base_price(carrier, sector, ys, scenario if carrier in carriers() else "frozen")
     except KeyError:
         return np.zeros_like(ys)
     return base if scenario == "frozen" else base + ets2_adder(carrier, ys, ets2)

@@ -350,16 +350,18 @@ def assemble_pools(
 def pool_prices(pools: pd.DataFrame, years: list[int], scn: Scenario) -> pd.DataFrame:
     """Price of each pool by year in M EUR per GWh (= EUR/MWh x 1e-3), times the scenario's
     ``energy_price_factor``; 0 for waste and wastewater pools (tonnes, not energy)."""
+    by_source: dict[tuple[str, str], np.ndarray] = {}  # the same in every city
     out = {}
-    ets2 = None if scn.ets2 == "none" else scn.ets2
     for k, sub, fuel, unit in zip(
         pools.index, pools["subsector"], pools["fuel"], pools["unit"], strict=True
     ):
         if unit != "MWh":
             out[k] = np.zeros(len(years))
             continue
-        eur = pool_price(sub, fuel, years, scenario=scn.prices, ets2=ets2)
-        out[k] = eur * 1e-3 * scn.energy_price_factor
+        if (sub, fuel) not in by_source:
+            eur = pool_price(sub, fuel, years, scenario=scn.prices, ets2=scn.ets2)
+            by_source[sub, fuel] = eur * 1e-3 * scn.energy_price_factor
+        out[k] = by_source[sub, fuel]
     return pd.DataFrame(out, index=years).T.reindex(index=pools.index)
 
 
