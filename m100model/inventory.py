@@ -18,7 +18,6 @@ as a memo item, never added to the totals.
 from __future__ import annotations
 
 import math
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from m100model import inputs
 from m100model.errors import InputError
 from m100model.factors import DEFAULT_GRID_METHOD, DEFAULT_GWP, FactorLibrary, load_factors
 from m100model.tables import QUALITY_FLAGS, data_dir, display_path, read_table, sheet_row
@@ -136,24 +136,7 @@ def _pydantic_message(err: dict) -> str:
 
 
 def _read_raw(path: Path) -> pd.DataFrame:
-    shown = display_path(path)
-    if not path.exists():
-        raise InputError(shown, "file not found")
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".csv":
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        elif suffix in (".xlsx", ".xlsm"):
-            # openpyxl reads stored cell values only: formulas are never evaluated.
-            df = pd.read_excel(path, sheet_name=0, dtype=object, engine="openpyxl")
-        else:
-            raise InputError(shown, f"expected a .csv or .xlsx file, got '{path.suffix}'")
-    except (pd.errors.ParserError, UnicodeDecodeError, zipfile.BadZipFile, ValueError) as exc:
-        if isinstance(exc, InputError):
-            raise
-        raise InputError(shown, f"cannot be read as {suffix[1:]}: {exc}") from None
-    df.columns = [str(c).strip().lower() for c in df.columns]
-    return df
+    return inputs.read_table(path)
 
 
 def _cell(value: object) -> object:

@@ -27,7 +27,6 @@ import math
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -39,6 +38,7 @@ from pydantic import (
 )
 
 from m100model.errors import InputError
+from m100model.inputs import read_yaml
 from m100model.io import ScipyResults
 from m100model.projects import THEMES
 from m100model.tables import bundled_inventories, data_dir, display_path
@@ -534,16 +534,7 @@ def load_scenario(path: str | Path) -> Scenario:
     """
     path = Path(path)
     shown = display_path(path)
-    if not path.exists():
-        raise InputError(shown, "file not found")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        row = mark.line + 1 if mark is not None else None
-        raise InputError(
-            shown, f"not valid YAML ({getattr(exc, 'problem', exc)})", row=row
-        ) from None
+    raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise InputError(shown, "expected a mapping of scenario fields (name, cities, ...)")
     try:

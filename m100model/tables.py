@@ -35,7 +35,7 @@ def display_path(path: Path) -> str:
     """A path as a user should see it in messages: relative to the working folder if possible."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symbolic-link loop
         return str(path)
 
 

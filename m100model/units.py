@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import importlib
 import importlib.util
+import re
 import shutil
 import sys
 from collections.abc import Callable
@@ -111,20 +112,135 @@ ureg.define("passenger_km = [passenger_distance] = pkm")
 Quantity = ureg.Quantity
 
 
+# Names that pint reads differently from an inventory compiler in Europe: refused with the
+# metric unit meant (pint's "ton" is the US short ton of 907 kg, its "gallon" the US gallon).
+_NOT_METRIC = {
+    "ton": "t (tonne)",
+    "short_ton": "t (tonne)",
+    "long_ton": "t (tonne)",
+    "pound": "kg",
+    "ounce": "kg",
+    "gallon": "L (litre)",
+    "imperial_gallon": "L (litre)",
+    "quart": "L (litre)",
+    "pint": "L (litre)",
+    "fluid_ounce": "L (litre)",
+    "barrel": "L (litre) or m3",
+    "oil_barrel": "L (litre) or m3",
+    "cubic_foot": "m3",
+    "mile": "km",
+    "foot": "m",
+    "inch": "m",
+    "yard": "m",
+    "british_thermal_unit": "MWh or GJ",
+    "therm": "MWh or GJ",
+    "US_therm": "MWh or GJ",
+}
+# Spellings whose meaning in an inventory differs from pint's: "kt" is a knot to pint.
+_MEANT = {"kt": "kilotonne", "kton": "kilotonne", "ktonne": "kilotonne"}
+_TOKENS = re.compile(
+    r"\s*(?:(?P<name>[A-Za-z%\u00b5\u03bc\u00b0][A-Za-z0-9_\u00b5\u03bc\u00b0]*)"
+    r"|(?P<power>\*\*|\^)|(?P<op>[*/\u00b7()])|(?P<int>[-+]?\d+))"
+)
+MAX_UNIT_LENGTH = 64
+
+
 @functools.lru_cache(maxsize=256)
 def parse_unit(text: str) -> pint.Unit:
-    """Parse a unit string such as ``"MWh"``, ``"m3"`` or ``"kg/TJ"``.
+    """Parse a unit string such as ``"MWh"``, ``"m3"``, ``"kg/TJ"`` or ``"m**2"``.
+
+    Only units are accepted, not pint's arithmetic: names (with SI prefixes), ``*``, ``/``,
+    ``·``, a space for a product, whole powers up to 12 (``**2``, ``^-1``) and one level of
+    parentheses, at most 64 characters. US customary units (``ton``, ``gallon``, ``mile``,
+    ...) are refused with the metric unit meant; ``kt`` is a kilotonne, not a knot.
 
     Raises
     ------
     ValueError
-        If the text is not a unit pint knows, with a message suitable for a user.
+        If the text is not such a unit, with a message suitable for a user.
     """
-    try:
-        unit = ureg.parse_units(text.strip())
-    except (pint.UndefinedUnitError, pint.DefinitionSyntaxError, AttributeError, ValueError) as exc:
-        raise ValueError(f"'{text}' is not a known unit (e.g. MWh, GJ, t, m3, L, vkm)") from exc
+    text = text.strip()
+    if not text:
+        raise ValueError("the unit is empty (e.g. MWh, GJ, t, m3, L, vkm)")
+    if len(text) > MAX_UNIT_LENGTH:
+        raise ValueError(f"a unit of {len(text)} characters is not a unit (e.g. MWh, t, m3)")
+    tokens = _unit_tokens(text)
+    unit, rest = _unit_product(tokens, text, depth=0)
+    if rest:
+        raise ValueError(f"'{text}' is not a unit (unexpected '{rest[0][1]}')")
     return unit
+
+
+def _unit_tokens(text: str) -> list[tuple[str, str]]:
+    tokens, pos = [], 0
+    while pos < len(text):
+        m = _TOKENS.match(text, pos)
+        if m is None or m.end() == pos:
+            if text[pos:].strip() == "":
+                break
+            raise ValueError(
+                f"'{text}' is not a unit: unexpected '{text[pos:].strip()[0]}' "
+                "(e.g. MWh, GJ, t, m3, L, vkm, kg/TJ)"
+            )
+        kind = m.lastgroup
+        tokens.append((kind, m.group(kind)))
+        pos = m.end()
+    return tokens
+
+
+def _unit_product(tokens: list, text: str, depth: int) -> tuple[pint.Unit, list]:
+    """units ((* | / | · | space) units)*, each with an optional whole power."""
+    unit, tokens = _unit_power(tokens, text, depth)
+    while tokens and tokens[0] != ("op", ")"):
+        kind, value = tokens[0]
+        if kind == "op" and value in "*/\u00b7":
+            tokens = tokens[1:]
+        elif kind != "name" and value != "(":
+            raise ValueError(f"'{text}' is not a unit (unexpected '{value}')")
+        other, tokens = _unit_power(tokens, text, depth)
+        unit = unit / other if value == "/" else unit * other
+    return unit, tokens
+
+
+def _unit_power(tokens: list, text: str, depth: int) -> tuple[pint.Unit, list]:
+    if not tokens:
+        raise ValueError(f"'{text}' is not a unit (it ends too early)")
+    kind, value = tokens[0]
+    if kind == "op" and value == "(":
+        if depth >= 1:
+            raise ValueError(f"'{text}' is not a unit (brackets inside brackets)")
+        unit, tokens = _unit_product(tokens[1:], text, depth + 1)
+        if not tokens or tokens[0] != ("op", ")"):
+            raise ValueError(f"'{text}' is not a unit (a bracket is not closed)")
+        tokens = tokens[1:]
+    elif kind == "name":
+        unit, tokens = _unit_name(value, text), tokens[1:]
+    else:
+        raise ValueError(f"'{text}' is not a unit (unexpected '{value}')")
+    if tokens and tokens[0][0] == "power":
+        if len(tokens) < 2 or tokens[1][0] != "int" or abs(int(tokens[1][1])) > 12:
+            raise ValueError(f"'{text}' is not a unit (a power must be a whole number up to 12)")
+        unit, tokens = unit ** int(tokens[1][1]), tokens[2:]
+        if tokens and tokens[0][0] == "power":
+            raise ValueError(f"'{text}' is not a unit (a power of a power)")
+    return unit, tokens
+
+
+def _unit_name(name: str, text: str) -> pint.Unit:
+    name = _MEANT.get(name, name)
+    try:
+        candidates = ureg.parse_unit_name(name)
+    except (pint.PintError, ValueError, AttributeError):
+        candidates = ()
+    if not candidates:
+        raise ValueError(f"'{text}': '{name}' is not a known unit (e.g. MWh, GJ, t, m3, L, vkm)")
+    for _prefix, base, _suffix in candidates:
+        if base in _NOT_METRIC:
+            raise ValueError(
+                f"'{text}': '{name}' is a US customary unit in pint ({base}); "
+                f"write {_NOT_METRIC[base]}"
+            )
+    return ureg.Unit(name)
 
 
 def split_rate_unit(text: str) -> tuple[pint.Unit, pint.Unit]:

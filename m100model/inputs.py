@@ -1,0 +1,415 @@
+"""Reading the files users bring, within bounds.
+
+Inventories, scenarios and submissions come from city halls and consultancies; a file may be
+damaged, enormous, a folder, a pipe, a symbolic link that loops, or crafted. Every reader of
+user files goes through this module, which refuses such a file with one line (an
+:class:`~m100model.errors.InputError`) before it can hang a command or exhaust memory:
+
+* a path must name a regular file (not a folder, pipe, device or socket; symbolic links are
+  followed, a loop is refused), of at most :data:`MAX_FILE_BYTES`;
+* text must be UTF-8 (a byte-order mark is allowed);
+* YAML is parsed with the safe loader, at most :data:`MAX_DEPTH` levels deep, with at most
+  :data:`MAX_NODES` values once aliases are expanded (an "alias bomb" is refused before it is
+  built) and no repeated key in a mapping;
+* JSON at most :data:`MAX_DEPTH` levels deep;
+* tables (CSV, Excel) at most :data:`MAX_ROWS` rows and :data:`MAX_COLUMNS` columns; a
+  workbook at most :data:`MAX_UNZIPPED_BYTES` once unpacked, read in openpyxl's streaming mode
+  (stored values only: formulas are never evaluated).
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import json
+import os
+import stat
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from m100model.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import yaml
+
+MAX_FILE_BYTES = 32 * 2**20
+"""Largest input file read (32 MiB: a city's inventory or a scenario is a few kB)."""
+MAX_UNZIPPED_BYTES = 128 * 2**20
+"""Largest total size of the parts of an Excel workbook once unpacked."""
+MAX_ROWS = 100_000
+"""Most rows in a table (header excluded)."""
+MAX_COLUMNS = 200
+"""Most columns in a table."""
+MAX_DEPTH = 32
+"""Deepest nesting of lists and mappings in a YAML or JSON file."""
+MAX_NODES = 100_000
+"""Most values in a YAML document once its aliases are expanded."""
+
+TABLE_SUFFIXES = (".csv", ".xlsx", ".xlsm")
+
+
+def shown(path: str | Path) -> str:
+    """A path as a user should see it in messages (relative to the working folder if
+    possible; a path that cannot be resolved, such as a symbolic-link loop, as given)."""
+    from m100model.tables import display_path
+
+    return display_path(Path(path))
+
+
+def read_bytes(path: str | Path, *, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes.
+
+    The file is opened without blocking (a pipe does not wait for a writer) and checked on
+    the open descriptor, so what is checked is what is read.
+    """
+    name = shown(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise InputError(name, "file not found") from None
+    except OSError as exc:
+        raise InputError(name, _open_error(exc)) from None
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise InputError(name, "is a folder; expected a file")
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(
+                name, "is not a regular file (a pipe, device or socket); expected a file"
+            )
+        if st.st_size > limit:
+            raise InputError(
+                name, f"is {_size(st.st_size)}; the kit reads files up to {_size(limit)}"
+            )
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        raise InputError(name, _open_error(exc)) from None
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise InputError(name, f"is larger than {_size(limit)}, the most the kit reads")
+    return data
+
+
+def _open_error(exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "is a symbolic link that leads round in a loop; expected a file"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "cannot be read (permission denied)"
+    if exc.errno == errno.EISDIR:
+        return "is a folder; expected a file"
+    if exc.errno == errno.ENAMETOOLONG:
+        return "is not a usable path (name too long)"
+    return f"cannot be read ({exc.strerror or exc})"
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:,.1f} MB" if n >= 2**20 else f"{n:,} bytes"
+
+
+def read_text(path: str | Path, *, limit: int = MAX_FILE_BYTES) -> str:
+    """A UTF-8 text file (a byte-order mark is dropped), line endings as written."""
+    data = read_bytes(path, limit=limit)
+    return decode_utf8(data, shown(path))
+
+
+def decode_utf8(data: bytes, name: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputError(
+            name,
+            f"is not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); "
+            "save it with the UTF-8 encoding",
+        ) from None
+
+
+# ---------------------------------------------------------------------------------------
+# YAML and JSON
+# ---------------------------------------------------------------------------------------
+def read_yaml(path: str | Path, *, limit: int = 2**20) -> object:
+    """The one document of a YAML file, with PyYAML's safe loader (no Python objects), no
+    repeated keys, at most :data:`MAX_DEPTH` levels and :data:`MAX_NODES` values after
+    alias expansion."""
+    name = shown(path)
+    return parse_yaml(read_text(path, limit=limit), name)
+
+
+def parse_yaml(text: str, name: str) -> object:
+    """:func:`read_yaml` for text already read (``name`` is used in messages)."""
+    import yaml
+
+    loader = _loader_class()(text)
+    loader.kit_file = name
+    try:
+        _check_events(yaml.parse(text, Loader=_loader_class()), name)
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_expansion(node, name)
+        return loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        raise InputError(name, f"is not valid YAML: {_yaml_problem(exc)}") from None
+    finally:
+        loader.dispose()
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    return f"{problem} (line {mark.line + 1}, column {mark.column + 1})" if mark else problem
+
+
+_LOADER: type | None = None
+
+
+def _loader_class() -> type:
+    """PyYAML's safe loader (the C one when available) that refuses repeated keys."""
+    global _LOADER
+    if _LOADER is not None:
+        return _LOADER
+    import yaml
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class KitLoader(base):  # type: ignore[misc, valid-type]
+        kit_file = "<yaml>"
+
+        def construct_mapping(self, node, deep=False):
+            seen: dict[object, int] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(
+                    key_node, yaml.ScalarNode
+                ):
+                    continue
+                key = self.construct_object(key_node)
+                line = key_node.start_mark.line + 1
+                if key in seen:
+                    raise InputError(
+                        self.kit_file,
+                        f"repeats the key '{key}' (lines {seen[key]} and {line}); "
+                        "give each key once",
+                    )
+                seen[key] = line
+            return super().construct_mapping(node, deep=deep)
+
+    KitLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+    _LOADER = KitLoader
+    return KitLoader
+
+
+def _mapping(loader, node):
+    # SafeConstructor registers construct_yaml_map, which yields an empty dict first and
+    # fills it later; the repeated-key check must run for every mapping, so fill at once.
+    return loader.construct_mapping(node)
+
+
+def _check_events(events, name: str) -> None:
+    """Depth of nesting, from the parser's events (which need no recursion)."""
+    import yaml
+
+    depth = 0
+    for event in events:
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = event.start_mark.line + 1 if event.start_mark else "?"
+                raise InputError(name, f"is nested more than {MAX_DEPTH} levels deep (line {line})")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def _check_expansion(root, name: str) -> None:
+    """Count the values the document holds once every alias is expanded (a node reached by
+    several aliases counts each time), without expanding it; refuse recursive aliases."""
+    import yaml
+
+    size: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[object, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            on_path.discard(key)
+            children = _children(node)
+            size[key] = 1 + sum(size[id(c)] for c in children)
+            if size[key] > MAX_NODES:
+                raise InputError(
+                    name,
+                    f"expands to more than {MAX_NODES:,} values (aliases repeat a large "
+                    "part of it); write the values out",
+                )
+            continue
+        if key in size:
+            continue
+        if key in on_path:
+            raise InputError(name, "has an alias that refers to itself; write the values out")
+        if isinstance(node, yaml.ScalarNode):
+            size[key] = 1
+            continue
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in _children(node) if id(c) not in size)
+
+
+def _children(node) -> list:
+    import yaml
+
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
+def read_json(path: str | Path, *, limit: int = MAX_FILE_BYTES) -> object:
+    """A JSON file (UTF-8), at most :data:`MAX_DEPTH` levels deep."""
+    name = shown(path)
+    text = read_text(path, limit=limit)
+    depth = _json_depth(text)
+    if depth > MAX_DEPTH:
+        raise InputError(name, f"is nested more than {MAX_DEPTH} levels deep")
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise InputError(name, f"is not valid JSON: {exc}") from None
+
+
+def _json_depth(text: str) -> int:
+    """The deepest nesting of brackets outside strings (an upper bound for invalid JSON)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+# ---------------------------------------------------------------------------------------
+# Tables
+# ---------------------------------------------------------------------------------------
+def read_table(path: str | Path) -> pd.DataFrame:
+    """A CSV (UTF-8, comma-separated) or Excel (.xlsx, first sheet) table as read: CSV
+    cells as text, Excel cells as stored (numbers, text, dates, booleans; never the result of
+    a formula). Column names are stripped and lower-cased."""
+    name = shown(path)
+    suffix = Path(path).suffix.lower()
+    if suffix not in TABLE_SUFFIXES:
+        raise InputError(name, f"expected a .csv or .xlsx file, got '{Path(path).suffix}'")
+    if suffix == ".csv":
+        df = _csv_frame(read_text(path), name)
+    else:
+        df = _xlsx_frame(read_bytes(path), name)
+    df.columns = [str(c).strip().lower() for c in df.columns]
+    return df
+
+
+def _csv_frame(text: str, name: str) -> pd.DataFrame:
+    import pandas as pd
+
+    lines = text.count("\n") + 1
+    if lines > MAX_ROWS + 2:
+        raise InputError(
+            name, f"has {lines:,} lines; the kit reads tables of up to {MAX_ROWS:,} rows"
+        )
+    header = text.split("\n", 1)[0]
+    if header.count(",") + 1 > MAX_COLUMNS:
+        raise InputError(
+            name,
+            f"has {header.count(',') + 1:,} columns in its header; the kit reads up to "
+            f"{MAX_COLUMNS}",
+            row=1,
+        )
+    try:
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise InputError(name, f"cannot be read as CSV: {_first_line(exc)}") from None
+    if df.shape[1] > MAX_COLUMNS:
+        raise InputError(name, f"has {df.shape[1]:,} columns; the kit reads up to {MAX_COLUMNS}")
+    return df
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _xlsx_frame(data: bytes, name: str) -> pd.DataFrame:
+    import pandas as pd
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            unpacked = sum(info.file_size for info in zf.infolist())
+    except (zipfile.BadZipFile, ValueError):
+        raise InputError(name, "is not an Excel workbook (.xlsx)") from None
+    if unpacked > MAX_UNZIPPED_BYTES:
+        raise InputError(
+            name,
+            f"unpacks to {_size(unpacked)}; the kit reads workbooks of up to "
+            f"{_size(MAX_UNZIPPED_BYTES)} unpacked",
+        )
+    import openpyxl
+    from openpyxl.utils import get_column_letter
+
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds on a damaged workbook
+        raise InputError(name, f"cannot be read as a workbook: {_first_line(exc)}") from None
+    try:
+        if not wb.worksheets:
+            raise InputError(name, "has no worksheet")
+        ws = wb.worksheets[0]
+        header = next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())
+        width = max((i + 1 for i, v in enumerate(header) if v is not None), default=0)
+        if width > MAX_COLUMNS:
+            raise InputError(
+                name,
+                f"sheet '{ws.title}' has a header in column {get_column_letter(width)}; the kit "
+                f"reads up to {MAX_COLUMNS} columns (delete the cells beyond the table)",
+                row=1,
+            )
+        if width == 0:
+            raise InputError(name, f"sheet '{ws.title}' has no header row (row 1 is empty)")
+        rows = []
+        # Streaming, at most ``width`` cells per row: a stray cell far out (say XFD1048576)
+        # costs a pass over empty rows, never a sheet of that size in memory.
+        for i, row in enumerate(ws.iter_rows(min_row=2, max_col=width, values_only=True), start=2):
+            if i - 1 > MAX_ROWS:
+                if row.count(None) != len(row):
+                    raise InputError(
+                        name,
+                        f"sheet '{ws.title}' has data in row {i:,}; the kit reads tables of "
+                        f"up to {MAX_ROWS:,} rows (delete the cells beyond the table)",
+                        row=i,
+                    )
+                continue
+            rows.append(row)
+    except InputError:
+        raise
+    except Exception as exc:  # a damaged sheet part
+        raise InputError(name, f"cannot be read as a workbook: {_first_line(exc)}") from None
+    finally:
+        wb.close()
+    while rows and all(v is None for v in rows[-1]):
+        rows.pop()
+    columns = [str(v) if v is not None else f"unnamed: {i}" for i, v in enumerate(header[:width])]
+    return pd.DataFrame(
+        [list(r) + [None] * (width - len(r)) for r in rows], columns=columns, dtype=object
+    )
