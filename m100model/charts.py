@@ -11,6 +11,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from m100model.io import check_renderer
 from m100model.projects import THEME_NAMES, THEMES
 
 # Okabe & Ito (2008) colour-blind-safe palette.
@@ -227,11 +228,13 @@ def macc_chart(curve: pd.DataFrame, title: str, *, cap_eur_per_t: float = 2000.0
 
 def to_png(chart: alt.TopLevelMixin, path: str, scale: float = 2.0) -> None:
     """Save a chart as PNG, offline (vl-convert)."""
+    check_renderer()
     chart.save(path, format="png", scale_factor=scale)
 
 
 def to_svg(chart: alt.TopLevelMixin, path: str) -> None:
     """Save a chart as SVG, offline (vl-convert)."""
+    check_renderer()
     chart.save(path, format="svg")
 
 

@@ -11,6 +11,7 @@ answers at once and a bad scenario is refused in a fraction of a second.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import math
 import os
@@ -25,7 +26,17 @@ from rich.console import Console
 from rich.table import Table
 
 from m100model.errors import InputError
-from m100model.io import OutputExistsError, write_csv, write_json, write_results_dir
+from m100model.io import (
+    OutputExistsError,
+    OutputNotWritableError,
+    RendererUnavailableError,
+    check_renderer,
+    check_writable,
+    finite,
+    write_csv,
+    write_json,
+    write_results_dir,
+)
 
 if TYPE_CHECKING:
     from m100model.inventory import Inventory
@@ -33,6 +44,11 @@ if TYPE_CHECKING:
 # m100model.factors.DEFAULT_GRID_METHOD, spelt out so that the option's default costs no
 # import of pandas and pint (tests/test_cli_speed.py checks that the two agree).
 DEFAULT_GRID_METHOD = "production_mix"
+# Bounds of the numeric options (a typo such as --samples 100000000 is refused at once).
+MAX_SAMPLES = 100_000  # as the scenario's uncertainty.samples
+MAX_WORKERS = 64
+MAX_ALTERNATIVES = 50
+MAX_POINTS = 100
 
 
 class _Program(typer.Typer):
@@ -45,6 +61,30 @@ class _Program(typer.Typer):
     def __call__(self, *args: object, **kwargs: object) -> object:
         self.as_program = True
         return super().__call__(*args, **kwargs)
+
+    def command(self, *args: object, **kwargs: object) -> Callable:
+        """As typer's, with one more guarantee for every command: bad input found anywhere
+        (an :class:`InputError`, or an output folder that exists or cannot be written)
+        ends with one line on standard error and exit code 2, never a traceback."""
+        register = super().command(*args, **kwargs)
+
+        def decorator(func: Callable) -> Callable:
+            @functools.wraps(func)
+            def guarded(*a: object, **kw: object) -> object:
+                try:
+                    return func(*a, **kw)
+                except (
+                    InputError,
+                    OutputExistsError,
+                    OutputNotWritableError,
+                    RendererUnavailableError,
+                ) as exc:
+                    raise _bad_input(str(exc)) from None
+
+            register(guarded)
+            return func
+
+        return decorator
 
 
 app = _Program(
@@ -86,6 +126,11 @@ def _normalised(path: Path | None) -> Path | None:
     """An output folder as the file system will see it ("missing/../v" is "v"), so that the
     check for an existing folder and the write agree."""
     return None if path is None else Path(os.path.normpath(path))
+
+
+def _echo_json(data: object, **kwargs: object) -> None:
+    """JSON on standard output; numbers that are not finite as null (valid JSON)."""
+    typer.echo(json.dumps(finite(data), indent=2, ensure_ascii=False, allow_nan=False, **kwargs))
 
 
 def _bad_input(message: str) -> typer.Exit:
@@ -237,6 +282,8 @@ def inventory(
     out_dir = _normalised(out_dir)
     if out_dir is not None and out_dir.exists() and not force:
         raise _bad_input(f"{out_dir} exists; use --force to replace it")
+    if out_dir is not None:
+        check_writable(out_dir)
     try:
         inv = load_inventory(file, gwp=gwp.value, grid_method=grid_method)
     except InputError as exc:
@@ -255,7 +302,7 @@ def inventory(
         except OutputExistsError as exc:
             raise _bad_input(str(exc)) from None
     if format is Format.json:
-        typer.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+        _echo_json(summary)
     elif format is Format.csv:
         typer.echo(inv.gpc_table().to_csv(index=False, lineterminator="\n"), nl=False)
     else:
@@ -294,7 +341,11 @@ def run(
         target = _normalised(out_dir or Path("results") / scn.name)
         if target.exists() and not force:
             raise _bad_input(f"{target} exists; use --force to replace it")
-        from m100model.report import run_scenario, write_outputs
+        check_writable(target)
+        from m100model.report import run_scenario, vega_bundle_path, write_outputs
+
+        if not vega_bundle_path().exists():  # the report's charts will need vl-convert
+            check_renderer()
 
         freeze()  # the modules
         with out.status(
@@ -477,11 +528,15 @@ def _rich_table(df, title: str, *, digits: int = 2, max_rows: int = 40) -> Table
     return table
 
 
-def _analysis_out(out_dir: Path | None, default: Path, force: bool) -> Path:
+def _analysis_out(out_dir: Path | None, default: Path, force: bool, *, charts: bool = True) -> Path:
+    """The output folder of an analysis, checked before any work: not there (or --force),
+    writable, and (when it will hold charts) a process in which charts can be drawn."""
+    if charts:
+        check_renderer()
     target = _normalised(out_dir or default)
     if target.exists() and not force:
         raise _bad_input(f"{target} exists; use --force to replace it")
-    return target
+    return check_writable(target)
 
 
 def _write_analysis(target: Path, force: bool, fill) -> None:
@@ -549,9 +604,18 @@ def ensemble(
         raise _bad_input(f"--mode: expected both, fixed or reoptimise, got '{mode}'")
     if method is not None and method not in ("lhs", "sobol"):
         raise _bad_input(f"--method: expected lhs or sobol, got '{method}'")
-    if samples is not None and samples < 1:
-        raise _bad_input("--samples: must be at least 1")
-    target = _normalised(out_dir or Path("results") / f"{scn.name}_ensemble")
+    if samples is not None and not 1 <= samples <= MAX_SAMPLES:
+        raise _bad_input(f"--samples: expected 1 to {MAX_SAMPLES:,}, got {samples:,}")
+    if seed is not None and not 0 <= seed < 2**32:
+        raise _bad_input(f"--seed: expected 0 to {2**32 - 1:,}, got {seed:,}")
+    if not 0 <= alternatives <= MAX_ALTERNATIVES:
+        raise _bad_input(f"--alternatives: expected 0 to {MAX_ALTERNATIVES}, got {alternatives}")
+    if not 0 <= slack <= 10:
+        raise _bad_input("--slack: must lie in [0, 10]")
+    if not 1 <= workers <= MAX_WORKERS:
+        raise _bad_input(f"--workers: expected 1 to {MAX_WORKERS}, got {workers}")
+    check_renderer()
+    target = check_writable(_normalised(out_dir or Path("results") / f"{scn.name}_ensemble"))
     where = "serial" if serial else (scheduler or "local")
     try:
         res = run_ensemble(
@@ -571,25 +635,27 @@ def ensemble(
         )
     except InputError as exc:
         raise _bad_input(str(exc)) from None
-    info = write_tables(res, target)
     charts = _charts()
-
     prob = res.target_probability()
-    if not prob.empty:
-        _save_chart(
-            charts.target_probability_chart(prob, f"{scn.name}: probability of meeting the target"),
-            target / "target_probability.svg",
-        )
-    _save_chart(
-        charts.cost_distribution_chart(sample_costs(res.records), f"{scn.name}: cost over samples"),
-        target / "cost_distribution.svg",
-    )
     freq = res.selection_frequency()
-    if not freq.empty:
-        _save_chart(
-            charts.robustness_chart(freq, f"{scn.name}: how often each project is chosen"),
-            target / "project_frequency.svg",
+    figures = {
+        "cost_distribution.svg": charts.cost_distribution_chart(
+            sample_costs(res.records), f"{scn.name}: cost over samples"
         )
+    }
+    if not prob.empty:
+        figures["target_probability.svg"] = charts.target_probability_chart(
+            prob, f"{scn.name}: probability of meeting the target"
+        )
+    if not freq.empty:
+        figures["project_frequency.svg"] = charts.robustness_chart(
+            freq, f"{scn.name}: how often each project is chosen"
+        )
+    info = write_tables(
+        res,
+        target,
+        charts={name: functools.partial(_save_chart, chart) for name, chart in figures.items()},
+    )
     t = res.timing
     out.print(
         f"[bold]{scn.name}[/]: {info['finished']} of {info['samples']} samples "
@@ -637,8 +703,8 @@ def alternatives(
         raise _bad_input(f"--metric: expected projects or themes, got '{metric}'")
     if not 0 <= slack <= 10:
         raise _bad_input("--slack: must lie in [0, 10]")
-    if n < 1:
-        raise _bad_input("--n: must be at least 1")
+    if not 1 <= n <= MAX_ALTERNATIVES:
+        raise _bad_input(f"--n: expected 1 to {MAX_ALTERNATIVES}, got {n}")
     target = _analysis_out(out_dir, Path("results") / f"{scn.name}_alternatives", force)
     with out.status(f"Solving {scn.name} and {n} alternatives ..."):
         res = near_optimal(_solved(scn, solve=False), n=n, slack=slack, metric=metric)
@@ -692,8 +758,8 @@ def pareto(
     scn = _load_scenario_or_exit(scenario)
     if against not in ("emissions", "jobs"):
         raise _bad_input(f"--against: expected emissions or jobs, got '{against}'")
-    if points < 2:
-        raise _bad_input("--points: must be at least 2")
+    if not 2 <= points <= MAX_POINTS:
+        raise _bad_input(f"--points: expected 2 to {MAX_POINTS}, got {points}")
     target = _analysis_out(out_dir, Path("results") / f"{scn.name}_pareto_{against}", force)
     with out.status(f"Tracing the front of {scn.name} ..."):
         front = pareto_front(_solved(scn, solve=False), against=against, points=points)
@@ -896,17 +962,14 @@ def decompose_plan(
 def _print_decomposition(dec, format: Format) -> None:
     totals = dec.totals()
     if format is Format.json:
-        typer.echo(
-            json.dumps(
-                dict(
-                    base=dec.label_0,
-                    later=dec.label_1,
-                    activity_0=dec.activity_0,
-                    activity_1=dec.activity_1,
-                    effects_kt={r.effect: round(r.kt, 6) for r in totals.itertuples()},
-                    by_sector=dec.by_sector().round(6).to_dict("records"),
-                ),
-                indent=2,
+        _echo_json(
+            dict(
+                base=dec.label_0,
+                later=dec.label_1,
+                activity_0=dec.activity_0,
+                activity_1=dec.activity_1,
+                effects_kt={r.effect: round(r.kt, 6) for r in totals.itertuples()},
+                by_sector=dec.by_sector().round(6).to_dict("records"),
             )
         )
     elif format is Format.csv:
@@ -952,7 +1015,7 @@ def assess(
         "by_statement": cohort.by_statement(),
     }
     if out_dir is not None:
-        target = _analysis_out(out_dir, out_dir, force)
+        target = _analysis_out(out_dir, out_dir, force, charts=False)
 
         def fill(folder_out: Path) -> None:
             for name, df in tables.items():
@@ -963,7 +1026,7 @@ def assess(
     for w in cohort.warnings:
         err.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
     if format is Format.json:
-        typer.echo(json.dumps(cohort.summary(), indent=2, ensure_ascii=False, default=str))
+        _echo_json(cohort.summary(), default=str)
         return
     if format is Format.csv:
         for name, df in tables.items():

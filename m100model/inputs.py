@@ -376,40 +376,51 @@ def _xlsx_frame(data: bytes, name: str) -> pd.DataFrame:
         if not wb.worksheets:
             raise InputError(name, "has no worksheet")
         ws = wb.worksheets[0]
-        header = next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())
-        width = max((i + 1 for i, v in enumerate(header) if v is not None), default=0)
-        if width > MAX_COLUMNS:
-            raise InputError(
-                name,
-                f"sheet '{ws.title}' has a header in column {get_column_letter(width)}; the kit "
-                f"reads up to {MAX_COLUMNS} columns (delete the cells beyond the table)",
-                row=1,
-            )
-        if width == 0:
-            raise InputError(name, f"sheet '{ws.title}' has no header row (row 1 is empty)")
-        rows = []
-        # Streaming, at most ``width`` cells per row: a stray cell far out (say XFD1048576)
-        # costs a pass over empty rows, never a sheet of that size in memory.
-        for i, row in enumerate(ws.iter_rows(min_row=2, max_col=width, values_only=True), start=2):
-            if i - 1 > MAX_ROWS:
-                if row.count(None) != len(row):
+        cells = {}  # (row, column) -> value, only the cells that hold one
+        for r, row in _sheet_rows(ws):
+            for c, value in row:
+                if value is None:
+                    continue
+                if r > MAX_ROWS + 1 or c > MAX_COLUMNS:
                     raise InputError(
                         name,
-                        f"sheet '{ws.title}' has data in row {i:,}; the kit reads tables of "
-                        f"up to {MAX_ROWS:,} rows (delete the cells beyond the table)",
-                        row=i,
+                        f"sheet '{ws.title}' has a value in cell {get_column_letter(c)}{r}; the "
+                        f"kit reads tables of up to {MAX_ROWS:,} rows and {MAX_COLUMNS} columns "
+                        "(delete what lies beyond the table)",
+                        row=r,
                     )
-                continue
-            rows.append(row)
+                cells[r, c] = value
     except InputError:
         raise
     except Exception as exc:  # a damaged sheet part
         raise InputError(name, f"cannot be read as a workbook: {_first_line(exc)}") from None
     finally:
         wb.close()
-    while rows and all(v is None for v in rows[-1]):
-        rows.pop()
-    columns = [str(v) if v is not None else f"unnamed: {i}" for i, v in enumerate(header[:width])]
-    return pd.DataFrame(
-        [list(r) + [None] * (width - len(r)) for r in rows], columns=columns, dtype=object
-    )
+    header = {c: v for (r, c), v in cells.items() if r == 1}
+    if not header:
+        raise InputError(name, f"sheet '{ws.title}' has no header row (row 1 is empty)")
+    width = max(c for _, c in cells)
+    height = max(r for r, _ in cells)
+    columns = [str(header[c]) if c in header else f"unnamed: {c - 1}" for c in range(1, width + 1)]
+    rows = [[cells.get((r, c)) for c in range(1, width + 1)] for r in range(2, height + 1)]
+    return pd.DataFrame(rows, columns=columns, dtype=object)
+
+
+def _sheet_rows(ws):
+    """The cells a worksheet stores, row by row, as ``(row, [(column, value), ...])``, in
+    one streaming pass: openpyxl's own sheet parser (what its read-only worksheets use),
+    without the empty cells they fill in up to the sheet's stated dimension."""
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    wb = ws.parent
+    with ws._get_source() as src:
+        parser = WorkSheetParser(
+            src,
+            ws._shared_strings,
+            data_only=wb.data_only,
+            epoch=wb.epoch,
+            date_formats=wb._date_formats,
+            timedelta_formats=wb._timedelta_formats,
+        )
+        for idx, row in parser.parse():
+            yield idx, [(cell["column"], cell["value"]) for cell in row]

@@ -106,6 +106,13 @@ class ActivityRow(BaseModel):
     quality: Literal["sourced", "derived", "illustrative"] | None = None
     comment: str | None = None
 
+    @field_validator("year", "amount", mode="before")
+    @classmethod
+    def _not_a_yes_no(cls, value: object) -> object:
+        if isinstance(value, bool):  # an Excel TRUE/FALSE cell
+            raise ValueError(f"{str(value).upper()} is a yes/no value, not a number")
+        return value
+
     @field_validator("year", mode="before")
     @classmethod
     def _whole_year(cls, value: object) -> object:
@@ -310,9 +317,28 @@ def _activity_quantity(ctx: _Context, row: dict) -> pint.Quantity:
     return qty
 
 
+# More than this in the unit a factor is given per (TJ, t, MWh, ...) is no city's activity:
+# a unit mistaken or a number that would overflow the totals.
+MAX_BASIS_AMOUNT = 1e12
+
+
 def _to_basis(ctx: _Context, row: dict, qty: pint.Quantity, basis: pint.Unit) -> float:
     """Convert an activity quantity to the unit a factor is given per (energy, mass or volume)
-    using the fuel's net calorific value and density where needed."""
+    using the fuel's net calorific value and density where needed; refuse an amount no city
+    has (over :data:`MAX_BASIS_AMOUNT` in that unit)."""
+    value = _converted(ctx, row, qty, basis)
+    if not math.isfinite(value) or abs(value) > MAX_BASIS_AMOUNT:
+        _fail(
+            ctx,
+            row,
+            "amount",
+            f"{row['amount']:g} {row['unit']} is {value:.3g} {basis:~}, more than any city's "
+            "activity; check the amount and the unit",
+        )
+    return value
+
+
+def _converted(ctx: _Context, row: dict, qty: pint.Quantity, basis: pint.Unit) -> float:
     fuel = row["fuel"]
     if same_dimension(qty.units, basis):
         return qty.to(basis).magnitude

@@ -22,7 +22,7 @@ import pandas as pd
 
 from m100model.analysis.macc import compare_with_optimum, macc
 from m100model.cities import city_name
-from m100model.io import cache_dir, write_atomic, write_csv, write_json
+from m100model.io import cache_dir, check_renderer, neutralised, write_atomic, write_csv, write_json
 from m100model.pathways import IAMC_COLUMNS, MODEL_NAME
 from m100model.portfolio.data import PortfolioData, assemble
 from m100model.portfolio.results import PortfolioResult, extract
@@ -422,6 +422,7 @@ def vega_bundle() -> str:
     path = vega_bundle_path()
     code = _read_bundle(path, version)
     if code is None:
+        check_renderer()
         import vl_convert as vlc
 
         code = vlc.javascript_bundle()
@@ -452,14 +453,15 @@ def excel_plan(out: RunOutput, path: Path) -> None:
             ]
         }
     )
+    # Text cells neutralised: openpyxl writes a text starting with "=" as a formula.
     with pd.ExcelWriter(path, engine="openpyxl") as xl:
-        readme.to_excel(xl, sheet_name="Read me", index=False)
-        plan.to_excel(xl, sheet_name="Investment plan")
-        by_city.to_excel(xl, sheet_name="By city")
-        r.portfolio.to_excel(xl, sheet_name="Portfolio", index=False)
-        r.emissions.to_excel(xl, sheet_name="Emissions", index=False)
-        r.shadow_carbon.to_excel(xl, sheet_name="Shadow prices", index=False)
-        iamc_table(out).to_excel(xl, sheet_name="IAMC", index=False)
+        neutralised(readme).to_excel(xl, sheet_name="Read me", index=False)
+        neutralised(plan).to_excel(xl, sheet_name="Investment plan")
+        neutralised(by_city).to_excel(xl, sheet_name="By city")
+        neutralised(r.portfolio).to_excel(xl, sheet_name="Portfolio", index=False)
+        neutralised(r.emissions).to_excel(xl, sheet_name="Emissions", index=False)
+        neutralised(r.shadow_carbon).to_excel(xl, sheet_name="Shadow prices", index=False)
+        neutralised(iamc_table(out)).to_excel(xl, sheet_name="IAMC", index=False)
 
 
 def write_outputs(out: RunOutput, folder: Path) -> dict:

@@ -89,7 +89,10 @@ _RANGES = ScipyResults(f"distribution-ranges-v{_RANGES_FORMAT}")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=False)
+    """Scenario fields: no unknown keys; strict types (a yes/no is not a number, a number
+    is not a name); numbers finite (``.inf`` and ``.nan`` are refused)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=False, strict=True, allow_inf_nan=False)
 
 
 class TargetSpec(_Strict):
@@ -108,7 +111,7 @@ class TargetSpec(_Strict):
     year: int | None = Field(default=None, ge=2022, le=2100)
     reduction: float = Field(default=0.8, ge=0.0, le=1.0)
     points: dict[int, float] | None = None
-    budget_kt: float | None = Field(default=None, gt=0)
+    budget_kt: float | None = Field(default=None, gt=0, le=1e6)
     scope: Literal["city", "cluster"] = "city"
     clusters: dict[str, list[str]] | None = None
 
@@ -139,8 +142,8 @@ class BundleSpec(_Strict):
 
 class InstrumentOverride(_Strict):
     enabled: bool = True
-    annual_envelope_meur: float | None = Field(default=None, ge=0)
-    envelope_per_capita: float | None = Field(default=None, ge=0)
+    annual_envelope_meur: float | None = Field(default=None, ge=0, le=1e6)
+    envelope_per_capita: float | None = Field(default=None, ge=0, le=1e6)
 
 
 class SolverSpec(_Strict):
@@ -158,7 +161,7 @@ class SolverSpec(_Strict):
     """
 
     mip_gap: float = Field(default=0.005, ge=0, le=1)
-    time_limit: float = Field(default=300, gt=0)
+    time_limit: float = Field(default=300, gt=0, le=604_800)
     threads: int = Field(default=1, ge=1, le=64)
     presolve: Literal["off", "choose"] = "off"
     lp_method: Literal["simplex", "ipm"] = "simplex"
@@ -198,7 +201,7 @@ class DistributionSpec(_Strict):
         try:
             frozen = dist(**self.params)
             probe = frozen.ppf([0.05, 0.5, 0.95])
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise ValueError(f"bad parameters for '{self.name}': {exc}") from None
         if not all(math.isfinite(float(v)) for v in probe):
             raise ValueError(f"parameters give no finite quantiles for '{self.name}'")
@@ -299,7 +302,7 @@ class UncertaintySpec(_Strict):
     quantile function (inputs are independent)."""
 
     samples: int = Field(default=64, ge=1, le=100_000)
-    seed: int = Field(default=20_260, ge=0)
+    seed: int = Field(default=20_260, ge=0, le=2**32 - 1)
     method: Literal["lhs", "sobol"] = "lhs"
     inputs: list[UncertainInput] = Field(min_length=1)
 
@@ -357,7 +360,7 @@ class Scenario(_Strict):
     target: TargetSpec = Field(default_factory=TargetSpec)
     grid_scenario: str = "necp"
     archetypes: list[str] | Literal["all"] = "all"
-    project_scale: float = Field(default=1.0, gt=0)
+    project_scale: float = Field(default=1.0, gt=0, le=100)
     phases: int = Field(default=1, ge=1, le=5)
     indivisible: bool = True
     decision_step: int = Field(default=1, ge=1, le=10)
@@ -373,9 +376,9 @@ class Scenario(_Strict):
     gwp: Literal["AR4", "AR5", "AR6"] = "AR5"
     grid_method: str = "production_mix"
     perspective: Literal["city", "society"] = "city"
-    offset_price_eur_per_t: float = Field(default=100.0, ge=0)
-    shortfall_penalty_eur_per_t: float = Field(default=10_000.0, gt=0)
-    energy_price_factor: float = Field(default=1.0, ge=0)
+    offset_price_eur_per_t: float = Field(default=100.0, ge=0, le=1e5)
+    shortfall_penalty_eur_per_t: float = Field(default=10_000.0, gt=0, le=1e6)
+    energy_price_factor: float = Field(default=1.0, ge=0, le=100)
     solver: SolverSpec = Field(default_factory=SolverSpec)
     uncertainty: UncertaintySpec | None = None
 
@@ -406,6 +409,8 @@ class Scenario(_Strict):
     @classmethod
     def _known_archetypes(cls, value: list[str] | str) -> list[str] | str:
         if value != "all":
+            if not value:
+                raise ValueError("expected at least one archetype id, or 'all'")
             known = _archetype_ids()
             for a in value:
                 if a not in known:
@@ -416,6 +421,8 @@ class Scenario(_Strict):
     @classmethod
     def _known_instruments(cls, value: list[str] | str) -> list[str] | str:
         if value != "all":
+            if not value:
+                raise ValueError("expected at least one instrument id, or 'all'")
             known = _instrument_ids()
             for s in value:
                 if s not in known:

@@ -24,6 +24,9 @@ address. Each worker builds the model once and keeps it (a worker-side cache key
 model inputs), then for each sample changes the mutable parameters and re-solves. Every
 finished sample is appended to ``samples.jsonl`` and flushed to disk at once, so a crash
 loses no finished sample, and a rerun with the same settings skips the samples already done.
+The tables and charts beside the samples are written as a set (:func:`write_tables`):
+``summary.json`` is removed first and put back last, so a folder holding it holds the tables
+of the same run, and a folder without it holds an ensemble still to finish (rerun it).
 """
 
 from __future__ import annotations
@@ -33,7 +36,9 @@ import json
 import logging
 import os
 import pickle
+import shutil
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -471,9 +476,10 @@ def run_ensemble(
     done: dict[int, dict] = {}
     if out is not None:
         mpath = out / MANIFEST_FILE
-        if out.exists() and force:
-            for name in (MANIFEST_FILE, SAMPLES_FILE):
-                (out / name).unlink(missing_ok=True)
+        if out.exists() and not out.is_dir():
+            raise InputError(display_path(out), "is a file; expected a results folder")
+        if out.exists() and force:  # start again: the whole folder, as run --force replaces it
+            shutil.rmtree(out)
         if mpath.exists():
             try:
                 manifest = json.loads(mpath.read_text(encoding="utf-8"))
@@ -875,19 +881,57 @@ def ensemble_summary(res: EnsembleResult) -> dict:
     }
 
 
-def write_tables(res: EnsembleResult, folder: Path) -> dict:
-    """Write the summary and the tables beside the samples."""
+# What write_tables writes beside the samples (and removes when a run no longer makes it).
+TABLE_FILES = (
+    "inputs.csv",
+    "target_probability.csv",
+    "cost_distribution.csv",
+    "project_frequency.csv",
+    "candidates.csv",
+    "sample_costs.csv",
+)
+CHART_FILES = ("target_probability.svg", "cost_distribution.svg", "project_frequency.svg")
+SUMMARY_FILE = "summary.json"
+
+
+def write_tables(
+    res: EnsembleResult,
+    folder: Path,
+    charts: dict[str, Callable[[Path], None]] | None = None,
+) -> dict:
+    """Write the summary, the tables and the charts (``{file name: writer(path)}``) beside
+    the samples, as one set: all are written into a temporary folder first; then
+    ``summary.json`` is removed, the others moved into place (files of an earlier run that
+    this one does not make are removed), and ``summary.json`` moved in last. A kill at any
+    moment leaves either the complete set of one run with its summary, or no summary."""
     from m100model.io import write_csv, write_json
 
     folder.mkdir(parents=True, exist_ok=True)
-    info = res.summary()
-    write_json(folder / "summary.json", info)
-    write_csv(folder / "inputs.csv", res.inputs())
-    write_csv(folder / "target_probability.csv", res.target_probability())
-    write_csv(folder / "cost_distribution.csv", res.cost_distribution())
-    write_csv(folder / "project_frequency.csv", res.selection_frequency())
-    write_csv(folder / "candidates.csv", res.regret())
-    write_csv(folder / "sample_costs.csv", sample_costs(res.records))
+    for stale in folder.glob(".tables.*"):  # left by a killed writer
+        shutil.rmtree(stale, ignore_errors=True)
+    staging = Path(tempfile.mkdtemp(prefix=".tables.", dir=folder))
+    try:
+        info = res.summary()
+        write_csv(staging / "inputs.csv", res.inputs())
+        write_csv(staging / "target_probability.csv", res.target_probability())
+        write_csv(staging / "cost_distribution.csv", res.cost_distribution())
+        write_csv(staging / "project_frequency.csv", res.selection_frequency())
+        write_csv(staging / "candidates.csv", res.regret())
+        write_csv(staging / "sample_costs.csv", sample_costs(res.records))
+        for name, writer in (charts or {}).items():
+            if name not in CHART_FILES:
+                raise ValueError(f"unknown chart file {name!r} (expected one of {CHART_FILES})")
+            writer(staging / name)
+        write_json(staging / SUMMARY_FILE, info)
+        (folder / SUMMARY_FILE).unlink(missing_ok=True)
+        for name in TABLE_FILES + CHART_FILES:
+            if (staging / name).exists():
+                os.replace(staging / name, folder / name)
+            else:
+                (folder / name).unlink(missing_ok=True)
+        os.replace(staging / SUMMARY_FILE, folder / SUMMARY_FILE)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return info
 
 

@@ -36,7 +36,7 @@ from m100model.projects import (
     load_relations,
 )
 from m100model.scenario import Scenario, TargetSpec
-from m100model.tables import data_dir, read_table
+from m100model.tables import data_dir, display_path, read_table
 
 TO_MODEL = 1e-3  # MWh -> GWh and t -> kt
 PHASE_OFFSET_YEARS = 5  # a programme's phase k may start (k-1) x 5 years after phase 1
@@ -253,6 +253,14 @@ def assemble(scn: Scenario, inventories: dict[str, Inventory] | None = None) -> 
         )
         for c in scn.cities
     }
+    for c, inv in invs.items():
+        if inv.city != c:
+            raise InputError(
+                display_path(scn.inventory_path(c)) if inventories is None else "<inventories>",
+                f"holds the inventory of '{inv.city}', but the scenario gives it for '{c}'",
+                row=int(inv.emissions["row"].min()) if "row" in inv.emissions else None,
+                column="city",
+            )
     base_year = max(inv.year for inv in invs.values())
     arch = load_archetypes()
     if scn.archetypes != "all":
