@@ -205,20 +205,21 @@ def safe_text(value: object) -> object:
 
 def neutralised(df: pd.DataFrame) -> pd.DataFrame:
     """``df`` with :func:`safe_text` applied to its text cells, index and column labels
-    (the frame itself when nothing needs it)."""
+    (the frame itself when it has no text)."""
     import pandas as pd
+    from pandas.api.types import is_numeric_dtype
 
     def fix(labels: pd.Index) -> pd.Index:
-        if labels.dtype != object:
+        if is_numeric_dtype(labels.dtype):
             return labels
         if isinstance(labels, pd.MultiIndex):
             return pd.MultiIndex.from_tuples(
                 [tuple(safe_text(v) for v in t) for t in labels], names=labels.names
             )
-        return pd.Index([safe_text(v) for v in labels], name=labels.name)
+        return pd.Index([safe_text(v) for v in labels], name=labels.name, dtype=object)
 
-    text = [c for c in df.columns if df[c].dtype == object]
-    if not text and df.index.dtype != object and df.columns.dtype != object:
+    text = [c for c in df.columns if not is_numeric_dtype(df[c].dtype)]
+    if not text and is_numeric_dtype(df.index.dtype):
         return df
     out = df.copy()
     for c in text:

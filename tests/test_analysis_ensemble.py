@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -221,3 +222,111 @@ def test_a_sample_does_not_depend_on_the_samples_solved_before_it() -> None:
             for g in ra["emissions_kt"]:
                 assert np.allclose(ra["emissions_kt"][g], rb["emissions_kt"][g], atol=1e-6)
     assert compared >= 8
+
+
+# ---------------------------------------------------------------------------------------
+# Issue 12: nothing lost, nothing mixed, and a resumed ensemble is the uninterrupted one
+# ---------------------------------------------------------------------------------------
+WORKSHOP = data_dir() / "scenarios" / "workshop.yaml"
+
+
+class _Kill(Exception):
+    pass
+
+
+def _without_timing(rec: dict) -> dict:
+    return {k: v for k, v in rec.items() if k != "seconds"}
+
+
+def test_a_resumed_ensemble_equals_an_uninterrupted_one(tmp_path) -> None:
+    """Samples, chosen projects and summary alike: the workshop model is degenerate (many
+    portfolios cost the same), so this fails if a solve depends on what the process solved
+    before (the evaluator is kept between runs)."""
+    scn = load_scenario(WORKSHOP)
+    whole = run_ensemble(scn, out_dir=tmp_path / "a", samples=6, scheduler="serial", progress=False)
+    seen: list[dict] = []
+
+    def kill_after_two(rec: dict) -> None:
+        seen.append(rec)
+        if len(seen) == 2:
+            raise _Kill
+
+    with pytest.raises(_Kill):
+        run_ensemble(
+            scn,
+            out_dir=tmp_path / "b",
+            samples=6,
+            scheduler="serial",
+            progress=False,
+            on_record=kill_after_two,
+        )
+    resumed = run_ensemble(
+        scn, out_dir=tmp_path / "b", samples=6, scheduler="serial", progress=False
+    )
+    assert resumed.timing["resumed_samples"] == 2
+    assert [_without_timing(r) for r in resumed.records] == [
+        _without_timing(r) for r in whole.records
+    ]
+    a, b = whole.summary(), resumed.summary()
+    a.pop("timing"), b.pop("timing")
+    assert a == b
+
+
+def test_force_on_a_finished_ensemble_starts_it_again(tmp_path) -> None:
+    out = tmp_path / "ens"
+    args = ["ensemble", str(WORKSHOP), "--serial", "--no-progress", "--mode", "fixed"]
+    first = CliRunner().invoke(app, [*args, "--samples", "2", "--out", str(out)])
+    assert first.exit_code == 0, first.output
+    again = CliRunner().invoke(app, [*args, "--samples", "3", "--out", str(out), "--force"])
+    assert again.exit_code == 0, again.output
+    assert json.loads((out / "summary.json").read_text())["finished"] == 3
+    assert len((out / SAMPLES_FILE).read_text().splitlines()) == 3
+    # Without --force, other settings are refused and nothing is touched.
+    before = sorted(p.name for p in out.iterdir())
+    refused = CliRunner().invoke(app, [*args, "--samples", "4", "--out", str(out)])
+    assert refused.exit_code == 2 and "other settings" in refused.output
+    assert sorted(p.name for p in out.iterdir()) == before
+
+
+def test_tables_and_charts_are_written_as_one_set(tmp_path, monkeypatch) -> None:
+    from m100model.analysis import ensemble
+
+    res = run_ensemble(data=hand_instance(), spec=spec_of(4), scheduler="serial", progress=False)
+    folder = tmp_path / "ens"
+    ensemble.write_tables(res, folder, charts={"cost_distribution.svg": _svg("one")})
+    summary = (folder / "summary.json").read_text()
+
+    def broken(path) -> None:
+        raise _Kill
+
+    # A failure while the set is prepared: the previous set stays whole.
+    with pytest.raises(_Kill):
+        ensemble.write_tables(res, folder, charts={"cost_distribution.svg": broken})
+    assert (folder / "summary.json").read_text() == summary
+    assert (folder / "cost_distribution.svg").read_text() == "one"
+    assert not list(folder.glob(".tables.*"))
+    # A kill while the files are moved into place: no summary, so no mixed set passes for one.
+    moved: list[str] = []
+    real = os.replace
+
+    def killed_midway(src, dst) -> None:
+        if len(moved) == 3:
+            raise _Kill
+        moved.append(str(dst))
+        real(src, dst)
+
+    monkeypatch.setattr(ensemble.os, "replace", killed_midway)
+    with pytest.raises(_Kill):
+        ensemble.write_tables(res, folder, charts={"cost_distribution.svg": _svg("two")})
+    assert not (folder / "summary.json").exists()
+    monkeypatch.setattr(ensemble.os, "replace", real)
+    ensemble.write_tables(res, folder)  # the rerun completes the set, stale chart removed
+    assert (folder / "summary.json").exists()
+    assert not (folder / "cost_distribution.svg").exists()
+
+
+def _svg(text: str):
+    def write(path) -> None:
+        path.write_text(text)
+
+    return write

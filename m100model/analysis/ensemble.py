@@ -593,6 +593,7 @@ def _prepare(
     """Solve at the base values for the candidate plans; the run's manifest."""
     d = ev.data
     plans: dict[str, Plan] = {}
+    ev.solver.warm_start(ev.start)  # as every sample: the answer must not depend on history
     base = ev.optimise()
     if base["status"] not in ("optimal", "feasible"):
         raise InputError(

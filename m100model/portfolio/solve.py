@@ -314,6 +314,10 @@ class PortfolioSolver:
         """Start the next run from a saved basis (so that a sequence of re-solves does not
         depend on the order they come in: an ensemble's samples, for instance)."""
         self._push()
+        # Everything HiGHS keeps from earlier runs (factorisation, pricing weights) goes
+        # first: with it, a degenerate model can end at another of its optimal vertices
+        # depending on what was solved before.
+        self.highs.clearSolver()
         if basis is not None and basis.valid:
             self.highs.setBasis(basis)
 
