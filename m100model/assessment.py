@@ -35,30 +35,54 @@ Submissions are JSON files, one per participant, named by a participant code, ne
 
 :func:`save_submission` writes (or extends) such a file; :func:`collect` reads a folder of
 them into tables per participant, per question and per statement (``m100 assess FOLDER``).
-A file that cannot be read is skipped with a warning naming it, never a crash.
+A file that cannot be read is skipped with a warning naming it, never a crash (see
+:func:`collect` for what is skipped and what is refused).
+
+An answer is a text, a number or ``null`` (a blank). A file holding anything else as an
+answer (a list, an object, ``true``/``false``) does not follow this schema and is refused by
+:func:`read_submission` with one line naming the file and the question. An answer that
+follows the schema but cannot be graded (a text that is not a quantity, a number too large
+to use, a unit that does not fit the question) counts as wrong.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import math
 import os
 import re
+import stat
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import pandas as pd
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from m100model.errors import InputError
+from m100model.inputs import read_json, read_yaml
 from m100model.tables import display_path
 
 PHASES = ("before", "after")
 REVIEW_BELOW = 0.5  # a question most participants miss after the module becomes an issue
 LOW_GAIN = 0.5  # a statement whose confidence rises by less points to a unit to rewrite
+MAX_SUBMISSION_BYTES = 2 * 2**20
+"""Largest participant file read (a year of records is a few kB)."""
+MAX_SUBMISSIONS = 10_000
+"""Most ``*.json`` files in a folder of submissions (a cohort is a few dozen)."""
+MAX_WARNINGS_PER_FILE = 5
+"""Warnings given for one file; more are counted in one last warning."""
+_MODULE_NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
 
 
 def assessment_dir() -> Path:
@@ -87,8 +111,8 @@ class Question(_Strict):
     statement: str | None = None
     choices: dict[str, str] | None = None
     answer: str | float
-    unit: str = ""
-    tolerance: float = Field(default=0.01, ge=0)
+    unit: str = Field(default="", max_length=64)
+    tolerance: float = Field(default=0.01, ge=0, allow_inf_nan=False)
     explanation: str = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -100,20 +124,37 @@ class Question(_Strict):
                 raise ValueError(f"question {self.id}: the answer must be one of the choices")
         elif isinstance(self.answer, str):
             raise ValueError(f"question {self.id}: a numeric question needs a number as answer")
+        elif not math.isfinite(self.answer):
+            raise ValueError(f"question {self.id}: the answer must be a finite number")
+        else:
+            from m100model.exercises.answers import read_quantity
+
+            try:
+                read_quantity(1.0, self.unit)  # the question's unit must be one
+            except ValueError as exc:
+                raise ValueError(f"question {self.id}: unit '{self.unit}': {exc}") from None
         return self
 
     def grade(self, given: object) -> bool | None:
-        """True or False for an answer, None when it was left blank."""
-        from m100model.exercises.answers import AnswerError, is_missing, read_quantity
+        """True or False for an answer, None when it was left blank. Never raises: an answer
+        that cannot be read (a text that is not a quantity, a number too large to use, a
+        list) is wrong. Takes time in proportion to the answer's length."""
+        from m100model.exercises.answers import is_missing, read_quantity
 
         if is_missing(given):
             return None
         if self.type == "choice":
-            text = str(given).strip().lower().rstrip(").").lstrip("(")
+            if isinstance(given, str):
+                text = given
+            elif isinstance(given, int) and not isinstance(given, bool) and abs(given) < 10**9:
+                text = str(given)  # choices numbered 1, 2, 3
+            else:
+                return False
+            text = text.strip().lower().rstrip(").").lstrip("(")
             return text == str(self.answer).lower()
         try:
             value = read_quantity(given, self.unit)
-        except AnswerError:
+        except (ValueError, TypeError, ArithmeticError):  # AnswerError is a ValueError
             return False
         expected = float(self.answer)
         return (
@@ -170,20 +211,43 @@ def load_assessment(module: str, folder: str | Path | None = None) -> Assessment
     """A module's self-assessment (``mrv``, ``mobility``, ``buildings``, ``energy``,
     ``nature``, ``circular``, ``governance``)."""
     base = Path(folder) if folder else assessment_dir()
+    if not isinstance(module, str) or not _MODULE_NAME.fullmatch(module):
+        raise InputError(
+            display_path(base),
+            f"no self-assessment for module '{_one_line(module, 40)}' (known: {_known(base)})",
+        )
     path = base / f"{module}.yaml"
     shown = display_path(path)
-    if not path.exists():
-        known = ", ".join(sorted(p.stem for p in base.glob("*.yaml")))
-        raise InputError(shown, f"no self-assessment for module '{module}' (known: {known})")
+    if not os.path.lexists(path):
+        raise InputError(shown, f"no self-assessment for module '{module}' (known: {_known(base)})")
+    raw = read_yaml(path)  # one line for a folder, a pipe, a loop, bad UTF-8 or YAML
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         return Assessment.model_validate(raw)
-    except yaml.YAMLError as exc:
-        raise InputError(shown, f"not valid YAML ({exc})") from None
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or None
-        raise InputError(shown, err["msg"].removeprefix("Value error, "), field=where) from None
+        raise _schema_error(shown, exc) from None
+
+
+def _known(base: Path) -> str:
+    try:
+        return ", ".join(sorted(p.stem for p in base.glob("*.yaml")))
+    except OSError:
+        return "none found"
+
+
+def _schema_error(shown: str, exc: ValidationError) -> InputError:
+    """The first problem pydantic found, as one line naming the field."""
+    err = exc.errors()[0]
+    where = ".".join(_one_line(p, 40) for p in err["loc"]) or None
+    message = _one_line(str(err["msg"]).removeprefix("Value error, "), 200)
+    return InputError(shown, message, field=where)
+
+
+def _one_line(value: object, limit: int = 300) -> str:
+    """Text from a user's file as a message may show it: one line, at most ``limit``
+    characters."""
+    from m100model.exercises.answers import brief
+
+    return brief(value if isinstance(value, str) else str(value), limit)
 
 
 def load_assessments(folder: str | Path | None = None) -> dict[str, Assessment]:
@@ -199,15 +263,48 @@ def load_assessments(folder: str | Path | None = None) -> dict[str, Assessment]:
 # ---------------------------------------------------------------------------------------
 # Submissions
 # ---------------------------------------------------------------------------------------
+def _json_kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return f"a {type(value).__name__}"
+
+
+def _answer(value: object) -> object:
+    """An answer: a text, a number or null (a blank)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    raise ValueError(
+        f'expected the answer as a text (such as "b" or "1.01 kt"), a number or null, '
+        f"got {_json_kind(value)}"
+    )
+
+
+def _rating(value: object) -> object:
+    """A confidence rating: a whole number from 1 to 5, or null."""
+    if isinstance(value, bool | list | dict):
+        raise ValueError(f"expected a whole number from 1 to 5 or null, got {_json_kind(value)}")
+    return value
+
+
+Answer = Annotated[object, BeforeValidator(_answer)]
+Rating = Annotated[int | None, BeforeValidator(_rating)]
+
+
 class Record(_Strict):
     """One participant's self-assessment of one module, before or after it."""
 
-    module: str = Field(min_length=1)
+    module: str = Field(min_length=1, max_length=40)
     phase: Literal["before", "after"]
-    date: str | None = None
-    hours: float | None = Field(default=None, ge=0)
-    confidence: dict[str, int | None] = Field(default_factory=dict)
-    answers: dict[str, object] = Field(default_factory=dict)
+    date: str | None = Field(default=None, max_length=40)
+    hours: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    confidence: dict[str, Rating] = Field(default_factory=dict)
+    answers: dict[str, Answer] = Field(default_factory=dict)
     exercises: list[str] = Field(default_factory=list)
     feedback: dict[str, str] = Field(default_factory=dict)
 
@@ -223,8 +320,8 @@ class Submission(_Strict):
     """A participant's file: a code (no name), optional role and organisation, records."""
 
     participant: str = Field(min_length=1, max_length=40)
-    role: str | None = None
-    organisation: str | None = None
+    role: str | None = Field(default=None, max_length=200)
+    organisation: str | None = Field(default=None, max_length=200)
     records: list[Record] = Field(default_factory=list)
 
 
@@ -257,10 +354,8 @@ def save_submission(
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{participant}.json"
-    if path.exists():
-        sub = Submission.model_validate(json.loads(path.read_text(encoding="utf-8")))
-    else:
-        sub = Submission(participant=participant)
+    exists = os.path.lexists(path)
+    sub = read_submission(path) if exists else Submission(participant=participant)
     record = Record(
         module=module,
         phase=phase,  # type: ignore[arg-type]
@@ -287,24 +382,23 @@ def _plain(value: object) -> object:
 
 
 def read_submission(path: str | Path) -> Submission:
-    """One participant's file (``InputError`` naming the file and the field if it is bad)."""
+    """One participant's file (``InputError`` naming the file and the field if it is bad).
+
+    Read with :func:`m100model.inputs.read_json`: a folder, a pipe, a symbolic link that
+    loops, text that is not UTF-8 or not JSON, nesting deeper than 32 levels or a file of more
+    than :data:`MAX_SUBMISSION_BYTES` is refused with one line before anything is parsed. A
+    file that does not follow the schema (an answer that is a list, an object or
+    ``true``/``false``; a confidence outside 1-5; ...) is refused with the field, e.g.
+    ``records.0.answers.q3``."""
     path = Path(path)
-    shown = display_path(path)
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(shown, f"cannot be read ({exc})") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(shown, f"not valid JSON ({exc.msg})", row=exc.lineno) from None
+    raw = read_json(path, limit=MAX_SUBMISSION_BYTES)
     if isinstance(raw, dict) and "records" not in raw and "module" in raw:
         meta = {k: raw.pop(k) for k in ("participant", "role", "organisation") if k in raw}
         raw = {**meta, "records": [raw]}  # a file holding a single record
     try:
         return Submission.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or None
-        raise InputError(shown, err["msg"].removeprefix("Value error, "), field=where) from None
+        raise _schema_error(display_path(path), exc) from None
 
 
 # ---------------------------------------------------------------------------------------
@@ -348,6 +442,12 @@ class Cohort:
         ]
         if self.records.empty:
             return pd.DataFrame(columns=cols)
+        # Counts and means per participant, module and phase, computed once: the table takes
+        # time in proportion to the rows, not to participants times rows.
+        keys = ["participant", "module", "phase"]
+        right_of = self.answers[self.answers["correct"].eq(True)].groupby(keys).size().to_dict()
+        rated = self.ratings.dropna(subset=["rating"])
+        mean_of = rated.groupby(keys)["rating"].mean().to_dict()
         rows = []
         for (p, m), recs in self.records.groupby(["participant", "module"], sort=True):
             row = {
@@ -357,22 +457,14 @@ class Cohort:
                 "module": m,
                 "asked": len(self.assessments[m].questions),
             }
+            phases = set(recs["phase"])
             for phase in PHASES:
-                ans = self.answers[
-                    (self.answers["participant"] == p)
-                    & (self.answers["module"] == m)
-                    & (self.answers["phase"] == phase)
-                ]
-                has = phase in set(recs["phase"])
-                right = int(ans["correct"].eq(True).sum()) if has else None
+                has = phase in phases
+                right = int(right_of.get((p, m, phase), 0)) if has else None
                 row[f"right_{phase}"] = right
                 row[f"score_{phase}"] = right / row["asked"] if has else math.nan
-                rat = self.ratings[
-                    (self.ratings["participant"] == p)
-                    & (self.ratings["module"] == m)
-                    & (self.ratings["phase"] == phase)
-                ]["rating"].dropna()
-                row[f"confidence_{phase}"] = float(rat.mean()) if len(rat) else math.nan
+                mean = mean_of.get((p, m, phase))
+                row[f"confidence_{phase}"] = float(mean) if mean is not None else math.nan
             row["confidence_gain"] = row["confidence_after"] - row["confidence_before"]
             hours = recs["hours"].dropna()
             row["hours"] = float(hours.max()) if len(hours) else math.nan
@@ -388,21 +480,18 @@ class Cohort:
         """One row per module and question: the share answering right before and after
         (blanks count as not right), and ``review`` when most miss it after the module."""
         rows = []
+        took_of = self.records.groupby(["module", "phase"])["participant"].nunique().to_dict()
+        ans = self.answers
+        right_of = ans[ans["correct"].eq(True)].groupby(["module", "question", "phase"]).size()
+        right_of = right_of.to_dict()
         for m, a in self.assessments.items():
-            part = self.answers[self.answers["module"] == m]
-            took = {
-                ph: self.records[(self.records["module"] == m) & (self.records["phase"] == ph)][
-                    "participant"
-                ].nunique()
-                for ph in PHASES
-            }
+            took = {ph: int(took_of.get((m, ph), 0)) for ph in PHASES}
             if not sum(took.values()):
                 continue
             for q in a.questions:
                 row = {"module": m, "question": q.id, "type": q.type, "text": q.text}
                 for ph in PHASES:
-                    sel = part[(part["question"] == q.id) & (part["phase"] == ph)]
-                    right = int(sel["correct"].eq(True).sum())
+                    right = int(right_of.get((m, q.id, ph), 0))
                     row[f"n_{ph}"] = took[ph]
                     row[f"right_{ph}"] = right / took[ph] if took[ph] else math.nan
                 row["gain"] = row["right_after"] - row["right_before"]
@@ -427,17 +516,19 @@ class Cohort:
         """One row per module and statement: mean confidence (1-5) before and after, the
         gain, and ``low_gain`` when it rose by less than half a point."""
         rows = []
+        present = set(self.ratings["module"])
+        rated = self.ratings.dropna(subset=["rating"])
+        groups = rated.groupby(["module", "statement", "phase"])["rating"]
+        n_of, mean_of = groups.size().to_dict(), groups.mean().to_dict()
         for m, a in self.assessments.items():
-            part = self.ratings[self.ratings["module"] == m]
-            if part.empty:
+            if m not in present:
                 continue
             for s in a.statements:
                 row = {"module": m, "statement": s.id, "text": s.text}
                 for ph in PHASES:
-                    r = part[(part["statement"] == s.id) & (part["phase"] == ph)]["rating"]
-                    r = r.dropna()
-                    row[f"n_{ph}"] = len(r)
-                    row[f"mean_{ph}"] = float(r.mean()) if len(r) else math.nan
+                    n = int(n_of.get((m, s.id, ph), 0))
+                    row[f"n_{ph}"] = n
+                    row[f"mean_{ph}"] = float(mean_of[(m, s.id, ph)]) if n else math.nan
                 row["gain"] = row["mean_after"] - row["mean_before"]
                 row["low_gain"] = bool(row["gain"] == row["gain"] and row["gain"] < LOW_GAIN)
                 rows.append(row)
@@ -479,8 +570,76 @@ class Cohort:
         }
 
 
-def _key(row: dict) -> tuple[str, str, str]:
-    return row["participant"], row["module"], row["phase"]
+def _check_folder(folder: Path) -> None:
+    """Refuse, with one line, a path that is not a folder one can list."""
+    name = display_path(folder)
+    try:
+        st = os.stat(folder)
+    except FileNotFoundError:
+        raise InputError(name, "not a folder of submissions (it does not exist)") from None
+    except ValueError:  # a NUL character in the path
+        raise InputError(name, "not a folder of submissions (not a usable path)") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            why = "a symbolic link that leads round in a loop"
+        elif exc.errno in (errno.EACCES, errno.EPERM):
+            why = "permission denied"
+        else:
+            why = exc.strerror or type(exc).__name__
+        raise InputError(name, f"not a folder of submissions ({why})") from None
+    if not stat.S_ISDIR(st.st_mode):
+        raise InputError(
+            name,
+            "is a file, not a folder of submissions; give the folder that holds the "
+            "participants' .json files",
+        )
+
+
+def _submission_files(folder: Path) -> list[Path]:
+    """The ``*.json`` entries of ``folder``, sorted by name (whatever they are: each is
+    checked when read)."""
+    name = display_path(folder)
+    names: list[str] = []
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.endswith(".json"):
+                    names.append(entry.name)
+                    if len(names) > MAX_SUBMISSIONS:
+                        raise InputError(
+                            name,
+                            f"holds more than {MAX_SUBMISSIONS:,} .json files; the kit reads "
+                            "up to that many submissions from one folder",
+                        )
+    except OSError as exc:
+        raise InputError(name, f"cannot be listed ({exc.strerror or type(exc).__name__})") from None
+    return [folder / n for n in sorted(names)]
+
+
+def _listing(ids: list[str], limit: int = 3) -> str:
+    shown = ", ".join(f"'{_one_line(i, 40)}'" for i in ids[:limit])
+    return shown + (f" and {len(ids) - limit:,} more" if len(ids) > limit else "")
+
+
+class _Warnings:
+    """Warnings for one file: one line each, at most :data:`MAX_WARNINGS_PER_FILE`, then
+    a count of the rest."""
+
+    def __init__(self, name: str) -> None:
+        self.name = _one_line(name, 120)
+        self.lines: list[str] = []
+        self.more = 0
+
+    def add(self, text: str) -> None:
+        if len(self.lines) < MAX_WARNINGS_PER_FILE:
+            self.lines.append(f"{self.name}: {_one_line(text, 400)}")
+        else:
+            self.more += 1
+
+    def done(self) -> list[str]:
+        if self.more:
+            self.lines.append(f"{self.name}: {self.more:,} more warnings like these")
+        return self.lines
 
 
 def collect(
@@ -488,77 +647,103 @@ def collect(
     *,
     modules: list[str] | None = None,
     assessments: dict[str, Assessment] | None = None,
+    strict: bool = False,
 ) -> Cohort:
     """Read every ``*.json`` submission in ``folder`` (one per participant) and grade it,
     for every module or only ``modules``.
 
-    Bad files, unknown modules, questions or statements are skipped with a warning.
+    Refused with an :class:`~m100model.errors.InputError` (one line; ``m100 assess`` exits
+    with status 2 and writes nothing): a ``folder`` that does not exist, is a file, is a
+    symbolic link that loops or cannot be listed; one with more than
+    :data:`MAX_SUBMISSIONS` ``.json`` files; an unknown module in ``modules``.
+
+    Skipped with a warning naming the file (a trainer gets the summary of everyone else and
+    the list of files to fix): a ``*.json`` entry that is a folder, a pipe, a device or a
+    symbolic link that loops or leads nowhere; a file that is not UTF-8, not JSON, nested
+    too deep or larger than :data:`MAX_SUBMISSION_BYTES`; a file that does not follow the
+    submission schema (the warning names the field, e.g. ``records.0.answers.q3`` for an
+    answer that is a list, an object or ``true``). Within a file that is read: records of
+    unknown modules and answers to unknown questions are ignored with a warning (at most
+    :data:`MAX_WARNINGS_PER_FILE` a file, then a count); an answer that follows the schema
+    but cannot be graded counts as wrong. When the same participant, module and phase
+    appear more than once, the last record (in file-name order) is used.
+
+    With ``strict=True`` a file that would be skipped is refused instead: the first one's
+    :class:`~m100model.errors.InputError` is raised (for a trainer who wants every file
+    fixed before a summary is made).
+
+    Takes time in proportion to the size of the files.
     """
     folder = Path(folder)
-    if not folder.is_dir():
-        raise InputError(display_path(folder), "not a folder of submissions")
+    _check_folder(folder)
     known = assessments if assessments is not None else load_assessments()
     for m in modules or []:
         if m not in known:
             raise InputError(
-                display_path(assessment_dir()), f"unknown module '{m}' ({', '.join(known)})"
+                display_path(assessment_dir()),
+                f"unknown module '{_one_line(m, 40)}' ({', '.join(known)})",
             )
     quizzes = {m: a for m, a in known.items() if modules is None or m in modules}
     warnings: list[str] = []
-    ans_rows, rat_rows, rec_rows = [], [], []
+    # One entry per participant, module and phase: a later record replaces an earlier one.
+    graded: dict[tuple[str, str, str], tuple[dict, list[dict], list[dict]]] = {}
     seen: dict[tuple[str, str, str], str] = {}
-    for path in sorted(folder.glob("*.json")):
+    shown_folder = Path(display_path(folder))
+    for path in _submission_files(folder):
         try:
             sub = read_submission(path)
         except InputError as exc:
-            warnings.append(f"skipped {exc}")
-            continue
-        if " " in sub.participant.strip():
-            warnings.append(
-                f"{path.name}: participant '{sub.participant}' looks like a name; use a code "
-                "such as P07 in anything you share"
+            # Named as listed in the folder (a symbolic link by its own name, not its target).
+            message = exc.message
+            if message == "file not found" and path.is_symlink():
+                message = "is a symbolic link to a file that does not exist"
+            exc = InputError(
+                shown_folder / path.name,
+                message,
+                row=exc.row,
+                column=exc.column,
+                field=exc.field,
             )
+            if strict:
+                raise exc from None
+            warnings.append(f"skipped {_one_line(str(exc), 400)}")
+            continue
+        notes = _Warnings(path.name)
+        if len(sub.participant.split()) > 1:  # white space between words: a name
+            notes.add(
+                f"participant '{sub.participant}' looks like a name; use a code such as P07 "
+                "in anything you share"
+            )
+        unknown = Counter(r.module for r in sub.records if r.module not in known)
+        if unknown:
+            what = "module" if len(unknown) == 1 else "modules"
+            notes.add(f"unknown {what} {_listing(list(unknown))} skipped")
+        # The last record of each module and phase in this file (earlier ones are replaced).
+        last: dict[tuple[str, str], Record] = {}
+        repeats: Counter = Counter()
         for rec in sub.records:
-            if rec.module not in known:
-                warnings.append(f"{path.name}: unknown module '{rec.module}' skipped")
-                continue
-            if rec.module not in quizzes:
-                continue
+            if rec.module in quizzes:
+                if (rec.module, rec.phase) in last:
+                    repeats[(rec.module, rec.phase)] += 1
+                last[(rec.module, rec.phase)] = rec
+        for (module, phase), n in repeats.items():
+            notes.add(
+                f"{module} {phase} of {sub.participant} appears {n + 1} times; the last one is used"
+            )
+        for rec in last.values():
             key = (sub.participant, rec.module, rec.phase)
             if key in seen:
-                warnings.append(
-                    f"{path.name}: {rec.module} {rec.phase} of {sub.participant} also in "
-                    f"{seen[key]}; the later file is used"
+                notes.add(
+                    f"{rec.module} {rec.phase} of {sub.participant} also in "
+                    f"{_one_line(seen[key], 120)}; the later file is used"
                 )
-                ans_rows = [r for r in ans_rows if _key(r) != key]
-                rat_rows = [r for r in rat_rows if _key(r) != key]
-                rec_rows = [r for r in rec_rows if _key(r) != key]
+                del graded[key]  # re-inserted below, in this file's place
             seen[key] = path.name
-            quiz = quizzes[rec.module]
-            qids = {q.id for q in quiz.questions}
-            sids = {s.id for s in quiz.statements}
-            for qid in sorted(set(rec.answers) - qids):
-                warnings.append(f"{path.name}: {rec.module} has no question '{qid}'; ignored")
-            for sid in sorted(set(rec.confidence) - sids):
-                warnings.append(f"{path.name}: {rec.module} has no statement '{sid}'; ignored")
-            base = {"participant": sub.participant, "module": rec.module, "phase": rec.phase}
-            rec_rows.append(
-                {
-                    **base,
-                    "role": sub.role,
-                    "organisation": sub.organisation,
-                    "date": rec.date,
-                    "hours": rec.hours,
-                    "exercises": list(rec.exercises),
-                }
-            )
-            for q in quiz.questions:
-                given = rec.answers.get(q.id)
-                ans_rows.append(
-                    {**base, "question": q.id, "answer": _plain(given), "correct": q.grade(given)}
-                )
-            for s in quiz.statements:
-                rat_rows.append({**base, "statement": s.id, "rating": rec.confidence.get(s.id)})
+            graded[key] = _grade(sub, rec, quizzes[rec.module], notes)
+        warnings += notes.done()
+    rec_rows = [r for r, _, _ in graded.values()]
+    ans_rows = [row for _, a, _ in graded.values() for row in a]
+    rat_rows = [row for _, _, r in graded.values() for row in r]
     answers = pd.DataFrame(
         ans_rows, columns=["participant", "module", "phase", "question", "answer", "correct"]
     )
@@ -580,3 +765,38 @@ def collect(
         ],
     )
     return Cohort(answers, ratings, records, quizzes, warnings)
+
+
+def _grade(
+    sub: Submission, rec: Record, quiz: Assessment, notes: _Warnings
+) -> tuple[dict, list[dict], list[dict]]:
+    """One record's row, its graded answers and its ratings."""
+    qids = {q.id for q in quiz.questions}
+    sids = {s.id for s in quiz.statements}
+    extra = sorted(set(rec.answers) - qids)
+    if extra:
+        what = "question" if len(extra) == 1 else "questions"
+        notes.add(f"{rec.module} has no {what} {_listing(extra)}; ignored")
+    extra = sorted(set(rec.confidence) - sids)
+    if extra:
+        what = "statement" if len(extra) == 1 else "statements"
+        notes.add(f"{rec.module} has no {what} {_listing(extra)}; ignored")
+    base = {"participant": sub.participant, "module": rec.module, "phase": rec.phase}
+    record = {
+        **base,
+        "role": sub.role,
+        "organisation": sub.organisation,
+        "date": rec.date,
+        "hours": rec.hours,
+        "exercises": list(rec.exercises),
+    }
+    answers = []
+    for q in quiz.questions:
+        given = rec.answers.get(q.id)
+        answers.append(
+            {**base, "question": q.id, "answer": _plain(given), "correct": q.grade(given)}
+        )
+    ratings = [
+        {**base, "statement": s.id, "rating": rec.confidence.get(s.id)} for s in quiz.statements
+    ]
+    return record, answers, ratings

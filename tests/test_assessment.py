@@ -171,3 +171,340 @@ def test_cli_assess(tmp_path):
     assert bad.exit_code == 2 and "not a folder" in bad.stderr
     bad = runner.invoke(app, ["assess", str(EXAMPLE), "--module", "cooking"])
     assert bad.exit_code == 2 and "unknown module" in bad.stderr
+
+
+# ---------------------------------------------------------------------------------------
+# Files and answers nobody here wrote (Issue 12): one line, never a traceback or a hang
+# ---------------------------------------------------------------------------------------
+def _limited():
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (2 * 2**30, 2 * 2**30))
+
+
+def _assess(*args, cwd=ROOT):
+    """``m100 assess`` in a subprocess with a memory limit and a timeout (a regression fails
+    rather than hangs)."""
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "m100model.cli", "assess", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=_limited,
+        cwd=cwd,
+    )
+
+
+def _write(folder: Path, participant: str, answers: dict, **record) -> Path:
+    path = folder / f"{participant}.json"
+    rec = {"module": "mrv", "phase": "after", "answers": answers, **record}
+    path.write_text(json.dumps({"participant": participant, "records": [rec]}), "utf-8")
+    return path
+
+
+def test_long_answers_are_graded_in_linear_time(tmp_path):
+    """Answers padded with white space (inside the unit, before a comma) took minutes to
+    grade (the unit patterns were quadratic on long runs of white space); now the run is
+    collapsed once and the answer read as written. The subprocess's timeout is the guard."""
+    pad = " \t\n" * 14_000
+    _write(
+        tmp_path,
+        "P01",
+        {"q1": "b" + pad, "q3": "1.01 kt" + pad + "per year", "q5": "20 ," + pad + "kt"},
+    )
+    run = _assess(tmp_path, "--format", "json")
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stderr == ""
+    summary = json.loads(run.stdout)
+    right = {
+        r["question"]: r["right_after"] for r in summary["by_question"] if r["module"] == "mrv"
+    }
+    assert right["q1"] == 1 and right["q3"] == 1 and right["q5"] == 0
+
+
+@pytest.mark.parametrize(
+    ("answer", "kind"),
+    [
+        (["1010", "t"], "a list"),
+        ({"value": 1010, "unit": "t"}, "an object"),
+        ({"a": [{"b": [1, 2]}]}, "an object"),
+        (True, "true"),
+        (False, "false"),
+    ],
+    ids=["list", "object", "nested", "true", "false"],
+)
+def test_an_answer_off_the_schema_skips_its_file_with_one_line(tmp_path, answer, kind):
+    """An answer that is not a text, a number or null does not follow the schema: that file
+    is skipped with one warning naming it and the question (the rest of the cohort is
+    summarised); read_submission and collect(strict=True) refuse it with an InputError."""
+    bad = _write(tmp_path, "P07", {"q1": "b", "q3": answer})
+    _write(tmp_path, "P08", {"q1": "b", "q3": "1010 t"})
+    cohort = collect(tmp_path)
+    assert len(cohort.warnings) == 1
+    (warning,) = cohort.warnings
+    assert "P07.json" in warning and "answers.q3" in warning and kind in warning
+    assert "expected the answer as a text" in warning and "\n" not in warning
+    assert set(cohort.by_participant()["participant"]) == {"P08"}
+    json.dumps(cohort.summary())
+    assert len(cohort.by_question()) == len(load_assessment("mrv").questions)
+    with pytest.raises(InputError, match=r"answers\.q3.*expected the answer") as info:
+        read_submission(bad)
+    assert info.value.field == "records.0.answers.q3"
+    with pytest.raises(InputError, match=r"P07\.json"):
+        collect(tmp_path, strict=True)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [10**400, 1e308, float("nan"), "1e999 t", "12 degC", "x" * 100_000, "b" * 5, None, -0.0],
+    ids=["huge-int", "1e308", "nan", "1e999", "degC", "100k-chars", "b-repeated", "null", "-0"],
+)
+def test_an_answer_on_the_schema_that_cannot_be_graded_counts_as_wrong(tmp_path, answer):
+    """A number too large for a float (10**400 crashed the whole summary with an
+    OverflowError), a temperature unit (pint's OffsetUnitCalculusError), a huge text: the
+    answer is wrong (blank for null), and nothing else changes."""
+    path = tmp_path / "P07.json"
+    text = json.dumps(
+        {
+            "participant": "P07",
+            "records": [
+                {"module": "mrv", "phase": "after", "answers": {"q1": answer, "q3": answer}}
+            ],
+        }
+    )
+    path.write_text(text, "utf-8")
+    cohort = collect(tmp_path)
+    assert cohort.warnings == []
+    rows = cohort.answers.set_index("question")
+    expected = None if answer is None else False
+    assert rows.at["q1", "correct"] is expected and rows.at["q3", "correct"] is expected
+    part = cohort.by_participant()
+    assert part.iloc[0]["right_after"] == 0
+    json.dumps(cohort.summary())
+    cohort.by_question()
+    cohort.by_statement()
+
+
+def test_other_fields_off_the_schema_are_refused(tmp_path):
+    for record, field in (
+        ({"confidence": {"s1": True}}, "records.0.confidence.s1"),
+        ({"confidence": {"s1": [3]}}, "records.0.confidence.s1"),
+        ({"hours": 1e999}, "records.0.hours"),
+        ({"module": "m" * 1_000}, "records.0.module"),
+    ):
+        _write(tmp_path, "P07", {}, **record)
+        with pytest.raises(InputError) as info:
+            read_submission(tmp_path / "P07.json")
+        assert info.value.field == field, (record, info.value)
+        assert "\n" not in str(info.value) and len(str(info.value)) < 400
+
+
+def test_warnings_are_one_line_each_and_bounded(tmp_path):
+    """Question ids, participant codes and file names come from users: a warning shows them
+    on one line, shortened; one file gives at most a few warnings however many problems it
+    has."""
+    records = [
+        {"module": "mrv", "phase": "after", "answers": {f"q{i}\nx": "b" for i in range(5_000)}},
+        *({"module": f"cooking{i}", "phase": "after"} for i in range(1_000)),
+        *({"module": "mrv", "phase": "before", "answers": {"q99": 1}} for _ in range(1_000)),
+    ]
+    (tmp_path / "P\n07.json").write_text(
+        json.dumps({"participant": "Ana\nPop", "records": records}), "utf-8"
+    )
+    cohort = collect(tmp_path)
+    assert 3 <= len(cohort.warnings) <= 6, cohort.warnings
+    for w in cohort.warnings:
+        assert "\n" not in w and len(w) < 600, w
+    text = "\n".join(cohort.warnings)
+    assert "looks like a name" in text and "cooking0" in text and "997 more" in text
+    assert "4,997 more" in text  # the unknown questions, three of them named
+    assert "appears 1000 times; the last one is used" in text
+    part = cohort.by_participant()
+    assert len(part) == 1 and part.iloc[0]["right_before"] == 0
+
+
+def test_submission_and_assessment_files_go_through_the_bounded_readers(tmp_path):
+    import os
+
+    (tmp_path / "x.json").mkdir()
+    with pytest.raises(InputError, match="is a folder; expected a file"):
+        read_submission(tmp_path / "x.json")
+    (tmp_path / "loop.json").symlink_to(tmp_path / "loop.json")
+    with pytest.raises(InputError, match="symbolic link that leads round in a loop"):
+        read_submission(tmp_path / "loop.json")
+    (tmp_path / "latin1.json").write_bytes('{"participant": "Ioana Ș"}'.encode("utf-16"))
+    with pytest.raises(InputError, match="not UTF-8"):
+        read_submission(tmp_path / "latin1.json")
+    (tmp_path / "deep.json").write_text("[" * 5_000 + "]" * 5_000, "utf-8")
+    with pytest.raises(InputError, match="nested more than 32 levels"):
+        read_submission(tmp_path / "deep.json")
+    (tmp_path / "big.json").write_text(json.dumps({"participant": "P1", "x": "a" * 3 * 2**20}))
+    with pytest.raises(InputError, match="the kit reads files up to"):
+        read_submission(tmp_path / "big.json")
+    (tmp_path / "digits.json").write_text('{"participant": "P1", "answers": %s}' % ("9" * 5_000))
+    with pytest.raises(InputError, match="not valid JSON"):
+        read_submission(tmp_path / "digits.json")
+    os.mkfifo(tmp_path / "fifo.json")
+    with pytest.raises(InputError, match="not a regular file"):
+        read_submission(tmp_path / "fifo.json")
+
+    quizzes = tmp_path / "quizzes"
+    quizzes.mkdir()
+    (quizzes / "mrv.yaml").symlink_to(quizzes / "mrv.yaml")
+    with pytest.raises(InputError, match="symbolic link that leads round in a loop"):
+        load_assessment("mrv", quizzes)
+    source = (ROOT / "exercises" / "assessment" / "mobility.yaml").read_text("utf-8")
+    (quizzes / "mobility.yaml").write_text(source + "module: again\n", "utf-8")
+    with pytest.raises(InputError, match="repeats the key 'module'"):
+        load_assessment("mobility", quizzes)
+    (quizzes / "energy.yaml").write_text(
+        (ROOT / "exercises" / "assessment" / "energy.yaml")
+        .read_text("utf-8")
+        .replace("unit: t", "unit: t)(", 1),
+        "utf-8",
+    )
+    with pytest.raises(InputError, match="unit 't\\)\\('") as info:
+        load_assessment("energy", quizzes)
+    assert info.value.field and info.value.field.startswith("questions.")
+    with pytest.raises(InputError, match="no self-assessment for module"):
+        load_assessment("../mrv", quizzes)
+
+
+def test_cli_assess_skips_entries_that_are_not_submissions(tmp_path):
+    """A pipe named a.json made `m100 assess` wait for ever; folders, loops, dangling links,
+    non-UTF-8, deep or huge files named *.json are skipped with one line each naming the
+    entry, and everyone else is summarised."""
+    import os
+    import shutil
+
+    folder = tmp_path / "cohort"
+    shutil.copytree(EXAMPLE, folder)
+    (folder / "x.json").mkdir()
+    os.mkfifo(folder / "a.json")
+    (folder / "b.json").symlink_to(folder / "b.json")
+    (folder / "c.json").symlink_to(folder / "nowhere")
+    (folder / "d.json").write_bytes(b"\xff\xfe{}")
+    (folder / "e.json").write_text("[" * 100 + "]" * 100, "utf-8")
+    (folder / "f.json").write_text('"' + " " * 3 * 2**20 + '"', "utf-8")
+    _write(folder, "P09", {"q3": ["1010", "t"]})
+    out = tmp_path / "summary"
+    run = _assess(folder, "--format", "json", "--out", out)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "Traceback" not in run.stderr
+    lines = run.stderr.splitlines()
+    expected = {
+        "a.json": "not a regular file",
+        "b.json": "loop",
+        "c.json": "a file that does not exist",
+        "d.json": "not UTF-8",
+        "e.json": "nested more than 32",
+        "f.json": "the kit reads files up to",
+        "x.json": "is a folder",
+        "P09.json": "answers.q3",
+    }
+    assert len(lines) == len(expected), lines
+    for name, what in expected.items():
+        (line,) = [ln for ln in lines if f"/{name}" in ln]
+        assert line.startswith("warning: skipped") and what in line, line
+    assert json.loads(run.stdout)["participants"] == 4
+    assert (out / "by_question.csv").exists()
+
+
+@pytest.mark.parametrize("kind", ["loop", "file", "missing"])
+def test_cli_assess_refuses_a_folder_it_cannot_read(tmp_path, kind):
+    """One line naming the path and what was expected, exit status 2, nothing written."""
+    target = tmp_path / f"cohort-{kind}"
+    if kind == "loop":
+        target.symlink_to(target)
+        what = "symbolic link that leads round in a loop"
+    elif kind == "file":
+        target.write_text("{}", "utf-8")
+        what = "is a file, not a folder of submissions"
+    else:
+        what = "not a folder of submissions (it does not exist)"
+    out = tmp_path / "summary"
+    run = _assess(target, "--out", out)
+    assert run.returncode == 2, (run.returncode, run.stderr)
+    assert "Traceback" not in run.stderr
+    lines = run.stderr.splitlines()
+    assert len(lines) == 1, lines
+    assert target.name in lines[0] and what in lines[0], lines[0]
+    assert not out.exists()
+    assert run.stdout == ""
+
+
+def test_cli_assess_with_an_answer_off_the_schema(tmp_path):
+    """The CLI form of test_an_answer_off_the_schema_skips_its_file_with_one_line: exactly
+    one line on stderr naming the file and the question, the others summarised."""
+    _write(tmp_path, "P07", {"q3": {"value": [1010]}})
+    _write(tmp_path, "P08", {"q3": 10**400, "q5": "600" + " " * 50_000 + "kt"})
+    out = tmp_path / "summary"
+    run = _assess(tmp_path, "--format", "json", "--out", out)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "Traceback" not in run.stderr
+    (line,) = run.stderr.splitlines()
+    assert "P07.json" in line and "records.0.answers.q3" in line and "got an object" in line
+    summary = json.loads(run.stdout)
+    assert summary["participants"] == 1
+    right = {
+        r["question"]: r["right_after"] for r in summary["by_question"] if r["module"] == "mrv"
+    }
+    assert right["q3"] == 0 and right["q5"] == 1
+
+
+def test_cli_assess_shows_user_text_that_looks_like_markup(tmp_path):
+    """A question id such as '[/]' is shown as written (rich's markup in a warning made
+    the CLI fail with a MarkupError); the escaping is cli.py's."""
+    _write(tmp_path, "P07", {"[/]": "b", "[bold]q": "c"})
+    run = _assess(tmp_path, "--format", "json")
+    assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr[-2000:]
+    assert "'[/]'" in run.stderr
+
+
+_LARGE_COHORT = r"""
+import pandas as pd
+from m100model.assessment import PHASES, Cohort, load_assessments
+
+quizzes = {m: q for m, q in load_assessments().items() if m in ("mrv", "mobility")}
+records, answers, ratings = [], [], []
+for i in range(2_000):
+    for m, quiz in quizzes.items():
+        for ph in PHASES:
+            base = dict(participant=f"P{i:04d}", module=m, phase=ph)
+            records.append(dict(base, role=None, organisation=None, date=None, hours=2.0,
+                                exercises=[]))
+            answers += [dict(base, question=q.id, answer="x", correct=ph == "after")
+                        for q in quiz.questions]
+            ratings += [dict(base, statement=s.id, rating=2 + (ph == "after"))
+                        for s in quiz.statements]
+cohort = Cohort(pd.DataFrame(answers), pd.DataFrame(ratings), pd.DataFrame(records), quizzes)
+part = cohort.by_participant()
+assert len(part) == 4_000, len(part)
+assert (part["score_after"] == 1).all() and (part["score_before"] == 0).all()
+assert (part["confidence_gain"] == 1).all()
+ques = cohort.by_question()
+assert (ques["right_after"] == 1).all() and (ques["n_after"] == 2_000).all()
+stat = cohort.by_statement()
+assert (stat["mean_after"] == 3).all() and (stat["n_before"] == 2_000).all()
+print("ok")
+"""
+
+
+def test_the_summary_of_a_large_cohort_takes_linear_time():
+    """by_participant filtered the whole answers table once per participant and module
+    (quadratic: 50 s for a thousand participants); the subprocess's timeout is the guard."""
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-c", _LARGE_COHORT],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=_limited,
+        cwd=ROOT,
+    )
+    assert run.returncode == 0 and run.stdout.strip() == "ok", run.stderr[-2000:]

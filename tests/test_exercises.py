@@ -440,3 +440,155 @@ def test_portfolio_question_states_the_checked_target(exercise_id):
     if spec.reduction > 0:
         empty = check(exercise_id, {})
         assert not empty.correct
+
+
+# ---------------------------------------------------------------------------------------
+# Answers nobody here wrote: bounded, linear, one clear message (Issue 12)
+# ---------------------------------------------------------------------------------------
+_PADDED = r"""
+import json, sys
+from m100model.exercises import check
+from m100model.exercises.answers import AnswerError, read_quantity
+
+ws = " \t\n" * 13_000  # about 40 kB of white space
+cases = {
+    "between": "12" + " " * 40_000 + "t",
+    "before": " " * 40_000 + "12 t",
+    "inside_unit": "12 t" + ws + "per year",
+    "no_break": "12" + "\u00a0" * 40_000 + "kt",
+    "unit_then_junk": "12 t" + " " * 40_000 + "x",
+    "comma_then_unit": "12 ," + " " * 40_000 + "t",
+    "digits": "1" * 300,
+    "letters": "12 " + "x" * 40_000,
+    "huge": "12" + " " * 200_000 + "t",
+}
+out = {}
+for name, answer in cases.items():
+    try:
+        out[name] = read_quantity(answer, "t")
+    except AnswerError as exc:
+        out[name] = "error: " + str(exc)
+out["check"] = check("ghg-1", "12 t" + ws + "per year").text()
+out["check_long"] = check("ghg-1", "12 " + "t" * 1_000).text()
+json.dump(out, sys.stdout)
+"""
+
+
+def _limited():
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (2 * 2**30, 2 * 2**30))
+
+
+def test_answers_padded_with_white_space_are_read_in_linear_time():
+    """An answer padded with 40 kB of white space (before the number, between number and
+    unit, inside the unit) is read as if written normally; one that is still long once the
+    white space is collapsed is refused with a message saying so. The checker ran in
+    quadratic time on such answers (minutes): the subprocess's timeout is the guard."""
+    import json
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-c", _PADDED],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=_limited,
+        cwd=ROOT,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    out = json.loads(run.stdout)
+    assert out["between"] == pytest.approx(12)
+    assert out["before"] == pytest.approx(12)
+    assert out["inside_unit"] == pytest.approx(12)
+    assert out["no_break"] == pytest.approx(12_000)
+    assert out["unit_then_junk"].startswith("error: could not read the unit 't x'")
+    assert out["comma_then_unit"].startswith("error: could not read the unit")
+    for name in ("digits", "letters", "huge"):
+        assert "characters long" in out[name] and "12.5 t" in out[name], out[name]
+    for name, text in out.items():
+        if isinstance(text, str) and name != "check" and name != "check_long":
+            assert "\n" not in text and len(text) < 400, (name, text[:500])
+    assert "is not it yet" in out["check"]
+    assert "could not read your answer" in out["check_long"]
+    assert "characters long" in out["check_long"]
+    assert len(out["check_long"]) < 600
+
+
+@pytest.mark.parametrize(
+    ("answer", "fragment"),
+    [
+        (10**400, "too large"),
+        ("1e999 t", "finite"),
+        ("1e999", "finite"),
+        ("12 degC", "cannot be used for an amount"),
+        ("12 dB", "cannot be used for an amount"),
+        (ureg.Quantity(10**400, "t"), "too large"),
+        ("12 t\n\nimport os", "could not read the unit"),
+    ],
+    ids=["huge-int", "1e999-t", "1e999", "degC", "dB", "huge-quantity", "two-lines"],
+)
+def test_answers_that_no_unit_can_fit_give_an_answer_error(answer, fragment):
+    """Numbers too large for a float, temperatures and logarithmic units raised pint's or
+    Python's own errors (OverflowError, OffsetUnitCalculusError) instead of a message."""
+    with pytest.raises(AnswerError, match=fragment) as info:
+        read_quantity(answer, "t")
+    assert "\n" not in str(info.value)
+
+
+def test_messages_quote_a_learners_text_briefly():
+    result = check("ghg-1", "twelve" + "\n" * 50 + "x" * 150)
+    assert not result.correct and "could not read" in result.message
+    assert "\n" not in result.message and len(result.message) < 300
+    unknown = check("ghg-" + "9" * 10_000, 1.0)
+    assert "unknown exercise" in unknown.message and len(unknown.message) < 600
+    assert len(unknown.exercise) <= 30
+
+
+def test_table_answers_are_bounded():
+    """ghg-5 takes a table: one too long, too wide, with a huge or nested cell, is refused
+    with a message for the learner before the kit builds an inventory from it."""
+    table = _closed_town()
+    rows = table.drop(columns=["city", "year"]).to_dict("records")
+    many = check("ghg-5", rows * 500)
+    assert not many.correct and "rows" in many.message and "at most 500" in many.message
+    wide = table.copy()
+    for i in range(40):
+        wide[f"extra_{i}"] = 1
+    assert "columns" in check("ghg-5", wide).message
+    long_comment = table.copy()
+    long_comment.loc[long_comment.index[-1], "comment"] = "Because " * 100_000
+    result = check("ghg-5", long_comment)
+    assert not result.correct and "characters" in result.message, result
+    assert len(result.message) < 400
+    nested = table.copy().astype(object)
+    nested.at[nested.index[-1], "comment"] = ["a", "list"]
+    assert "expected a number or a text" in check("ghg-5", nested).message
+    assert "row 3 of your list is a str" in check("ghg-5", [{}, {}, "x"]).message
+
+
+def test_portfolio_answers_are_bounded_and_read_in_linear_time():
+    from m100model.exercises.open_ended import PortfolioInputError, read_portfolio
+
+    cand = pd.DataFrame({"archetype": ["a", "b"], "city_maximum": [10.0, 20.0]})
+    assert read_portfolio({"a": "50" + " " * 40_000 + "%", "b": "\t4\n"}, cand) == {
+        "a": 5.0,
+        "b": 4.0,
+    }
+    table = pd.DataFrame({"archetype": ["a", "b"], "share": [0.5, 1e-7]})
+    assert read_portfolio(table, cand) == pytest.approx({"a": 5.0, "b": 2e-6})
+    for answer, fragment in (
+        ({f"x{i}": 1 for i in range(1_000)}, "1,000 entries"),
+        ({"a": "1" * 100}, "characters is not a number"),
+        ({"a": "12" + "x" * 40_000}, "characters is not a number"),
+        ({"a": 10**400}, "finite"),
+        ({"a": float("inf")}, "finite"),
+        ({"z" * 100_000: 1}, "is not a candidate"),
+        ({("a",): 1}, "is not a candidate"),
+        (pd.DataFrame({"archetype": ["a"], "share": ["half"]}), "expected a share"),
+        (pd.DataFrame({"archetype": ["a"], "share": [[1]]}), "expected a share"),
+    ):
+        with pytest.raises(PortfolioInputError, match=fragment) as info:
+            read_portfolio(answer, cand)
+        assert "\n" not in str(info.value) and len(str(info.value)) < 300

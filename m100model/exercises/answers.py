@@ -6,6 +6,11 @@ or a string with a unit: ``2025.6``, ``"2025.6 t CO2e"``, ``"2.03 kt"``, ``"2,02
 (``tCO2e``, ``ktCO2e`` and ``t CO2-eq`` lose their gas label), and a "per year" is implied when
 the exercise asks for a yearly amount. Anything that cannot be read gives a clear message,
 never an exception.
+
+Reading is linear in the length of the answer: runs of white space (spaces, tabs, line
+breaks, no-break spaces) are collapsed to one space first, and an answer still longer than
+:data:`MAX_ANSWER_CHARS` characters is refused (no quantity is written that long), so the
+patterns below only ever see a short text.
 """
 
 from __future__ import annotations
@@ -41,6 +46,53 @@ class MissingAnswer(AnswerError):
 def is_missing(answer: object) -> bool:
     """True for the blanks of an exercise notebook: ``...``, ``None`` or an empty string."""
     return answer is None or answer is Ellipsis or (isinstance(answer, str) and not answer.strip())
+
+
+MAX_ANSWER_CHARS = 200
+"""Longest numeric answer read, once runs of white space are collapsed (``"2,025.6 t CO2e per
+year"`` has 23 characters)."""
+MAX_RAW_CHARS = 100_000
+"""Longest text looked at at all (a numeric answer padded with a few kB of white space is
+still read)."""
+_SPACES = re.compile(r"\s+")
+
+
+def brief(value: object, limit: int = 60) -> str:
+    """A learner's value as a message may quote it: one line (line breaks, tabs and other
+    control characters shown as spaces), at most ``limit`` characters. Never raises: a
+    container is named by its type and size, a value whose ``repr`` fails by its type."""
+    try:
+        if isinstance(value, str):
+            text = value
+        elif isinstance(value, pd.Series | pd.DataFrame | dict | list | tuple | set):
+            n = len(value)
+            return f"a {type(value).__name__} of {n:,} item{'s' if n != 1 else ''}"
+        elif isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+            return f"a whole number of about {int(value.bit_length() * math.log10(2)) + 1:,} digits"
+        else:
+            text = repr(value)
+    except Exception:  # a value that cannot show itself
+        return f"a {type(value).__name__}"
+    text = text[: 4 * limit]
+    text = _SPACES.sub(" ", "".join(ch if ch.isprintable() else " " for ch in text)).strip()
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+
+
+def answer_text(answer: str) -> str:
+    """A text answer with runs of white space collapsed to one space (linear), within
+    :data:`MAX_ANSWER_CHARS` characters; an :class:`AnswerError` says so otherwise."""
+    if len(answer) > MAX_RAW_CHARS:
+        raise AnswerError(
+            f"your answer is {len(answer):,} characters long; give one number with its unit, "
+            "such as '12.5 t'"
+        )
+    text = _SPACES.sub(" ", answer).strip()
+    if len(text) > MAX_ANSWER_CHARS:
+        raise AnswerError(
+            f"your answer is {len(text):,} characters long (beginning '{brief(text, 30)}'); a "
+            f"number with its unit takes at most {MAX_ANSWER_CHARS}, such as '12.5 t'"
+        )
+    return text
 
 
 # ---------------------------------------------------------------------------------------
@@ -112,7 +164,7 @@ def _parse_unit(text: str, original: str) -> pint.Unit:
         unit = parse_unit(text)
     except ValueError as exc:
         raise AnswerError(
-            f"could not read the unit '{original}' (write it like 't', 'kt', 'MWh', "
+            f"could not read the unit '{brief(original)}' (write it like 't', 'kt', 'MWh', "
             "'t/MWh', 'EUR/t', 'M EUR', '%')"
         ) from exc
     return unit
@@ -143,36 +195,47 @@ def read_quantity(answer: object, unit: str) -> float:
     if isinstance(answer, pint.Quantity):
         try:
             magnitude = float(answer.magnitude)
+        except OverflowError:
+            raise AnswerError("expected a finite number, got a number too large to use") from None
         except (TypeError, ValueError):
-            raise AnswerError(f"expected one number, got {answer!r}") from None
+            raise AnswerError(f"expected one number, got {brief(answer)}") from None
         if answer._REGISTRY is not ureg:  # a quantity of another pint registry
             return read_quantity(f"{magnitude!r} {answer.units}", unit)
         if not math.isfinite(magnitude):
-            raise AnswerError(f"expected a finite number, got {answer!r}")
+            raise AnswerError(f"expected a finite number, got {brief(answer)}")
         return _convert(answer, target, f"{answer.units:~}", yearly=yearly)
     if isinstance(answer, numbers.Real):
-        value = float(answer)
+        try:
+            value = float(answer)
+        except OverflowError:
+            raise AnswerError(
+                f"expected a finite number, got {brief(answer)} (too large to use)"
+            ) from None
+        except (TypeError, ValueError):
+            raise AnswerError(f"expected one number, got {brief(answer)}") from None
         if not math.isfinite(value):
-            raise AnswerError(f"expected a finite number, got {answer!r}")
+            raise AnswerError(f"expected a finite number, got {brief(answer)}")
         return value
     if isinstance(answer, pd.Series | pd.DataFrame | dict | list | tuple | set):
         raise AnswerError(
             f"expected one number (optionally with a unit), got a {type(answer).__name__}"
         )
     if not isinstance(answer, str):
-        raise AnswerError(f"expected a number or a text like '12.5 t', got {answer!r}")
-    text = answer.strip().replace("\u2212", "-")
+        raise AnswerError(f"expected a number or a text like '12.5 t', got {brief(answer)}")
+    text = answer_text(str(answer)).replace("\u2212", "-")
     text = _APPROX.sub("", text)
     currency = _CURRENCY_PREFIX.match(text)
     if currency:
         text = text[currency.end() :]
     match = _NUMBER.match(text)
     if not match:
-        raise AnswerError(f"could not read a number at the start of '{answer}'")
+        raise AnswerError(f"could not read a number at the start of '{brief(text)}'")
     try:
         value = _number(match.group(0).strip())
     except ValueError as exc:
-        raise AnswerError(f"could not read the number '{match.group(0).strip()}'") from exc
+        raise AnswerError(f"could not read the number '{brief(match.group(0))}'") from exc
+    if not math.isfinite(value):
+        raise AnswerError(f"expected a finite number, got '{brief(match.group(0))}'")
     rest = text[match.end() :].strip()
     if currency:
         rest = f"EUR {rest}"
@@ -182,10 +245,34 @@ def read_quantity(answer: object, unit: str) -> float:
     if not unit_text:
         return value
     parsed = _parse_unit(unit_text, rest)
-    return _convert(value * parsed, target, rest, yearly=yearly)
+    try:
+        quantity = value * parsed
+    except (pint.PintError, TypeError, ValueError, ArithmeticError):
+        raise AnswerError(_not_an_amount(rest)) from None
+    return _convert(quantity, target, rest, yearly=yearly)
+
+
+def _not_an_amount(unit: str) -> str:
+    return (
+        f"the unit '{brief(unit)}' cannot be used for an amount (a temperature or a "
+        "logarithmic unit such as dB): write the unit the question asks for"
+    )
 
 
 def _convert(quantity: pint.Quantity, target: pint.Unit, shown: str, *, yearly: bool) -> float:
+    """``quantity`` in ``target`` (an :class:`AnswerError` for the learner if it cannot be
+    converted; pint's other errors, such as those of offset units, become one too)."""
+    try:
+        return _convert_quantity(quantity, target, shown, yearly=yearly)
+    except AnswerError:
+        raise
+    except (pint.PintError, TypeError, ValueError, ArithmeticError):
+        raise AnswerError(_not_an_amount(shown)) from None
+
+
+def _convert_quantity(
+    quantity: pint.Quantity, target: pint.Unit, shown: str, *, yearly: bool
+) -> float:
     q = quantity
     if yearly and "[time]" in str(q.dimensionality):
         try:  # an explicit "per year" on a yearly amount: drop it
@@ -198,7 +285,7 @@ def _convert(quantity: pint.Quantity, target: pint.Unit, shown: str, *, yearly: 
     except pint.DimensionalityError:
         want = f"{target:~}" if str(target) != "dimensionless" else "a pure number or %"
         raise AnswerError(
-            f"'{shown}' cannot be converted to {want}: check what the question asks for"
+            f"'{brief(shown)}' cannot be converted to {want}: check what the question asks for"
         ) from None
     if not math.isfinite(value):
         raise AnswerError("expected a finite number")

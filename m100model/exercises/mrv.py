@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from m100model.exercises.answers import CheckResult, is_missing
+from m100model.exercises.answers import CheckResult, brief, is_missing
 from m100model.exercises.registry import Exercise, register
 
 QUALITY = "illustrative"
@@ -383,15 +383,67 @@ def _ghg5_expected() -> dict[str, tuple[str, ...] | None]:
     return {ref: fits.get(ref) for ref in _town_gaps()}
 
 
+MAX_TABLE_ROWS = 500
+"""Most rows of a ghg-5 answer (the town's table has a few dozen)."""
+MAX_TABLE_COLUMNS = 30
+MAX_CELL_CHARS = 1_000
+"""Longest text in a cell (a comment is a sentence or two)."""
+
+
 def _as_table(answer: object) -> pd.DataFrame:
+    """The learner's table, within :data:`MAX_TABLE_ROWS` rows, :data:`MAX_TABLE_COLUMNS`
+    columns and :data:`MAX_CELL_CHARS` characters a cell; every cell a number, a text or
+    blank (a ``ValueError`` for the learner otherwise)."""
     if isinstance(answer, pd.DataFrame):
-        return answer.copy()
-    if isinstance(answer, list) and all(isinstance(r, dict) for r in answer):
-        return pd.DataFrame(answer)
-    raise ValueError(
-        f"expected the activity table as a DataFrame (or a list of row dicts), got a "
-        f"{type(answer).__name__}"
-    )
+        rows, columns = answer.shape
+    elif isinstance(answer, list):
+        rows = len(answer)
+        columns = 0
+    else:
+        raise ValueError(
+            f"expected the activity table as a DataFrame (or a list of row dicts), got a "
+            f"{type(answer).__name__}"
+        )
+    if rows > MAX_TABLE_ROWS:
+        raise ValueError(
+            f"your table has {rows:,} rows; the town's table needs a few dozen (at most "
+            f"{MAX_TABLE_ROWS} are read)"
+        )
+    if isinstance(answer, list):
+        for i, r in enumerate(answer, start=1):
+            if not isinstance(r, dict):
+                raise ValueError(
+                    f"row {i} of your list is a {type(r).__name__}; expected a dict such as "
+                    "dict(gpc_ref=..., notation_key=..., comment=...)"
+                )
+            columns = max(columns, len(r))
+            if columns > MAX_TABLE_COLUMNS:
+                break
+    if columns > MAX_TABLE_COLUMNS:
+        raise ValueError(
+            f"your table has {columns:,} columns; the activity table has about ten (at most "
+            f"{MAX_TABLE_COLUMNS} are read)"
+        )
+    table = answer.copy() if isinstance(answer, pd.DataFrame) else pd.DataFrame(answer)
+    if not table.columns.is_unique:
+        raise ValueError("two columns of your table have the same name")
+    for col in table.columns:
+        if not isinstance(col, str):
+            raise ValueError(f"column {brief(col, 30)} of your table: a column name is a text")
+        for i, value in enumerate(table[col], start=1):
+            if isinstance(value, str):
+                if len(value) > MAX_CELL_CHARS:
+                    raise ValueError(
+                        f"row {i}, column '{brief(col, 30)}': a text of {len(value):,} "
+                        f"characters; a comment is a sentence or two (at most "
+                        f"{MAX_CELL_CHARS:,} characters)"
+                    )
+            elif not pd.api.types.is_scalar(value):
+                raise ValueError(
+                    f"row {i}, column '{brief(col, 30)}': expected a number or a text, got "
+                    f"{brief(value, 40)}"
+                )
+    return table
 
 
 def _check_ghg5(ex: Exercise, answer: object) -> CheckResult:
@@ -415,7 +467,7 @@ def _check_ghg5(ex: Exercise, answer: object) -> CheckResult:
     try:
         inv = inventory_of(table)
     except InputError as exc:
-        message = str(exc).split(": ", 1)[-1]
+        message = brief(exc.message, 300)
         where = f"row {exc.row - 1} of your table" if exc.row else "your table"
         col = f", column '{exc.column}'" if exc.column else ""
         return CheckResult(

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from m100model.exercises.answers import CheckResult, is_missing
+from m100model.exercises.answers import MAX_RAW_CHARS, CheckResult, brief, is_missing
 from m100model.exercises.registry import Exercise, register
 
 TARGET_TOL = 1e-3  # a target counts as met within 0.1% of the cap (rounded units)
@@ -274,15 +274,34 @@ def evaluator(exercise_id: str) -> PortfolioEvaluator:
     return PortfolioEvaluator(exercise_id, SPECS[exercise_id])
 
 
+MAX_PORTFOLIO_ENTRIES = 200
+"""Most entries (dict items or table rows) of a portfolio answer: an exercise has a handful
+of candidates."""
+MAX_VALUE_CHARS = 40
+"""Longest text read as one value (``"12.5"``, ``"50 %"``)."""
+_SHARE = re.compile(r"([-+]?\d+(?:\.\d+)?) ?%")
+
+
 def read_portfolio(answer: object, candidates: pd.DataFrame) -> dict[str, float]:
     """``{archetype: units}`` from a dict, a Series or a DataFrame (columns ``archetype`` or
     ``archetype_id`` and ``units``, or ``share`` / ``peak_share`` of the city maximum).
-    Values may be numbers (units) or strings ending in ``%`` (share of the city maximum)."""
+    Values may be numbers (units) or strings ending in ``%`` (share of the city maximum).
+
+    At most :data:`MAX_PORTFOLIO_ENTRIES` entries and :data:`MAX_VALUE_CHARS` characters a
+    value are read; more gives a :class:`PortfolioInputError`, as does anything else that is
+    not such a portfolio."""
     maximum = dict(zip(candidates["archetype"], candidates["city_maximum"], strict=True))
+    if isinstance(answer, pd.Series | pd.DataFrame | dict) and len(answer) > MAX_PORTFOLIO_ENTRIES:
+        raise PortfolioInputError(
+            f"your answer has {len(answer):,} entries; this exercise has {len(maximum)} "
+            "candidates (give each at most once)"
+        )
     if isinstance(answer, pd.Series):
         answer = answer.to_dict()
     if isinstance(answer, pd.DataFrame):
         df = answer
+        if not df.columns.is_unique:
+            raise PortfolioInputError("two columns of the table have the same name")
         key = next((c for c in ("archetype", "archetype_id") if c in df.columns), None)
         if key is None:
             raise PortfolioInputError("the table needs a column 'archetype' (or 'archetype_id')")
@@ -290,7 +309,7 @@ def read_portfolio(answer: object, candidates: pd.DataFrame) -> dict[str, float]
             answer = dict(zip(df[key], df["units"], strict=True))
         elif "peak_share" in df.columns or "share" in df.columns:
             col = "peak_share" if "peak_share" in df.columns else "share"
-            answer = {a: f"{100 * float(s)}%" for a, s in zip(df[key], df[col], strict=True)}
+            answer = {a: _share(a, s) for a, s in zip(df[key], df[col], strict=True)}
         else:
             raise PortfolioInputError("the table needs a column 'units' (or 'share')")
     if not isinstance(answer, dict):
@@ -300,17 +319,26 @@ def read_portfolio(answer: object, candidates: pd.DataFrame) -> dict[str, float]
         )
     units: dict[str, float] = {}
     for raw_key, value in answer.items():
-        a = str(raw_key).strip().split(":")[-1]
+        a = raw_key.strip().split(":")[-1] if isinstance(raw_key, str) else None
         if a not in maximum:
             raise PortfolioInputError(
-                f"'{raw_key}' is not a candidate of this exercise (candidates: "
+                f"'{brief(raw_key, 40)}' is not a candidate of this exercise (candidates: "
                 f"{', '.join(maximum)})"
             )
         if is_missing(value):
             continue
-        if isinstance(value, str):
-            text = value.strip().replace(",", ".")
-            match = re.fullmatch(r"([-+]?\d+(?:\.\d+)?)\s*%", text)
+        if isinstance(value, _Share):
+            amount = float(value) * maximum[a]
+        elif isinstance(value, str):
+            # Runs of white space collapsed in one pass, before any pattern looks at it.
+            text = " ".join(value.split()) if len(value) <= MAX_RAW_CHARS else value
+            text = text.replace(",", ".")
+            if len(text) > MAX_VALUE_CHARS:
+                raise PortfolioInputError(
+                    f"{a}: a text of {len(value):,} characters is not a number of units (give "
+                    "a number, or a share like '50%')"
+                )
+            match = _SHARE.fullmatch(text)
             if match:
                 amount = float(match.group(1)) / 100 * maximum[a]
             else:
@@ -318,14 +346,19 @@ def read_portfolio(answer: object, candidates: pd.DataFrame) -> dict[str, float]
                     amount = float(text)
                 except ValueError:
                     raise PortfolioInputError(
-                        f"{a}: could not read '{value}' (give a number of units, or a share "
-                        "like '50%')"
+                        f"{a}: could not read '{brief(value, 40)}' (give a number of units, or "
+                        "a share like '50%')"
                     ) from None
         elif isinstance(value, bool) or not isinstance(value, int | float | np.number):
-            raise PortfolioInputError(f"{a}: expected a number of units, got {value!r}")
+            raise PortfolioInputError(f"{a}: expected a number of units, got {brief(value, 40)}")
         else:
-            amount = float(value)
-        if not math.isfinite(amount) or amount < 0:
+            try:
+                amount = float(value)
+            except OverflowError:
+                amount = math.inf
+        if not math.isfinite(amount):
+            raise PortfolioInputError(f"{a}: expected a finite number of units")
+        if amount < 0:
             raise PortfolioInputError(f"{a}: expected a number of units of at least 0")
         if amount > maximum[a] * (1 + 1e-6) + 1e-9:
             raise PortfolioInputError(
@@ -333,6 +366,24 @@ def read_portfolio(answer: object, candidates: pd.DataFrame) -> dict[str, float]
             )
         units[a] = units.get(a, 0.0) + min(amount, maximum[a])
     return units
+
+
+class _Share(float):
+    """A share of the city maximum, from a table's share column (0.5 for half)."""
+
+
+def _share(archetype: object, value: object) -> _Share:
+    number = isinstance(value, int | float | np.number) and not isinstance(value, bool)
+    text = isinstance(value, str) and len(value) <= MAX_VALUE_CHARS
+    try:
+        if number or text:
+            return _Share(float(value))
+    except (ValueError, OverflowError):
+        pass
+    raise PortfolioInputError(
+        f"{brief(archetype, 40)}: expected a share of the city maximum (0.5 for half), got "
+        f"{brief(value, 40)}"
+    )
 
 
 def _example(candidates: pd.DataFrame) -> str:

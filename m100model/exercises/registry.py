@@ -17,6 +17,7 @@ from m100model.exercises.answers import (
     AnswerError,
     CheckResult,
     MissingAnswer,
+    brief,
     format_number,
     read_quantity,
 )
@@ -190,10 +191,11 @@ def _sort_key(ex_id: str) -> tuple[int, int]:
 def get(exercise_id: str) -> Exercise:
     """The exercise with this id (``"ghg-1"``); a KeyError names the known ids."""
     reg = _load()
-    key = str(exercise_id).strip().lower()
+    key = str(exercise_id).strip().lower() if isinstance(exercise_id, str) else None
     if key not in reg:
         raise KeyError(
-            f"unknown exercise '{exercise_id}' (known: {', '.join(sorted(reg, key=_sort_key))})"
+            f"unknown exercise '{brief(exercise_id, 30)}' (known: "
+            f"{', '.join(sorted(reg, key=_sort_key))})"
         )
     return reg[key]
 
@@ -229,17 +231,30 @@ def check(exercise_id: str, answer: object) -> CheckResult:
     strings with a unit (``"2.03 kt"``, ``"2025.6 t CO2e"``); they are accepted within the
     exercise's stated tolerance. Open exercises take a design (for example a portfolio,
     ``{archetype_id: units}``) and score it against the optimum. Never raises.
+
+    Reading an answer takes time in proportion to its size, and answers have bounds: a
+    numeric answer of more than :data:`~m100model.exercises.answers.MAX_ANSWER_CHARS`
+    characters (once runs of white space are collapsed), a table or a design of more rows
+    than the exercise can use, is refused with a message saying so.
     """
     try:
         ex = get(exercise_id)
     except KeyError as exc:
-        return CheckResult(str(exercise_id), False, str(exc.args[0]), answered=False)
+        return CheckResult(brief(exercise_id, 30), False, str(exc.args[0]), answered=False)
     try:
         return ex.check(answer)
     except Exception as exc:  # a checker must never crash a learner's notebook
         return CheckResult(
             ex.id,
             False,
-            f"the checker could not use your answer ({type(exc).__name__}: {exc}).",
+            f"the checker could not use your answer ({type(exc).__name__}: "
+            f"{brief(_exception_text(exc), 200)}).",
             hint="check the form of your answer against the exercise's example.",
         )
+
+
+def _exception_text(exc: Exception) -> str:
+    try:
+        return str(exc)
+    except Exception:  # an exception that cannot show itself
+        return type(exc).__name__
