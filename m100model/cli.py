@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from m100model.errors import InputError
+from m100model.errors import InputError, one_line
 from m100model.io import (
     OutputExistsError,
     OutputNotWritableError,
@@ -133,8 +134,15 @@ def _echo_json(data: object, **kwargs: object) -> None:
     typer.echo(json.dumps(finite(data), indent=2, ensure_ascii=False, allow_nan=False, **kwargs))
 
 
+def _t(value: object) -> str:
+    """A user's text (a path, a name from a file) as rich prints it: one line, no markup."""
+    return escape(one_line(str(value)))
+
+
 def _bad_input(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    """One line on standard error (the user's text in it escaped: no line break, no rich
+    markup), and exit code 2."""
+    err.print(f"[bold red]error:[/] {_t(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code=2)
 
 
@@ -215,7 +223,7 @@ def render_gpc_table(inv: Inventory) -> Table:
         else ""
     )
     table = Table(
-        title=f"GPC inventory: {city_name(inv.city)} {inv.year}{label}\n"
+        title=f"GPC inventory: {_t(city_name(inv.city))} {inv.year}{label}\n"
         f"[dim]t CO2e, GWP {inv.gwp_set}, grid factor: {inv.grid_method}[/]",
         title_justify="left",
         show_footer=False,
@@ -309,7 +317,7 @@ def inventory(
         out.print(render_gpc_table(inv))
         _print_totals(inv)
         if out_dir is not None:
-            out.print(f"Written to [bold]{out_dir}[/]")
+            out.print(f"Written to [bold]{_t(out_dir)}[/]")
 
 
 @app.command()
@@ -487,7 +495,7 @@ def _print_run(info: dict, stats: dict, target: Path) -> None:
         + "[/]"
     )
     out.print(
-        f"Written to [bold]{target}[/]: summary.json, report.html, investment_plan.xlsx, CSVs"
+        f"Written to [bold]{_t(target)}[/]: summary.json, report.html, investment_plan.xlsx, CSVs"
     )
 
 
@@ -516,14 +524,14 @@ def _solved(scn, *, solve: bool = True):
 def _rich_table(df, title: str, *, digits: int = 2, max_rows: int = 40) -> Table:
     table = Table(title=title, title_justify="left")
     for col in df.columns:
-        table.add_column(str(col), justify="right" if df[col].dtype.kind in "fi" else "left")
+        table.add_column(_t(col), justify="right" if df[col].dtype.kind in "fi" else "left")
     for row in df.head(max_rows).itertuples(index=False):
         cells = []
         for v in row:
             if isinstance(v, float):
                 cells.append("" if math.isnan(v) else f"{v:,.{digits}f}")
             else:
-                cells.append(str(v))
+                cells.append(_t(v))
         table.add_row(*cells)
     return table
 
@@ -677,8 +685,8 @@ def ensemble(
         out.print(_rich_table(regret, "Candidate plans (with shortfall penalty)"))
     out.print(_rich_table(freq.head(15), "Projects chosen when re-optimised (top 15)"))
     if info["errors"]:
-        out.print(f"[red]{info['errors']} samples failed[/]: {info['first_error']}")
-    out.print(f"Written to [bold]{target}[/]")
+        out.print(f"[red]{info['errors']} samples failed[/]: {_t(info['first_error'])}")
+    out.print(f"Written to [bold]{_t(target)}[/]")
 
 
 @app.command()
@@ -739,8 +747,8 @@ def alternatives(
         )
     )
     for note in res.notes:
-        out.print(f"[yellow]{note}[/]")
-    out.print(f"Written to [bold]{target}[/]")
+        out.print(f"[yellow]{_t(note)}[/]")
+    out.print(f"Written to [bold]{_t(target)}[/]")
 
 
 @app.command()
@@ -776,7 +784,7 @@ def pareto(
     _write_analysis(target, force, fill)
     shown = front[["point", "status", "cost_meur", "cumulative_emissions_kt", "jobs"]]
     out.print(_rich_table(shown, f"{scn.name}: Pareto front (cost against {against})"))
-    out.print(f"Written to [bold]{target}[/]")
+    out.print(f"Written to [bold]{_t(target)}[/]")
 
 
 @app.command()
@@ -830,7 +838,7 @@ def tornado(
     cols = ["input", "low_value", "high_value", "cost_low_meur", "cost_high_meur"]
     cols += ["plan_emissions_low_kt", "plan_emissions_high_kt"]
     out.print(_rich_table(table[cols], f"{scn.name}: one-at-a-time sensitivity"))
-    out.print(f"Written to [bold]{target}[/]")
+    out.print(f"Written to [bold]{_t(target)}[/]")
 
 
 @app.command()
@@ -887,14 +895,14 @@ def monitor(
     shown = progress[["sector", "planned_kt", "actual_kt", "gap_kt", "status"]]
     out.print(
         _rich_table(
-            shown, f"{inv.city} {inv.year}: monitoring inventory against the plan (kt CO2e)"
+            shown, f"{_t(inv.city)} {inv.year}: monitoring inventory against the plan (kt CO2e)"
         )
     )
     if inv.illustrative:
         out.print("[yellow]Illustrative data[/]: the monitoring inventory is an exercise file.")
     ind = indicators[indicators["year"] == inv.year][["indicator", "value", "unit"]]
     out.print(_rich_table(ind, f"Transition indicators planned for {inv.year}", digits=3))
-    out.print(f"Written to [bold]{target}[/]")
+    out.print(f"Written to [bold]{_t(target)}[/]")
 
 
 @app.command()
@@ -1024,7 +1032,7 @@ def assess(
 
         _write_analysis(target, force, fill)
     for w in cohort.warnings:
-        err.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
+        err.print(f"[yellow]warning:[/] {_t(w)}", highlight=False, soft_wrap=True)
     if format is Format.json:
         _echo_json(cohort.summary(), default=str)
         return
@@ -1034,7 +1042,7 @@ def assess(
             typer.echo(df.to_csv(index=False, lineterminator="\n"), nl=False)
         return
     n = int(cohort.records["participant"].nunique()) if not cohort.records.empty else 0
-    out.print(f"{n} participant{'s' if n != 1 else ''} in {folder}")
+    out.print(f"{n} participant{'s' if n != 1 else ''} in {_t(folder)}")
     by_p = tables["by_participant"]
 
     def quiz(right: object, asked: int) -> str:
@@ -1110,7 +1118,7 @@ def assess(
             + ", ".join(f"{r.module} {r.statement}" for r in low.itertuples())
         )
     if out_dir is not None:
-        out.print(f"Written to [bold]{out_dir}[/]")
+        out.print(f"Written to [bold]{_t(out_dir)}[/]")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -48,4 +48,17 @@ class InputError(ValueError):
             where.append(f"column '{self.column}'")
         if self.field is not None:
             where.append(f"field '{self.field}'")
-        return f"{', '.join(where)}: {self.message}"
+        return one_line(f"{', '.join(where)}: {self.message}")
+
+
+# Characters that end a line for str.splitlines (and so for anyone reading the message),
+# and other control characters, shown escaped: a message is always one line.
+_LINE_BREAKS = {
+    c: repr(chr(c))[1:-1]
+    for c in [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0), 0x2028, 0x2029]
+}
+
+
+def one_line(text: str) -> str:
+    """``text`` with line breaks and control characters escaped (``\\n``, ``\\x85``)."""
+    return text.translate(_LINE_BREAKS)

@@ -294,10 +294,25 @@ def _fail(ctx: _Context, row: dict, column: str, message: str) -> None:
     raise InputError(ctx.shown, message, row=int(row["row"]), column=column)
 
 
+# More than these is no city's activity (a thousand times the energy Romania uses in a
+# year, and alike): a unit mistaken, or a number that would overflow the totals.
+_MOST = {"MWh": 1e12, "t": 1e12, "m3": 1e12, "vkm": 1e14}
+
+
 def _activity_quantity(ctx: _Context, row: dict) -> pint.Quantity:
-    """The row's amount as a pint quantity, with vehicle-km turned into energy."""
+    """The row's amount as a pint quantity, with vehicle-km turned into energy; an amount
+    beyond what any city has (:data:`_MOST`) is refused."""
     unit = parse_unit(row["unit"])
     qty = row["amount"] * unit
+    for shown, most in _MOST.items():
+        if same_dimension(unit, parse_unit(shown)) and not qty.to(shown).magnitude <= most:
+            _fail(
+                ctx,
+                row,
+                "amount",
+                f"{row['amount']:g} {row['unit']} is more than any city's activity (over "
+                f"{most:.0e} {shown}); check the amount and the unit",
+            )
     vehicle = row.get("vehicle")
     if same_dimension(unit, VKM):
         if not vehicle:
@@ -317,28 +332,9 @@ def _activity_quantity(ctx: _Context, row: dict) -> pint.Quantity:
     return qty
 
 
-# More than this in the unit a factor is given per (TJ, t, MWh, ...) is no city's activity:
-# a unit mistaken or a number that would overflow the totals.
-MAX_BASIS_AMOUNT = 1e12
-
-
 def _to_basis(ctx: _Context, row: dict, qty: pint.Quantity, basis: pint.Unit) -> float:
     """Convert an activity quantity to the unit a factor is given per (energy, mass or volume)
-    using the fuel's net calorific value and density where needed; refuse an amount no city
-    has (over :data:`MAX_BASIS_AMOUNT` in that unit)."""
-    value = _converted(ctx, row, qty, basis)
-    if not math.isfinite(value) or abs(value) > MAX_BASIS_AMOUNT:
-        _fail(
-            ctx,
-            row,
-            "amount",
-            f"{row['amount']:g} {row['unit']} is {value:.3g} {basis:~}, more than any city's "
-            "activity; check the amount and the unit",
-        )
-    return value
-
-
-def _converted(ctx: _Context, row: dict, qty: pint.Quantity, basis: pint.Unit) -> float:
+    using the fuel's net calorific value and density where needed."""
     fuel = row["fuel"]
     if same_dimension(qty.units, basis):
         return qty.to(basis).magnitude
@@ -799,7 +795,11 @@ def compute_inventory(
                     "data_quality": row.get("quality"),
                 }
             )
-    emissions = pd.DataFrame.from_records(records, columns=_EMISSION_COLUMNS)
+    emissions = pd.DataFrame(records, columns=_EMISSION_COLUMNS).astype(
+        # typed even when empty (an inventory of notation keys only): masks stay masks
+        {"scope": int, "basic": bool, "basic_plus": bool, "territorial_only": bool}
+        | {c: float for c in ("energy_mwh", "emissions_t", "gwp", "tco2e")}
+    )
     keyed = activity[activity["notation_key"].notna()][
         ["row", "gpc_ref", "fuel", "notation_key", "comment"]
     ].reset_index(drop=True)

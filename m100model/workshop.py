@@ -40,6 +40,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from m100model.errors import InputError
+from m100model.inputs import read_yaml
 from m100model.io import write_csv, write_json
 from m100model.portfolio.data import PortfolioData, assemble
 from m100model.portfolio.results import PortfolioResult, extract
@@ -141,12 +142,7 @@ class SessionSpec(_Strict):
 
 def _read_yaml(path: Path, model: type[BaseModel]) -> BaseModel:
     shown = display_path(path)
-    if not path.exists():
-        raise InputError(shown, "file not found")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise InputError(shown, f"not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    raw = read_yaml(path)  # one line for a folder, a pipe, a loop, bad UTF-8 or YAML
     if not isinstance(raw, dict):
         raise InputError(shown, "expected a mapping of fields")
     try:
