@@ -360,7 +360,7 @@ def run(
             f"Solving {scn.name} ({len(scn.cities)} cities, {scn.first_year}-{scn.horizon}) ..."
         ):
             try:
-                result = run_scenario(scn)
+                result = run_scenario(scn, _shown(scenario))
             except InputError as exc:
                 raise _bad_input(str(exc)) from None
         freeze()  # the solved model
@@ -511,13 +511,20 @@ def _load_scenario_or_exit(path: Path):
         raise _bad_input(str(exc)) from None
 
 
-def _solved(scn, *, solve: bool = True):
+def _shown(path: Path) -> str:
+    from m100model.tables import display_path
+
+    return display_path(path)
+
+
+def _solved(scn, source: Path, *, solve: bool = True):
     from m100model.portfolio.data import assemble
-    from m100model.portfolio.solve import PortfolioSolver
+    from m100model.portfolio.solve import PortfolioSolver, require_plan
 
     solver = PortfolioSolver(assemble(scn), scn.solver)
     if solve:
         solver.solve(duals=False)
+        require_plan(solver, _shown(source))
     return solver
 
 
@@ -715,7 +722,13 @@ def alternatives(
         raise _bad_input(f"--n: expected 1 to {MAX_ALTERNATIVES}, got {n}")
     target = _analysis_out(out_dir, Path("results") / f"{scn.name}_alternatives", force)
     with out.status(f"Solving {scn.name} and {n} alternatives ..."):
-        res = near_optimal(_solved(scn, solve=False), n=n, slack=slack, metric=metric)
+        res = near_optimal(
+            _solved(scn, scenario, solve=False),
+            n=n,
+            slack=slack,
+            metric=metric,
+            source=_shown(scenario),
+        )
 
     def fill(folder: Path) -> None:
         charts = _charts()
@@ -770,7 +783,12 @@ def pareto(
         raise _bad_input(f"--points: expected 2 to {MAX_POINTS}, got {points}")
     target = _analysis_out(out_dir, Path("results") / f"{scn.name}_pareto_{against}", force)
     with out.status(f"Tracing the front of {scn.name} ..."):
-        front = pareto_front(_solved(scn, solve=False), against=against, points=points)
+        front = pareto_front(
+            _solved(scn, scenario, solve=False),
+            against=against,
+            points=points,
+            source=_shown(scenario),
+        )
 
     def fill(folder: Path) -> None:
         charts = _charts()
@@ -838,6 +856,13 @@ def tornado(
     cols = ["input", "low_value", "high_value", "cost_low_meur", "cost_high_meur"]
     cols += ["plan_emissions_low_kt", "plan_emissions_high_kt"]
     out.print(_rich_table(table[cols], f"{scn.name}: one-at-a-time sensitivity"))
+    stopped = table[table["stopped"] != ""]
+    if not stopped.empty:
+        out.print(
+            f"[red bold]Stopped on a limit[/] ({_t(', '.join(sorted(set(stopped['stopped']))))}) "
+            f"in the runs of {_t(', '.join(stopped['input']))}: their figures may not be the "
+            "least cost, or are missing (raise solver.time_limit in the scenario)."
+        )
     out.print(f"Written to [bold]{_t(target)}[/]")
 
 
@@ -870,7 +895,7 @@ def monitor(
         raise _bad_input(str(exc)) from None
     target = _analysis_out(out_dir, Path("results") / f"{scn.name}_monitor_{inv.year}", force)
     with out.status(f"Solving {scn.name} ..."):
-        solver = _solved(scn)
+        solver = _solved(scn, scenario)
         try:
             progress = track_progress(inv, planned_by_sector(solver), tolerance=tolerance)
         except InputError as exc:
@@ -963,7 +988,7 @@ def decompose_plan(
         if not scn.first_year <= y <= scn.horizon:
             raise _bad_input(f"{name}: {y} is outside {scn.first_year}-{scn.horizon}")
     with out.status(f"Solving {scn.name} ..."):
-        dec = decompose_pathway(_solved(scn), y0, y1, baseline_0=against_baseline)
+        dec = decompose_pathway(_solved(scn, scenario), y0, y1, baseline_0=against_baseline)
     _print_decomposition(dec, format)
 
 

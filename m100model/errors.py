@@ -54,8 +54,7 @@ class InputError(ValueError):
 # Characters that end a line for str.splitlines (and so for anyone reading the message),
 # and other control characters, shown escaped: a message is always one line.
 _LINE_BREAKS = {
-    c: repr(chr(c))[1:-1]
-    for c in [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0), 0x2028, 0x2029]
+    c: repr(chr(c))[1:-1] for c in [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0), 0x2028, 0x2029]
 }
 
 

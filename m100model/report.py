@@ -26,7 +26,7 @@ from m100model.io import cache_dir, check_renderer, neutralised, write_atomic, w
 from m100model.pathways import IAMC_COLUMNS, MODEL_NAME
 from m100model.portfolio.data import PortfolioData, assemble
 from m100model.portfolio.results import PortfolioResult, extract
-from m100model.portfolio.solve import PortfolioSolver
+from m100model.portfolio.solve import PortfolioSolver, require_plan
 from m100model.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -44,11 +44,13 @@ class RunOutput:
     macc: pd.DataFrame
 
 
-def run_scenario(scn: Scenario) -> RunOutput:
-    """Assemble, build, solve and read out a scenario."""
+def run_scenario(scn: Scenario, source: str | None = None) -> RunOutput:
+    """Assemble, build, solve and read out a scenario (``source``: the scenario's file, for
+    messages)."""
     data = assemble(scn)
     solver = PortfolioSolver(data, scn.solver)
     solver.solve()
+    require_plan(solver, source or f"scenario '{scn.name}'")
     result = extract(solver)
     curve = compare_with_optimum(macc(data, scn.discount_rate), result.portfolio)
     return RunOutput(scn, data, solver, result, curve)

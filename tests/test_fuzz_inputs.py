@@ -335,3 +335,88 @@ def test_fuzzed_scenarios(raw) -> None:
             out,
             ("summary.json", "report.html", "investment_plan.xlsx"),
         )
+
+
+# ---------------------------------------------------------------------------------------
+# Submissions (m100 assess)
+# ---------------------------------------------------------------------------------------
+COHORT = data_dir().parent / "exercises" / "assessment" / "example_cohort"
+SUBMISSIONS = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(COHORT.glob("*.json"))]
+JSON_VALUES = st.recursive(
+    st.one_of(
+        TEXTS,
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.integers(-(10**20), 10**20),
+        st.booleans(),
+        st.none(),
+    ),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXTS, inner, max_size=4),
+    max_leaves=12,
+)
+PATHS = [
+    ("participant",),
+    ("role",),
+    ("records",),
+    ("records", 0, "module"),
+    ("records", 0, "phase"),
+    ("records", 0, "hours"),
+    ("records", 0, "confidence"),
+    ("records", 0, "confidence", "s1"),
+    ("records", 0, "answers"),
+    ("records", 0, "answers", "q1"),
+    ("records", 0, "answers", "q3"),
+    ("records", 0, "answers", "q5"),
+    ("records", 0, "exercises"),
+    ("records", 1, "answers", "q2"),
+    ("unknown",),
+]
+
+
+@st.composite
+def cohorts(draw) -> list[bytes]:
+    files = []
+    for base in draw(st.lists(st.sampled_from(SUBMISSIONS), min_size=1, max_size=3)):
+        sub = json.loads(json.dumps(base))
+        for _ in range(draw(st.integers(0, 3))):
+            *parents, leaf = draw(st.sampled_from(PATHS))
+            node = sub
+            for p in parents:
+                node = node[p] if isinstance(node, dict | list) and _has(node, p) else None
+                if node is None:
+                    break
+            if isinstance(node, dict | list) and (isinstance(node, dict) or _has(node, leaf)):
+                node[leaf] = draw(JSON_VALUES)
+        text = json.dumps(sub, ensure_ascii=False).encode("utf-8")
+        if draw(st.integers(0, 9)) == 0:  # a damaged file: cut short, or not UTF-8
+            text = draw(st.sampled_from([text[: len(text) // 2], text.replace(b"P0", b"\xff")]))
+        files.append(text)
+    return files
+
+
+def _has(node: dict | list, key: object) -> bool:
+    return key in node if isinstance(node, dict) else isinstance(key, int) and key < len(node)
+
+
+@FUZZ
+@given(cohorts())
+def test_fuzzed_submissions(files) -> None:
+    with _folder() as folder:
+        subs = folder / "subs"
+        subs.mkdir()
+        for i, data in enumerate(files):
+            (subs / f"p{i}.json").write_bytes(data)
+        result = CliRunner().invoke(
+            app, ["assess", "subs", "--out", "out", "--format", "json"], catch_exceptions=True
+        )
+        _check_outcome(
+            result,
+            folder,
+            {"subs"},
+            folder / "out",
+            ("by_participant.csv", "by_question.csv", "by_statement.csv", "summary.json"),
+        )
+        if result.exit_code == 0:
+            json.loads(result.stdout, parse_constant=_refuse_constants)
+            assert sorted(p.name for p in subs.iterdir()) == [
+                f"p{i}.json" for i in range(len(files))
+            ]

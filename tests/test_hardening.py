@@ -523,3 +523,23 @@ def test_charts_under_an_address_space_limit_give_a_message(work):
         "ulimit -v",
         out=work / "o",
     )
+
+
+# ---------------------------------------------------------------------------------------
+# Found by the fuzz tests: a solve stopped on a limit before it found any plan
+# ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("command", ["run", "decompose-plan", "alternatives", "tornado"])
+def test_a_solve_without_any_plan_is_a_message_not_a_traceback(work, command):
+    text = WORKSHOP.read_text(encoding="utf-8") + "solver: {time_limit: 0.000001}\n"
+    path = work / "tiny.yaml"
+    path.write_text(text, encoding="utf-8")
+    out = [] if command == "decompose-plan" else ["--out", work / "o"]
+    refused(
+        [command, path, *out],
+        work,
+        "tiny.yaml",
+        "solver.time_limit",
+        "before it found any plan",
+        out=work / "o",
+        limit=False,  # charts are drawn by some of these commands
+    )

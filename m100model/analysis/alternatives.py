@@ -30,7 +30,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from m100model.portfolio.results import PortfolioResult, extract
-from m100model.portfolio.solve import PortfolioSolver
+from m100model.portfolio.solve import PortfolioSolver, require_plan
 from m100model.projects import THEME_NAMES
 
 DISTINCT_TOL = 1e-3  # two portfolios differ when their deployment shares differ by more
@@ -89,6 +89,7 @@ def near_optimal(
     n: int = 4,
     slack: float = 0.1,
     metric: str = "projects",
+    source: str = "the scenario",
 ) -> AlternativesResult:
     """Solve for the least cost, then ``n`` alternatives within ``slack`` of it.
 
@@ -100,8 +101,7 @@ def near_optimal(
     if not 0 <= slack <= 10:
         raise ValueError("slack must lie in [0, 10] (a share of the least cost)")
     solver.solve(duals=False)
-    if solver.stats.status not in ("optimal", "feasible"):
-        raise RuntimeError(f"the scenario has no solution ({solver.stats.status})")
+    require_plan(solver, source)
     cost, offset = solver.objective_vector()
     penalty = pyo.value(solver.model.penalty)
     shortfall0 = dict(solver.shortfall)

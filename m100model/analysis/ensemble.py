@@ -51,7 +51,7 @@ import pandas as pd
 from m100model.analysis.uncertainty import Perturbation, draw
 from m100model.errors import InputError
 from m100model.portfolio.data import PortfolioData, assemble
-from m100model.portfolio.solve import PortfolioSolver
+from m100model.portfolio.solve import PortfolioSolver, require_plan
 from m100model.scenario import Scenario, SolverSpec, UncertaintySpec
 from m100model.tables import display_path
 
@@ -595,11 +595,7 @@ def _prepare(
     plans: dict[str, Plan] = {}
     ev.solver.warm_start(ev.start)  # as every sample: the answer must not depend on history
     base = ev.optimise()
-    if base["status"] not in ("optimal", "feasible"):
-        raise InputError(
-            ev.perturbation.source,
-            f"the scenario has no solution at its own values ({base['status']})",
-        )
+    require_plan(ev.solver, ev.perturbation.source)
     if mode != "reoptimise":
         plans["optimum"] = ev.plan()
         if alternatives:

@@ -26,7 +26,7 @@ import pyomo.environ as pyo
 from m100model.analysis.alternatives import cap_shortfall
 from m100model.analysis.ensemble import Evaluator
 from m100model.analysis.uncertainty import base_value, quantile
-from m100model.portfolio.solve import PortfolioSolver
+from m100model.portfolio.solve import PortfolioSolver, require_plan
 from m100model.scenario import UncertaintySpec
 
 
@@ -44,7 +44,11 @@ def _objective_terms(solver: PortfolioSolver, against: str) -> dict:
 
 
 def pareto_front(
-    solver: PortfolioSolver, *, against: str = "emissions", points: int = 6
+    solver: PortfolioSolver,
+    *,
+    against: str = "emissions",
+    points: int = 6,
+    source: str = "the scenario",
 ) -> pd.DataFrame:
     """The cost-optimal trade-off between the net present cost and cumulative emissions
     (``against="emissions"``, kt CO2e over the model years) or job-years
@@ -56,8 +60,7 @@ def pareto_front(
     if points < 2:
         raise ValueError("points must be at least 2")
     solver.solve(duals=False)
-    if solver.stats.status not in ("optimal", "feasible"):
-        raise RuntimeError(f"the scenario has no solution ({solver.stats.status})")
+    require_plan(solver, source)
     cost, offset = solver.objective_vector()
     shortfall0 = dict(solver.shortfall)
     emis = solver.vector(_objective_terms(solver, "emissions"))
@@ -121,8 +124,11 @@ def tornado(
     """One-at-a-time sensitivity: each uncertain input at its ``low`` and ``high`` quantile,
     the others at their base values. For each, the re-optimised net present cost
     (``cost_*_meur``), the re-optimised emissions in ``year`` (``emissions_*_kt``, all target
-    groups) and the emissions of the least-cost plan kept fixed (``plan_emissions_*_kt``).
-    Rows are sorted by the swing in cost (the longest bar of the tornado first)."""
+    groups) and the emissions of the least-cost plan kept fixed (``plan_emissions_*_kt``);
+    ``stopped`` names a solver limit that stopped any of the row's runs (their figures may
+    not be the best, or are missing). Rows are sorted by the swing in cost (the longest bar
+    of the tornado first). Raises :class:`~m100model.portfolio.solve.NoPlanError` when the
+    base run finds no plan."""
     spec = spec or evaluator.spec
     d = evaluator.data
     year = year if year is not None else (2030 if 2030 in d.years else d.years[-1])
@@ -135,6 +141,7 @@ def tornado(
         evaluator.apply(values)
         opt = evaluator.optimise()
         fixed = evaluator.evaluate_plan(plan)
+        stopped.update(r["limit"] for r in (opt, fixed) if r.get("limit"))
 
         def em(run: dict) -> float:
             if run["status"] not in ("optimal", "feasible"):
@@ -144,12 +151,16 @@ def tornado(
         cost = opt["cost_meur"] if opt["status"] in ("optimal", "feasible") else np.nan
         return cost, em(opt), em(fixed)
 
+    stopped: set[str] = set()
     evaluator.base()
     evaluator.optimise()
+    require_plan(evaluator.solver, evaluator.perturbation.source)
     plan = evaluator.plan()
     base = solve({}, plan)
+    base_stopped = set(stopped)
     rows = []
     for inp in spec.inputs:
+        stopped = set(base_stopped)
         lo_v, hi_v = quantile(inp, low), quantile(inp, high)
         lo = solve({inp.name: lo_v}, plan)
         hi = solve({inp.name: hi_v}, plan)
@@ -170,6 +181,7 @@ def tornado(
                 plan_emissions_low_kt=lo[2],
                 plan_emissions_high_kt=hi[2],
                 year=year,
+                stopped=", ".join(sorted(stopped)),
             )
         )
     evaluator.base()

@@ -52,6 +52,7 @@ import highspy
 import numpy as np
 import pyomo.environ as pyo
 
+from m100model.errors import InputError
 from m100model.portfolio.build import build_model
 from m100model.portfolio.compile import StandardForm, compile_model
 from m100model.portfolio.data import PortfolioData, finance_cost_factor
@@ -63,6 +64,26 @@ SHORT_TOL = 1e-7  # kt
 OK = ("optimal", "feasible")
 
 Terms = dict[str, dict]  # variable name -> {index: coefficient}
+
+
+class NoPlanError(InputError):
+    """A solve ended without any plan (a limit stopped it first, or the model has none)."""
+
+
+def require_plan(solver: PortfolioSolver, source: str) -> None:
+    """Raise :class:`NoPlanError`, naming what to change, when the last solve found no plan:
+    results must not be read from a model that holds none."""
+    s = solver.stats
+    if s.status in OK:
+        return
+    if s.limit:
+        raise NoPlanError(
+            source,
+            f"the solver stopped on the {s.limit} before it found any plan; raise it "
+            "(solver.time_limit, in seconds) or make the model smaller",
+            field="solver.time_limit",
+        )
+    raise NoPlanError(source, f"the model has no plan (HiGHS: {s.status})")
 
 
 @dataclass
