@@ -19,6 +19,7 @@ user files goes through this module, which refuses such a file with one line (an
 
 from __future__ import annotations
 
+import csv
 import errno
 import io
 import json
@@ -314,11 +315,31 @@ def read_table(path: str | Path) -> pd.DataFrame:
     if suffix not in TABLE_SUFFIXES:
         raise InputError(name, f"expected a .csv or .xlsx file, got '{Path(path).suffix}'")
     if suffix == ".csv":
-        df = _csv_frame(read_text(path), name)
+        text = read_text(path)
+        df = _csv_frame(text, name)
+        header = next(csv.reader(io.StringIO(text.split("\n", 1)[0])), [])
     else:
         df = _xlsx_frame(read_bytes(path), name)
+        header = list(df.columns)
     df.columns = [str(c).strip().lower() for c in df.columns]
+    seen: dict[str, int] = {}
+    for i, label in enumerate(str(c).strip().lower() for c in header):
+        if label and label in seen:  # pandas would rename the second CSV one "label.1"
+            raise InputError(
+                name,
+                f"has two columns named '{label}' ({_letters(seen[label])} and "
+                f"{_letters(i)}); keep one",
+                row=1,
+                column=label,
+            )
+        seen[label] = i
     return df
+
+
+def _letters(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return f"column {get_column_letter(index + 1)}"
 
 
 def _csv_frame(text: str, name: str) -> pd.DataFrame:

@@ -543,3 +543,22 @@ def test_a_solve_without_any_plan_is_a_message_not_a_traceback(work, command):
         out=work / "o",
         limit=False,  # charts are drawn by some of these commands
     )
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_column_given_twice_is_refused(work, fmt):
+    """Found by the fuzz tests: 'Comment' and 'comment' are one column once normalised; which
+    one would be read was pandas' choice, with a warning."""
+    df = _inventory_rows()
+    df.insert(len(df.columns), "Comment ", "x")
+    path = work / f"twice.{fmt}"
+    if fmt == "csv":
+        df.to_csv(path, index=False)
+    else:
+        _write_xlsx(df, path)
+    refused(
+        ["inventory", path, "--out", work / "o"],
+        work,
+        "two columns named 'comment'",
+        out=work / "o",
+    )
