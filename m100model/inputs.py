@@ -24,6 +24,7 @@ import errno
 import io
 import json
 import os
+import re
 import stat
 import zipfile
 from pathlib import Path
@@ -93,6 +94,23 @@ def read_bytes(path: str | Path, *, limit: int = MAX_FILE_BYTES) -> bytes:
     if len(data) > limit:
         raise InputError(name, f"is larger than {_size(limit)}, the most the kit reads")
     return data
+
+
+def check_file(path: str | Path, *, limit: int = MAX_FILE_BYTES) -> None:
+    """Raise the :class:`InputError` that :func:`read_bytes` would, without reading."""
+    name = shown(path)
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise InputError(name, "file not found") from None
+    except OSError as exc:
+        raise InputError(name, _open_error(exc)) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(name, "is a folder; expected a file")
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(name, "is not a regular file (a pipe, device or socket); expected a file")
+    if st.st_size > limit:
+        raise InputError(name, f"is {_size(st.st_size)}; the kit reads files up to {_size(limit)}")
 
 
 def _open_error(exc: OSError) -> str:
@@ -306,20 +324,34 @@ def _json_depth(text: str) -> int:
 # ---------------------------------------------------------------------------------------
 # Tables
 # ---------------------------------------------------------------------------------------
-def read_table(path: str | Path) -> pd.DataFrame:
-    """A CSV (UTF-8, comma-separated) or Excel (.xlsx, first sheet) table as read: CSV
-    cells as text, Excel cells as stored (numbers, text, dates, booleans; never the result of
-    a formula). Column names are stripped and lower-cased."""
+def read_table(path: str | Path, *, sheet: str | None = None) -> pd.DataFrame:
+    """A CSV or Excel table as read. Column names are stripped and lower-cased.
+
+    CSV, as Excel writes it in Romania or elsewhere: UTF-8 (with or without a byte-order
+    mark) or Windows-1250 (Central European "ANSI", which also reads ISO 8859-2 Romanian;
+    its cedilla letters ş ţ become the correct ș ț); separated by commas, or by semicolons
+    with decimal commas (``1234,5`` and ``1.234,5`` are read as 1234.5; a lone ``1.234`` is
+    refused as ambiguous). Cells as text.
+
+    Excel (.xlsx): the first sheet, or the one named ``sheet``; cells as stored (numbers,
+    text, dates, booleans; never the result of a formula).
+
+    ``attrs["encoding"]`` and ``attrs["separator"]`` say how a CSV was read.
+    """
     name = shown(path)
     suffix = Path(path).suffix.lower()
     if suffix not in TABLE_SUFFIXES:
         raise InputError(name, f"expected a .csv or .xlsx file, got '{Path(path).suffix}'")
     if suffix == ".csv":
-        text = read_text(path)
-        df = _csv_frame(text, name)
-        header = next(csv.reader(io.StringIO(text.split("\n", 1)[0])), [])
+        text, encoding = _decode_table(read_bytes(path), name)
+        separator = _separator(text.split("\n", 1)[0])
+        df = _csv_frame(text, name, separator)
+        header = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), delimiter=separator), [])
+        if separator == ";":
+            df = _decimal_commas(df, name)
+        df.attrs.update(encoding=encoding, separator=separator)
     else:
-        df = _xlsx_frame(read_bytes(path), name)
+        df = _xlsx_frame(read_bytes(path), name, sheet)
         header = list(df.columns)
     df.columns = [str(c).strip().lower() for c in df.columns]
     seen: dict[str, int] = {}
@@ -342,7 +374,62 @@ def _letters(index: int) -> str:
     return f"column {get_column_letter(index + 1)}"
 
 
-def _csv_frame(text: str, name: str) -> pd.DataFrame:
+_CEDILLA = str.maketrans("şţŞŢ", "șțȘȚ")
+
+
+def _decode_table(data: bytes, name: str) -> tuple[str, str]:
+    """UTF-8 if it is (a byte-order mark dropped), else Windows-1250."""
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1250").translate(_CEDILLA), "windows-1250"
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            name,
+            f"is neither UTF-8 nor Windows-1250 text (byte 0x{data[exc.start]:02x}); save it "
+            "as CSV UTF-8",
+        ) from None
+
+
+def _separator(header: str) -> str:
+    """The separator of a CSV file: the commonest of ',', ';' and tab in its header."""
+    counts = {sep: header.count(sep) for sep in (",", ";", "\t")}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] else ","
+
+
+_DECIMAL_COMMA = re.compile(r"[-+]?(\d{1,3}(\.\d{3})+|\d+),\d+|[-+]?\d{1,3}(\.\d{3}){2,}")
+_AMBIGUOUS = re.compile(r"[-+]?\d{1,3}\.\d{3}")
+
+
+def _decimal_commas(df: pd.DataFrame, name: str) -> pd.DataFrame:
+    """In a semicolon-separated file the comma is the decimal mark and the point groups
+    thousands: cells that are such numbers are rewritten with a decimal point."""
+    out = df.copy()
+    for col in out.columns:
+        values = out[col].tolist()
+        for i, v in enumerate(values):
+            text = v.strip() if isinstance(v, str) else v
+            if not isinstance(text, str) or not text:
+                continue
+            if _DECIMAL_COMMA.fullmatch(text):
+                values[i] = text.replace(".", "").replace(",", ".")
+            elif _AMBIGUOUS.fullmatch(text):
+                raise InputError(
+                    name,
+                    f"'{text}' is ambiguous in a semicolon-separated file: one thousand and "
+                    f"more with a point for thousands, or a decimal number; write "
+                    f"{text.replace('.', '')} or {text.replace('.', ',')}",
+                    row=i + 2,
+                    column=str(col),
+                )
+        out[col] = values
+    return out
+
+
+def _csv_frame(text: str, name: str, separator: str = ",") -> pd.DataFrame:
     import pandas as pd
 
     lines = text.count("\n") + 1
@@ -351,15 +438,15 @@ def _csv_frame(text: str, name: str) -> pd.DataFrame:
             name, f"has {lines:,} lines; the kit reads tables of up to {MAX_ROWS:,} rows"
         )
     header = text.split("\n", 1)[0]
-    if header.count(",") + 1 > MAX_COLUMNS:
+    if header.count(separator) + 1 > MAX_COLUMNS:
         raise InputError(
             name,
-            f"has {header.count(',') + 1:,} columns in its header; the kit reads up to "
+            f"has {header.count(separator) + 1:,} columns in its header; the kit reads up to "
             f"{MAX_COLUMNS}",
             row=1,
         )
     try:
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=separator)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         raise InputError(name, f"cannot be read as CSV: {_first_line(exc)}") from None
     if df.shape[1] > MAX_COLUMNS:
@@ -372,7 +459,7 @@ def _first_line(exc: Exception) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _xlsx_frame(data: bytes, name: str) -> pd.DataFrame:
+def _xlsx_frame(data: bytes, name: str, sheet: str | None = None) -> pd.DataFrame:
     import pandas as pd
 
     try:
@@ -396,7 +483,14 @@ def _xlsx_frame(data: bytes, name: str) -> pd.DataFrame:
     try:
         if not wb.worksheets:
             raise InputError(name, "has no worksheet")
-        ws = wb.worksheets[0]
+        if sheet is None:
+            ws = wb.worksheets[0]
+        elif sheet in wb.sheetnames:
+            ws = wb[sheet]
+        else:
+            raise InputError(
+                name, f"has no sheet '{sheet}' (its sheets: {', '.join(wb.sheetnames)})"
+            )
         cells = {}  # (row, column) -> value, only the cells that hold one
         for r, row in _sheet_rows(ws):
             for c, value in row:

@@ -524,6 +524,7 @@ class Inventory:
     gaps: pd.DataFrame
     factors: FactorLibrary = field(repr=False)
     data_quality: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # see m100model.plausibility
 
     # -- totals --------------------------------------------------------------------------
     def _sum(self, mask: pd.Series) -> float:
@@ -670,6 +671,7 @@ class Inventory:
             "grid_method": self.grid_method,
             "data_quality": self.data_quality,
             "illustrative": self.illustrative,
+            "warnings": list(self.warnings),
             "total_tco2e": round(self.total_tco2e, 3),
             "basic_tco2e": round(self.basic_tco2e, 3),
             "basic_plus_tco2e": round(self.basic_plus_tco2e, 3),

@@ -38,7 +38,7 @@ from pydantic import (
 )
 
 from m100model.errors import InputError
-from m100model.inputs import read_yaml
+from m100model.inputs import check_file, read_yaml
 from m100model.io import ScipyResults
 from m100model.projects import THEMES
 from m100model.tables import bundled_inventories, data_dir, display_path
@@ -82,6 +82,28 @@ def _instrument_ids() -> tuple[str, ...]:
 
 def _deferred(info: ValidationInfo) -> bool:
     return bool(info.context and info.context.get(_DEFER_DISTRIBUTIONS))
+
+
+# Validation context key: the folder of the scenario file (paths in it are relative to it).
+_BASE = "base"
+
+
+def resolve_path(text: str, base: Path | None) -> Path:
+    """A path written in a scenario: absolute as it is; relative to the scenario file's folder
+    when it is there, else to the repository (the bundled data: ``data/inventories/...``)."""
+    p = Path(text).expanduser()
+    if p.is_absolute():
+        return p
+    if base is not None and (base / p).exists():
+        return base / p
+    bundled = data_dir().parent / p
+    if bundled.exists() or base is None:
+        return bundled
+    return base / p
+
+
+def _base(info: ValidationInfo) -> Path | None:
+    return info.context.get(_BASE) if info.context else None
 
 
 _RANGES_FORMAT = 1  # part of the cache file's name: change it when the checks change
@@ -320,8 +342,14 @@ class Scenario(_Strict):
     Fields (defaults in brackets):
 
     - ``name``, ``description``: identify the run (results go to ``results/<name>``).
-    - ``cities``: city ids from ``data/cities/cities.csv``.
-    - ``inventories``: ``{city: path}`` to replace a bundled baseline inventory.
+    - ``city_details``: a file of city details (CSV, or a workbook with a sheet ``city``;
+      see :func:`m100model.cities.read_city_details`) adding cities of your own.
+    - ``cities``: city ids from ``data/cities/cities.csv`` or ``city_details``.
+    - ``inventories``: ``{city: path}``: the activity data of a city of your own, or a file
+      to replace a bundled baseline inventory.
+
+    Paths are relative to the scenario file's folder (then to the repository, where the
+    bundled data lie), or absolute.
     - ``first_year`` [2025], ``horizon`` [2050]: the model years.
     - ``target``: see :class:`TargetSpec` [net zero, 80% by each city's target year].
     - ``grid_scenario`` [necp]: grid-factor trajectory (``data/drivers``).
@@ -353,6 +381,7 @@ class Scenario(_Strict):
 
     name: str = Field(min_length=1)
     description: str = ""
+    city_details: str | None = None
     cities: list[str] = Field(min_length=1)
     inventories: dict[str, str] = Field(default_factory=dict)
     first_year: int = Field(default=2025, ge=2022, le=2060)
@@ -394,10 +423,32 @@ class Scenario(_Strict):
             )
         return name
 
+    @field_validator("city_details")
+    @classmethod
+    def _city_details(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """Read the cities of the file and make them known (before ``cities`` is checked)."""
+        if value is None:
+            return None
+        from m100model.cities import read_city_details, register_cities
+
+        path = resolve_path(value, _base(info))
+        try:
+            register_cities(read_city_details(path))
+        except InputError as exc:
+            raise ValueError(str(exc)) from None
+        return str(path)
+
+    @field_validator("inventories")
+    @classmethod
+    def _inventory_paths(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        return {c: str(resolve_path(p, _base(info))) for c, p in value.items()}
+
     @field_validator("cities")
     @classmethod
     def _known_cities(cls, cities: list[str]) -> list[str]:
-        known = known_ids("cities/cities.csv", "city_id")
+        from m100model.cities import _ADDED
+
+        known = (*known_ids("cities/cities.csv", "city_id"), *_ADDED)
         for c in cities:
             if c not in known:
                 raise ValueError(f"unknown city '{c}' (expected one of: {', '.join(known)})")
@@ -498,12 +549,13 @@ class Scenario(_Strict):
         bundled = bundled_inventories()
         for city in self.cities:
             if city in self.inventories:
-                path = self.inventory_path(city)
-                if not path.is_file():
+                try:
+                    check_file(self.inventory_path(city))
+                except InputError as exc:
                     raise ValueError(
-                        f"inventories.{city}: file not found ({display_path(path)}; paths are "
-                        "relative to the repository root)"
-                    )
+                        f"inventories.{city}: {exc} (paths are relative to the scenario "
+                        "file's folder)"
+                    ) from None
             elif city not in bundled:
                 raise ValueError(
                     f"inventories.{city}: missing (no bundled inventory for '{city}'; give an "
@@ -515,8 +567,7 @@ class Scenario(_Strict):
     def inventory_path(self, city: str) -> Path:
         """The activity file of a city: as given, or the bundled baseline."""
         if city in self.inventories:
-            p = Path(self.inventories[city])
-            return p if p.is_absolute() else data_dir().parent / p
+            return Path(self.inventories[city])  # resolved when the scenario was read
         bundled = bundled_inventories()
         if city not in bundled:
             raise KeyError(f"no bundled inventory for {city}")
@@ -542,14 +593,15 @@ def load_scenario(path: str | Path) -> Scenario:
     path = Path(path)
     shown = display_path(path)
     raw = read_yaml(path)
+    base = path.resolve().parent
     if not isinstance(raw, dict):
         raise InputError(shown, "expected a mapping of scenario fields (name, cities, ...)")
     try:
         # Every check except the distributions first: they need scipy.stats (about a second
         # to import), and a file with a simpler mistake should not wait for it.
-        scn = Scenario.model_validate(raw, context={_DEFER_DISTRIBUTIONS: True})
+        scn = Scenario.model_validate(raw, context={_DEFER_DISTRIBUTIONS: True, _BASE: base})
         if scn.uncertainty is not None:
-            scn = Scenario.model_validate(raw)
+            scn = Scenario.model_validate(raw, context={_BASE: base})
         return scn
     except ValidationError as exc:
         err = exc.errors()[0]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from m100model import plausibility
 from m100model.cities import load_cities
 from m100model.errors import InputError
 from m100model.factors import load_factors
@@ -83,6 +84,7 @@ class PortfolioData:
     base_kt: dict[str, float] = field(default_factory=dict)
     baseline_kt: dict[tuple[str, int], float] = field(default_factory=dict)
     target_year: dict[str, int] = field(default_factory=dict)  # each group's own target year
+    warnings: list[str] = field(default_factory=list)  # plausibility of the inventories
 
     @staticmethod
     def discount_factors_for(years: list[int], rate: float) -> dict[int, float]:
@@ -253,7 +255,9 @@ def assemble(scn: Scenario, inventories: dict[str, Inventory] | None = None) -> 
         )
         for c in scn.cities
     }
+    warnings = []
     for c, inv in invs.items():
+        warnings += plausibility.warnings(inv, float(cities.at[c, "population_2021"]))
         if inv.city != c:
             raise InputError(
                 display_path(scn.inventory_path(c)) if inventories is None else "<inventories>",
@@ -304,6 +308,7 @@ def assemble(scn: Scenario, inventories: dict[str, Inventory] | None = None) -> 
         decision_step=scn.decision_step,
         rate_tiers=rate_tiers() if scn.build_rate == "soft" else [],
         base_year=base_year,
+        warnings=warnings,
     )
     assemble_targets(d, scn, cities, invs)
     return d
