@@ -246,6 +246,30 @@ def render_gpc_table(inv: Inventory) -> Table:
     return table
 
 
+def _plausibility(inv: Inventory, file: Path, city_details: Path | None) -> list[str]:
+    """Plausibility warnings, with the population from --city-details, else the workbook's
+    own sheet 'city' when it is filled in, else the kit's cities."""
+    from m100model.cities import read_city_details
+    from m100model.plausibility import population_of, warnings
+
+    population = None
+    if city_details is not None:
+        details = {c.city_id: c for c in read_city_details(city_details)}
+        if inv.city not in details:
+            raise InputError(
+                _shown(city_details), f"has no row for the inventory's city '{inv.city}'"
+            )
+        population = float(details[inv.city].population)
+    elif file.suffix.lower() in (".xlsx", ".xlsm"):
+        with contextlib.suppress(InputError):  # no sheet 'city', or not filled in yet
+            details = {c.city_id: c for c in read_city_details(file)}
+            if inv.city in details:
+                population = float(details[inv.city].population)
+    if population is None:
+        population = population_of(inv.city)
+    return warnings(inv, population)
+
+
 def _print_totals(inv: Inventory) -> None:
     totals = Table.grid(padding=(0, 2))
     totals.add_column()
@@ -285,8 +309,16 @@ def inventory(
         ),
     ] = None,
     force: Annotated[bool, typer.Option(help="Replace an existing --out folder.")] = False,
+    city_details: Annotated[
+        Path | None,
+        typer.Option(
+            help="City details (CSV, or a workbook with a sheet 'city') giving the population "
+            "for the plausibility checks; a workbook's own sheet 'city' is used by default."
+        ),
+    ] = None,
 ) -> None:
-    """Compute a city's GHG inventory (GPC BASIC/BASIC+ and the Covenant of Mayors view)."""
+    """Compute a city's GHG inventory (GPC BASIC/BASIC+ and the Covenant of Mayors view),
+    with warnings where a figure is far from what a city is likely to have."""
     out_dir = _normalised(out_dir)
     if out_dir is not None and out_dir.exists() and not force:
         raise _bad_input(f"{out_dir} exists; use --force to replace it")
@@ -296,6 +328,9 @@ def inventory(
         inv = load_inventory(file, gwp=gwp.value, grid_method=grid_method)
     except InputError as exc:
         raise _bad_input(str(exc)) from None
+    inv.warnings = _plausibility(inv, file, city_details)
+    for w in inv.warnings:
+        err.print(f"[yellow]warning:[/] {_t(w)}", highlight=False, soft_wrap=True)
     summary = inv.summary()
     if out_dir is not None:
 
@@ -364,6 +399,8 @@ def run(
             except InputError as exc:
                 raise _bad_input(str(exc)) from None
         freeze()  # the solved model
+        for w in result.data.warnings:
+            err.print(f"[yellow]warning:[/] {_t(w)}", highlight=False, soft_wrap=True)
         _import_altair()
 
         def fill(folder: Path) -> None:
@@ -1144,6 +1181,75 @@ def assess(
         )
     if out_dir is not None:
         out.print(f"Written to [bold]{_t(out_dir)}[/]")
+
+
+@app.command("new-city")
+def new_city(
+    name: Annotated[str, typer.Argument(help="The city's name, e.g. 'Târgu Mureș'.")],
+    folder: Annotated[
+        Path | None, typer.Option("--folder", help="Folder to write (default: ./<city id>).")
+    ] = None,
+    city_id: Annotated[
+        str | None,
+        typer.Option("--id", help="The city's id (default: from the name, e.g. targu_mures)."),
+    ] = None,
+    year: Annotated[int, typer.Option(help="The inventory year.")] = 2022,
+    target_year: Annotated[int, typer.Option(help="Year of the climate-neutrality target.")] = 2035,
+    group: Annotated[
+        str, typer.Option(help="eu_mission, m100_mirror or a group of your own.")
+    ] = "other",
+    force: Annotated[bool, typer.Option(help="Replace an existing folder.")] = False,
+) -> None:
+    """Start your own city: an activity-data workbook (drop-down lists, a sheet for the city
+    details) and CSV, and a starter scenario that points at them."""
+    from pydantic import ValidationError
+
+    from m100model.cities import CityDetails
+    from m100model.templates import slug, write_city_template
+
+    cid = city_id or slug(name)
+    try:
+        CityDetails.model_validate(
+            dict(
+                city_id=cid,
+                city=name,
+                target_year=target_year,
+                population=1,
+                population_source="-",
+                group=group,
+            )
+        )
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"])
+        option = {"city_id": "--id", "city": "NAME", "target_year": "--target-year"}
+        raise _bad_input(
+            f"{option.get(field, '--' + field)}: {err['msg'].removeprefix('Value error, ')}"
+        ) from None
+    if not 1990 <= year <= 2100:
+        raise _bad_input(f"--year: expected 1990 to 2100, got {year}")
+    target = _normalised(folder or Path(cid))
+    if target.exists() and not force:
+        raise _bad_input(f"{target} exists; use --force to replace it")
+    files: dict = {}
+
+    def fill(where: Path) -> None:
+        made = write_city_template(
+            where, cid, name, year=year, target_year=target_year, group=group
+        )
+        files.update({k: target / p.name for k, p in made.items()})
+
+    write_results_dir(check_writable(target), fill, force=force)
+    out.print(f"Written to [bold]{_t(target)}[/] for {_t(name)} (id {cid}):")
+    out.print(
+        f"  {_t(files['workbook'])}: your inventory (sheet 'activity', one NE row per BASIC "
+        "sub-sector to replace with data) and the city details (sheet 'city')"
+    )
+    out.print(f"  {_t(files['activity_csv'])}, {_t(files['city_csv'])}: the same as CSV")
+    out.print(f"  {_t(files['scenario'])}: a starter scenario that points at the workbook")
+    out.print("Next: fill in the workbook, then")
+    out.print(f"  m100 inventory {_t(files['workbook'])}")
+    out.print(f"  m100 run {_t(files['scenario'])}")
 
 
 if __name__ == "__main__":  # pragma: no cover
