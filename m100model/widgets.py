@@ -3,19 +3,21 @@
 :class:`ScenarioExplorer` keeps one solved portfolio model per city and answers a moved
 slider by changing the model in place through the :class:`~m100model.portfolio.solve.
 PortfolioSolver` setters (targets and envelopes change row bounds and re-solve from the last
-basis in milliseconds; discount rate, grid and prices recompile in a fraction of a second),
-then redraws its three Altair charts. The charts are Altair ``JupyterChart`` widgets that stay
-on the page: each answer hands them the rows that changed (their layout is sent once), so
-nothing flickers or scrolls. Control changes are coalesced: the first event of a burst (a
-drag) is solved at once, and the events that came in meanwhile make one more solve, for the
-latest position (or, with ``coalesce=False``, debounced: one solve after the last event).
+basis; discount rate, grid and prices recompile), then redraws its three Altair charts. The
+charts are :class:`LiveChart` widgets that stay on the page: their layout is sent once, and
+each answer changes their rows (widget state that every view applies once its chart is
+drawn), so nothing flickers or scrolls and no view misses an answer. Control changes are
+coalesced: the first event of a burst (a drag) is solved at once, and the events that came
+in meanwhile make one more solve, for the latest position (or, with ``coalesce=False``,
+debounced: one solve after the last event).
 
 :class:`InventoryExplorer` recomputes a city's GHG inventory with another GWP set or
 grid-factor method. :class:`TeamForm` is a workshop team's choice form: it writes the team's
 own choice file (see :mod:`m100model.workshop`).
 
-Everything runs offline: ``alt.JupyterChart.enable_offline()`` inlines the Vega JavaScript
-that vl-convert ships, instead of loading it from a CDN.
+Everything runs offline: the chart widgets carry the Vega JavaScript that vl-convert ships
+(:meth:`LiveChart.enable_offline`, ``alt.JupyterChart.enable_offline()``) instead of loading
+it from a CDN.
 
 Example (in a notebook)::
 
@@ -37,9 +39,11 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import altair as alt
+import anywidget
 import ipywidgets as W
 import numpy as np
 import pandas as pd
+import traitlets
 
 from m100model import charts
 from m100model.analysis.macc import compare_with_optimum, macc
@@ -137,8 +141,8 @@ _OFFLINE_READY = False
 
 
 def enable_offline_charts() -> None:
-    """Make Altair's ``JupyterChart`` use the Vega JavaScript bundled with vl-convert (no
-    CDN). Takes a few seconds once per kernel."""
+    """Make Altair's ``JupyterChart`` (the inventory explorer's chart) use the Vega
+    JavaScript bundled with vl-convert (no CDN). Takes a few seconds once per kernel."""
     global _OFFLINE_READY
     if not _OFFLINE_READY:
         alt.JupyterChart.enable_offline()
@@ -147,17 +151,150 @@ def enable_offline_charts() -> None:
 
 PRICE_DELAY_S = 0.03  # after an answer's charts are sent, before its shadow prices are read
 
-# The explorer's chart widgets draw to a canvas, not SVG (the default of the Vega-Embed that
-# JupyterChart ships): it redraws new data faster (about 30 against 50 ms for the three
-# charts in Chromium, benchmarks/bench_explorer.py).
+# The explorer's chart widgets draw to a canvas, not SVG (Vega-Embed's default): it redraws
+# new data faster (about 30 against 50 ms for the three charts in Chromium,
+# benchmarks/bench_explorer.py).
 EMBED_OPTIONS = {"renderer": "canvas"}
 _DRAW: dict[str, Callable[..., alt.TopLevelMixin]] = {
     "pathway": charts.draw_pathway,
     "investment": charts.draw_investment,
     "macc": charts.draw_macc,
 }
-# JupyterChart's channel for new data in a drawn chart (Altair 5.1+; else the whole spec goes).
-_IN_PLACE = "_py_to_js_updates" in alt.JupyterChart.class_trait_names()
+
+# The page side of :class:`LiveChart` (an anywidget ES module; ``vegaEmbed`` comes from the
+# bundle vl-convert makes, or from a CDN when offline is off). The chart's rows and
+# parameters are widget *state*: every view applies the state it finds once its chart is
+# embedded, and again at each change of it. Nothing is an event that a view can miss while
+# Vega-Embed is still drawing (see LiveChart).
+_LIVE_CHART_JS = r"""
+async function render({ model, el }) {
+  let api = null;   // the embedded chart, once drawn
+  let token = 0;    // the latest embed; an older one that ends later is dropped
+  let shown = {};   // dataset -> the JSON of the rows the view holds
+
+  const apply = async () => {
+    if (api === null) { return; }  // the embed applies the state when it is done
+    const view = api.view;
+    const revision = model.get("revision");
+    let changed = false;
+    for (const [name, rows] of Object.entries(model.get("datasets") ?? {})) {
+      const text = JSON.stringify(rows);
+      if (shown[name] !== text) {
+        view.data(name, JSON.parse(text));  // a copy: Vega marks the rows it ingests
+        shown[name] = text;
+        changed = true;
+      }
+    }
+    for (const [name, value] of Object.entries(model.get("signals") ?? {})) {
+      if (view.signal(name) !== value) { view.signal(name, value); changed = true; }
+    }
+    if (changed) { await view.runAsync(); }
+    if (api !== null && api.view === view) { el.dataset.revision = String(revision); }
+  };
+
+  const embed = async () => {
+    const mine = ++token;
+    if (api !== null) { api.finalize(); api = null; }
+    const spec = structuredClone(model.get("spec"));
+    let result;
+    try {
+      result = await vegaEmbed(el, spec, structuredClone(model.get("embed_options") ?? {}));
+    } catch (error) {
+      if (mine === token) {
+        el.textContent = "Chart error: " + error.message;
+        el.style.color = "red";
+      }
+      return;
+    }
+    if (mine !== token) { result.finalize(); return; }
+    api = result;
+    shown = {};
+    for (const [name, rows] of Object.entries(spec.datasets ?? {})) {
+      shown[name] = JSON.stringify(rows);
+    }
+    await apply();  // the rows and titles the model holds now
+  };
+
+  const listeners = [
+    ["change:datasets", apply], ["change:signals", apply], ["change:revision", apply],
+    ["change:spec", embed], ["change:embed_options", embed],
+  ];
+  for (const [name, fn] of listeners) { model.on(name, fn); }
+  await embed();
+  return () => {
+    token++;
+    for (const [name, fn] of listeners) { model.off(name, fn); }
+    if (api !== null) { api.finalize(); api = null; }
+  };
+}
+
+export default { render };
+"""
+
+
+def _cdn_import() -> str:
+    """Altair's own ``import vegaEmbed from "https://..."`` line (its JupyterChart's)."""
+    from altair.jupyter.jupyter_chart import load_js_src
+
+    return next(line for line in load_js_src().splitlines() if "vegaEmbed from" in line)
+
+
+class LiveChart(anywidget.AnyWidget):
+    """A Vega-Lite chart widget whose rows and parameters change without redrawing its
+    layout: the scenario explorer's charts.
+
+    ``spec`` (the layout, with the rows it was made with) is sent once. ``datasets`` (rows
+    by named dataset) and ``signals`` (parameter values, e.g. the title) are the chart's
+    current state: a view applies them once Vega-Embed has drawn the chart, and again at
+    each change. A view that is still drawing when new rows arrive, a second view of the
+    widget, or a page reloaded later all show the current state.
+
+    (Altair's ``JupyterChart`` hands new rows to its views as an event,
+    ``_py_to_js_updates``, that a view only listens to once its chart is drawn: rows sent
+    earlier were lost, and the view kept the rows of its spec. That was the race that left
+    one chart stale after a *Run All*.)
+    """
+
+    _esm = f"{_cdn_import()}\n{_LIVE_CHART_JS}"
+    spec = traitlets.Dict().tag(sync=True)
+    datasets = traitlets.Dict().tag(sync=True)
+    signals = traitlets.Dict().tag(sync=True)
+    revision = traitlets.Int(0).tag(sync=True)  # one more at each change of the state
+    embed_options = traitlets.Dict().tag(sync=True)
+
+    def __init__(self, chart: alt.TopLevelMixin, *, embed_options: dict | None = None) -> None:
+        spec = chart.to_dict()
+        super().__init__(
+            spec=spec,
+            datasets=dict(spec.get("datasets", {})),
+            signals={p["name"]: p["value"] for p in spec.get("params", []) if "value" in p},
+            embed_options=dict(embed_options or {}),
+        )
+
+    def show(self, datasets: dict[str, list[dict]], signals: dict[str, object]) -> bool:
+        """Make ``datasets`` (all of the chart's, or some) and ``signals`` the chart's state,
+        in one message; ``False`` (and no message) when nothing changed."""
+        new_data = {**self.datasets, **datasets}
+        new_signals = {**self.signals, **signals}
+        if new_data == self.datasets and new_signals == self.signals:
+            return False
+        with self.hold_sync():
+            self.datasets = new_data
+            self.signals = new_signals
+            self.revision += 1
+        return True
+
+    @classmethod
+    def enable_offline(cls) -> None:
+        """Bundle the page side with the Vega JavaScript that vl-convert ships (no CDN).
+        Takes a second or two once per kernel."""
+        if getattr(cls, "_offline", False):
+            return
+        import vl_convert as vlc
+        from altair.utils._importers import vl_version_for_vl_convert
+
+        cls._esm = vlc.javascript_bundle(_LIVE_CHART_JS, vl_version=vl_version_for_vl_convert())
+        cls._offline = True
 
 
 def json_rows(df: pd.DataFrame) -> list[dict]:
@@ -345,7 +482,7 @@ class ScenarioExplorer:
             raise ValueError("the scenario explorer takes a one-city scenario")
         self.scenario = scenario
         if offline:
-            enable_offline_charts()
+            LiveChart.enable_offline()
         known = load_cities()
         self.cities = cities or list(known.index)
         base_city = scenario.cities[0]
@@ -359,8 +496,6 @@ class ScenarioExplorer:
         self._t0 = 0.0
         self._curves: dict[tuple, pd.DataFrame] = {}
         self.answers = 0  # updates answered (shown in the status line's data-answer)
-        self._view_titles: dict[str, str] = {}
-        self._views_moved_on = False  # data sent since the chart widgets were made
 
         cm = self._model_for(base_city)
         target_year = scenario.target.year or int(known.at[base_city, "target_year"])
@@ -442,7 +577,7 @@ class ScenarioExplorer:
                 ctrl.observe(self._on_envelope, names="value")
             else:
                 ctrl.observe(self._debounced, names="value")
-        self.views: dict[str, alt.JupyterChart] = {}
+        self.views: dict[str, LiveChart] = {}
         self._build_charts_and_solve()
         self.widget = W.VBox(
             [
@@ -470,10 +605,8 @@ class ScenarioExplorer:
 
     # -- display ---------------------------------------------------------------------------
     def _repr_mimebundle_(self, **kwargs):
-        if self._views_moved_on:
-            # Chart views drawn from now on would start from the data their widgets were
-            # made with: new widgets (all displays of the explorer show them).
-            self._new_views()
+        # Every display shows the same widgets: a chart view applies its widget's current
+        # rows once drawn (LiveChart), so a later display starts from the current state.
         return self.widget._repr_mimebundle_(**kwargs)
 
     # -- models ----------------------------------------------------------------------------
@@ -690,63 +823,30 @@ class ScenarioExplorer:
         return {name: draw(data[name], titles[name]) for name, draw in _DRAW.items()}
 
     def _new_views(self) -> None:
-        """Build the chart widgets (their layout and data) and put them on the page."""
-        data, self._view_titles = self.chart_data(), self.chart_titles()
-        self._views_moved_on = False
-        old = self.views
+        """Build the chart widgets (their layout and the current rows)."""
+        data, titles = self.chart_data(), self.chart_titles()
         self.views = {
-            name: alt.JupyterChart(
-                _live_chart(name, data[name], self._view_titles[name]),
-                embed_options=EMBED_OPTIONS,
+            name: LiveChart(
+                _live_chart(name, data[name], titles[name]), embed_options=EMBED_OPTIONS
             )
             for name in _DRAW
         }
-        if hasattr(self, "widget"):
-            kept = [w for w in self.widget.children if w not in old.values()]
-            self.widget.children = (*kept, *self.views.values())
-        for view in old.values():
-            view.close()
 
     def _redraw(self) -> None:
-        """Send the charts what changed.
+        """Give the charts the current rows and titles.
 
-        The chart widgets keep their layout; only the rows of their named datasets change,
-        through the ``JupyterChart`` channel that hands data to the Vega view in the page
-        (it re-runs the view's dataflow: scales, axes and legends follow the data), and
-        their title parameter when the city changes. Only what changed travels, one message
-        per chart.
+        The chart widgets keep their layout; the rows of their named datasets and their
+        title parameter are state of the widget (:class:`LiveChart`), which each view in the
+        page applies to its drawn chart (Vega re-runs the chart's dataflow: scales, axes
+        and legends follow the data). A chart whose rows and title did not change gets no
+        message; one that changed gets one.
         """
         data, titles = self.chart_data(), self.chart_titles()
         for name, view in self.views.items():
-            if not _IN_PLACE or alt.data_transformers.active == "vegafusion":
-                view.chart = _live_chart(name, data[name], titles[name])
-                continue
-            held = view.spec["datasets"]
-            changed = {}
-            for table, df in data[name].items():
-                key, rows = f"{name}_{table}", json_rows(df)
-                if rows != held.get(key):
-                    changed[key] = rows
-            title = titles[name] if titles[name] != self._view_titles[name] else None
-            if not changed and title is None:
-                continue
-            # The kernel's copy of the spec follows (without a message of its own), so that
-            # a page reloaded later draws the current state.
-            held.update(changed)
-            self._views_moved_on = True
-            with view.hold_sync():
-                if title is not None:
-                    param = f"{name}_title"
-                    for p in view.spec["params"]:
-                        if p["name"] == param:
-                            p["value"] = title
-                    setattr(view.params, param, title)
-                if changed:
-                    view._py_to_js_updates = [
-                        {"namespace": "data", "name": key, "scope": [], "value": rows}
-                        for key, rows in changed.items()
-                    ]
-        self._view_titles = titles
+            view.show(
+                {f"{name}_{table}": json_rows(df) for table, df in data[name].items()},
+                {f"{name}_title": titles[name]},
+            )
 
     def key_figures(self, *, prices: bool = True) -> dict:
         """The numbers the status line shows (also handy in tests). ``prices=False`` does
@@ -754,7 +854,7 @@ class ScenarioExplorer:
         r, s = self.result, self.settings()
         assert r is not None
         if prices:
-            self._add_prices()
+            self._add_prices(status=True)  # the status line stops saying "being computed"
         em = r.emissions.set_index("year")
         year = min(max(s.target_year, em.index.min()), em.index.max())
         sc = r.shadow_carbon.dropna(subset=["year"]).set_index("year")

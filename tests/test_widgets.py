@@ -25,20 +25,19 @@ from m100model.widgets import (
 
 
 def chart_rows(view, column: str | None = None) -> list[dict]:
-    """The data rows a chart widget holds (all its datasets), optionally one column."""
-    rows = [row for ds in view.spec.get("datasets", {}).values() for row in ds]
+    """The data rows a chart widget holds (all its datasets), optionally one column: the
+    explorer's live charts' current rows (their ``datasets`` state), else the spec's."""
+    held = getattr(view, "datasets", None) or view.spec.get("datasets", {})
+    rows = [row for ds in held.values() for row in ds]
     return [r[column] for r in rows if column in r] if column else rows
 
 
 def chart_title(view) -> str:
-    """The title a chart widget shows: its title parameter's value (the explorer's charts),
-    else the spec's title."""
+    """The title a chart widget shows: its title parameter's current value (the explorer's
+    live charts), else the spec's title."""
     title = view.spec["title"]
     if isinstance(title, dict):
-        name = title["text"]["expr"]
-        held = {p["name"]: p["value"] for p in view.spec["params"]}[name]
-        assert getattr(view.params, name) == held  # the kernel's spec follows
-        return held
+        return view.signals[title["text"]["expr"]]
     return title
 
 
@@ -98,53 +97,84 @@ def test_reduction_slider_tightens_the_target_and_redraws(fresh):
     assert min(after_targets) == pytest.approx(base * 0.4, rel=1e-6)
 
 
-def test_charts_get_only_their_changed_data(fresh):
-    """A slider keeps each chart's layout (the spec is not sent again): the chart widget is
-    handed the rows of the named datasets that changed, and its spec in the kernel follows."""
+def test_charts_get_their_rows_as_state(fresh):
+    """A slider keeps each chart's layout (the spec is not sent again): the chart widget's
+    state (its rows by named dataset, its title, a revision number) changes, in one message
+    per chart that changed, with the parts that changed."""
     ex = fresh
     view = ex.views["pathway"]
-    layout = {k: v for k, v in view.spec.items() if k != "datasets"}
-    sent = []
-    view.observe(lambda change: sent.append(change["new"]), names="_py_to_js_updates")
-    ex.controls["reduction"].value = 0.6
+    spec = json.dumps(view.spec, sort_keys=True)
+    revision = view.revision
+    messages = []
+    send = view._send
+    view._send = lambda msg, buffers=None: (messages.append(msg), send(msg, buffers))
+    try:
+        ex.controls["reduction"].value = 0.6
+    finally:
+        del view._send
     assert ex.views["pathway"] is view
-    assert {k: v for k, v in view.spec.items() if k != "datasets"} == layout
-    assert len(sent) == 1
-    updates = {u["name"]: u["value"] for u in sent[0]}
-    assert all(u["namespace"] == "data" and u["scope"] == [] for u in sent[0])
-    assert "pathway_lines" in updates
-    target = {r["year"]: r["kt"] for r in updates["pathway_lines"] if r["series"] == "Target path"}
+    assert json.dumps(view.spec, sort_keys=True) == spec  # the layout stays
+    assert view.revision == revision + 1
+    assert len(messages) == 1
+    # Only what changed travels (the title did not).
+    assert set(messages[0]["state"]) == {"datasets", "revision"}
+    target = {
+        r["year"]: r["kt"] for r in view.datasets["pathway_lines"] if r["series"] == "Target path"
+    }
     assert target[2040] == pytest.approx(ex.data.base_kt["suceava"] * 0.4)
-    assert view.spec["datasets"]["pathway_lines"] == updates["pathway_lines"]
     # The same rows as the plain Altair charts (the static copies) hold.
     for name, chart in ex.make_charts().items():
         plain = sorted(
             json.dumps(rows, sort_keys=True) for rows in chart.to_dict()["datasets"].values()
         )
-        live = sorted(
-            json.dumps(rows, sort_keys=True) for rows in ex.views[name].spec["datasets"].values()
-        )
+        live = sorted(json.dumps(rows, sort_keys=True) for rows in ex.views[name].datasets.values())
         assert plain == live
+    # Nothing changed: no message.
+    messages.clear()
+    view._send = lambda msg, buffers=None: (messages.append(msg), send(msg, buffers))
+    try:
+        ex._redraw()
+    finally:
+        del view._send
+    assert messages == [] and view.revision == revision + 1
     # The status line says which answer it shows, for which settings.
     assert f"data-answer='{ex.answers}'" in ex.status.value
     assert "&quot;reduction&quot;: 0.6" in ex.status.value
 
 
-def test_a_new_display_gets_chart_widgets_with_the_current_data(fresh):
+def test_a_view_drawn_late_gets_the_current_rows(fresh):
+    """The race of issue 13: a chart view still drawing (Vega-Embed) when answers arrive,
+    as in a *Run All*, or a second view made later. A view's page side reads the widget's
+    state once its chart is drawn, and the state (what a page that joins late receives in
+    the widget's state message) holds the current rows, not those the chart was made with."""
+    ex = fresh
+    made_with = {
+        name: json.dumps(v.spec["datasets"], sort_keys=True) for name, v in ex.views.items()
+    }
+    ex.controls["reduction"].value = 0.6
+    ex.controls["reduction"].value = 0.5
+    for name, view in ex.views.items():
+        state = view.get_state()
+        assert json.dumps(state["datasets"], sort_keys=True) != made_with[name], name
+        assert state["datasets"] == {
+            f"{name}_{t}": json_rows(df) for t, df in ex.chart_data()[name].items()
+        }
+        assert state["signals"] == {f"{name}_title": ex.chart_titles()[name]}
+    # The page side applies the state after the embed and at every change (not an event
+    # it can miss while drawing).
+    from m100model.widgets import _LIVE_CHART_JS
+
+    assert "await apply();  // the rows and titles the model holds now" in _LIVE_CHART_JS
+    assert _LIVE_CHART_JS.index("model.on(name, fn)") < _LIVE_CHART_JS.index("await embed();")
+
+
+def test_a_new_display_shows_the_same_chart_widgets(fresh):
     ex = fresh
     ex.controls["reduction"].value = 0.6
-    old = ex.views["pathway"]
-    ex._repr_mimebundle_()
-    view = ex.views["pathway"]
-    assert view is not old and view in ex.widget.children and old not in ex.widget.children
-    target = {
-        r["year"]: r["kt"]
-        for r in view.spec["datasets"]["pathway_lines"]
-        if r["series"] == "Target path"
-    }
-    assert target[2040] == pytest.approx(ex.data.base_kt["suceava"] * 0.4)
-    ex._repr_mimebundle_()  # nothing new since: the same widgets
-    assert ex.views["pathway"] is view
+    views = dict(ex.views)
+    bundle = ex._repr_mimebundle_()
+    assert ex.views == views and all(v in ex.widget.children for v in views.values())
+    assert "application/vnd.jupyter.widget-view+json" in bundle
 
 
 def test_target_year_slider_moves_the_path(fresh):
