@@ -1,8 +1,10 @@
 """Altair charts of the kit: one function per chart type, each returning an ``alt.Chart``.
 
 Every chart has a title and axis labels with units, uses the Okabe-Ito colour-blind-safe
-palette, and reads well when printed. :func:`to_png` and :func:`to_svg` export offline
-through vl-convert.
+palette, and reads well when printed. Themes and funding sources have one fixed colour each
+(:func:`theme_scale`, :func:`funding_scale`, :func:`theme_colours`,
+:func:`instrument_colours`), the same in the report, the notebooks and the explorer.
+:func:`to_png` and :func:`to_svg` export offline through vl-convert.
 """
 
 from __future__ import annotations
@@ -26,12 +28,86 @@ OKABE_ITO = [
     "#999999",
     "#000000",
 ]
+# One fixed colour per CPD theme (by display name) and per funding source: every chart that
+# colours by theme or funding source gives Altair the full domain, so a colour never moves
+# when a redraw shows another subset (the explorer's sliders, another city).
 THEME_COLOURS = dict(zip([THEME_NAMES[t] for t in THEMES], OKABE_ITO, strict=False))
 WIDTH = 560
 
+# Funding sources: Okabe-Ito and Paul Tol's muted scheme (both colour-blind safe), grouped by
+# kind: the city's own money blue, EU and national grants blues, greens and yellows, loans
+# oranges and reds, bonds and private money purples.
+_INSTRUMENT_COLOUR_OF = {
+    "municipal_budget": "#0072B2",
+    "pnrr_c5": "#56B4E9",
+    "pnrr_c10": "#88CCEE",
+    "pnrr_c16": "#332288",
+    "regional_programme": "#009E73",
+    "national_programmes": "#44AA99",
+    "modernisation_fund": "#117733",
+    "social_climate_fund": "#DDCC77",
+    "ets2_revenue": "#F0E442",
+    "elena": "#999933",
+    "eib_loan": "#D55E00",
+    "eib_framework_loan": "#E69F00",
+    "eib_intermediated_loan": "#CC6677",
+    "green_bond": "#882255",
+    "esco": "#AA4499",
+    "private_capital": "#CC79A7",
+}
+# For an instrument added to data/funding/instruments.csv without a colour of its own.
+_SPARE_COLOURS = ["#999999", "#661100", "#6699CC", "#888888", "#000000", "#DDDDDD"]
 
-def _theme_scale() -> alt.Scale:
+
+def theme_colours() -> dict[str, str]:
+    """The colour of each CPD theme, by display name (all themes, fixed order)."""
+    return dict(THEME_COLOURS)
+
+
+def theme_scale() -> alt.Scale:
+    """Altair colour scale over all CPD themes (display names): the same theme has the same
+    colour in every chart, whatever subset a chart shows."""
     return alt.Scale(domain=list(THEME_COLOURS), range=list(THEME_COLOURS.values()))
+
+
+_theme_scale = theme_scale  # the earlier private name
+
+
+def short_instrument_name(name: str) -> str:
+    """A funding source's name short enough for a legend or a table row: the part before a
+    comma or colon ("Private capital: owners' own funds ..." -> "Private capital")."""
+    return name.split(":")[0].split(", ")[0].strip()
+
+
+def funding_source_names() -> dict[str, str]:
+    """Short display name of every instrument in ``data/funding/instruments.csv``, by id."""
+    from m100model.projects import load_instruments
+
+    inst = load_instruments()
+    return {str(s): short_instrument_name(str(n)) for s, n in inst["name"].items()}
+
+
+def instrument_colours() -> dict[str, str]:
+    """The colour of every instrument in ``data/funding/instruments.csv``, by id (fixed)."""
+    from m100model.projects import load_instruments
+
+    out, spare = {}, iter(_SPARE_COLOURS * 10)
+    for s in load_instruments().index:
+        out[str(s)] = _INSTRUMENT_COLOUR_OF.get(str(s)) or next(spare)
+    return out
+
+
+def funding_colours() -> dict[str, str]:
+    """The colour of every funding source, by its short display name (what the charts'
+    legends show)."""
+    names, colours = funding_source_names(), instrument_colours()
+    return {names[s]: colours[s] for s in names}
+
+
+def funding_scale() -> alt.Scale:
+    """Altair colour scale over all funding sources (short display names, full domain)."""
+    colours = funding_colours()
+    return alt.Scale(domain=list(colours), range=list(colours.values()))
 
 
 def inventory_chart(by_subsector: pd.DataFrame, title: str) -> alt.Chart:
@@ -98,6 +174,7 @@ def pathway_data(emissions: pd.DataFrame, wedges: pd.DataFrame) -> dict[str, pd.
 
 def draw_pathway(data: dict[str, ChartData], title: str) -> alt.LayerChart:
     """The pathway chart over the tables of :func:`pathway_data`."""
+    # the full domain (every theme), so a theme keeps its colour whatever the data hold
     colours = alt.Scale(domain=_PATHWAY_ORDER, range=["#D9D9D9", *THEME_COLOURS.values()])
     area = (
         alt.Chart(data["stack"])
@@ -137,23 +214,32 @@ def pathway_chart(emissions: pd.DataFrame, wedges: pd.DataFrame, title: str) -> 
 
 
 def investment_data(investment: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """The investment chart's table: ``bars``, M EUR by year and funding source."""
-    return {"bars": investment.groupby(["year", "instrument"], as_index=False)["meur"].sum()}
+    """The investment chart's table: ``bars``, M EUR by year and funding source (``source``:
+    the instrument's short display name)."""
+    bars = investment.groupby(["year", "instrument"], as_index=False)["meur"].sum()
+    names = funding_source_names()
+    bars["source"] = [names.get(s, s) for s in bars["instrument"]]
+    return {"bars": bars}
 
 
 def draw_investment(data: dict[str, ChartData], title: str) -> alt.Chart:
-    """The investment chart over the table of :func:`investment_data`."""
-    palette = [*OKABE_ITO, "#882255", "#44AA99", "#117733", "#332288"]
+    """The investment chart over the table of :func:`investment_data` (one fixed colour per
+    funding source, :func:`funding_scale`)."""
     return (
         alt.Chart(data["bars"], title=title, width=WIDTH)
         .mark_bar()
         .encode(
             x=alt.X("year:O", title="Year"),
             y=alt.Y("sum(meur):Q", title="Investment (M EUR per year)"),
-            color=alt.Color("instrument:N", title="Funding source", scale=alt.Scale(range=palette)),
+            color=alt.Color(
+                "source:N",
+                title="Funding source",
+                scale=funding_scale(),
+                legend=alt.Legend(labelLimit=320),
+            ),
             tooltip=[
                 "year:O",
-                "instrument:N",
+                alt.Tooltip("source:N", title="Funding source"),
                 alt.Tooltip("sum(meur):Q", format=",.2f", title="M EUR"),
             ],
         )
@@ -471,7 +557,7 @@ def alternatives_chart(by_theme: pd.DataFrame, title: str) -> alt.Chart:
         .encode(
             x=alt.X("portfolio:N", title="Portfolio", sort=None),
             y=alt.Y("sum(investment_meur):Q", title="Investment (M EUR, whole horizon)"),
-            color=alt.Color("theme_name:N", title="Theme", scale=_theme_scale()),
+            color=alt.Color("theme_name:N", title="Theme", scale=theme_scale()),
             tooltip=[
                 "portfolio:N",
                 "theme_name:N",

@@ -414,24 +414,24 @@ def run(
 
 
 def _print_cities(by_city: dict) -> None:
-    """Each city (target group) in its own target year: met or not, and at what price."""
+    """Each city (target group) in its target year: met or not, and at what price (a dash
+    where a city misses its target in any year: its price means nothing)."""
     out.print("Each city in its target year (kt CO2e; implied carbon price in EUR/t)")
     table = Table()
     for col in ("City", "Year", "Modelled", "Target", "Met", "Price"):
         table.add_column(col, justify="left" if col in ("City", "Met") else "right")
-    levelised = False
+    levelised = withheld = False
     for g, c in by_city.items():
         price, basis = c["carbon_price_eur_per_t"], c["price_basis"] or ""
-        if not c["met"]:
+        if not c["met"] or c["years_missed"] or price is None:
             shown = "-"
-        elif price is None:
-            shown = ""
+            withheld = True
         else:
             shown = f"{price:,.0f}" + (" *" if basis.startswith("flat") else "")
             levelised |= basis.startswith("flat")
         missed = c["years_missed"]
         table.add_row(
-            city_name(g),
+            _t(c.get("city_name") or city_name(g)),
             str(c["target_year"]),
             f"{c['emissions_kt']:,.1f}",
             f"{c['target_kt']:,.1f}",
@@ -444,6 +444,11 @@ def _print_cities(by_city: dict) -> None:
         out.print(
             "* levelised over the flat stretch of the target from that year on: with the same "
             "cap year after year only the discounted sum of the yearly prices is determined."
+        )
+    if withheld:
+        out.print(
+            "- no carbon price where a city misses its target in any year: the model's price "
+            "there only echoes the penalty for missing it."
         )
 
 
@@ -465,7 +470,17 @@ def _print_run(info: dict, stats: dict, target: Path) -> None:
         f"{info['npv_meur']:,.1f} M EUR ({info['perspective']} perspective; shortfall "
         f"penalty {info['shortfall_penalty_meur']:,.1f} M EUR)"
     )
-    out.print("[yellow]Illustrative data[/]: derived city inventories, partly unsourced costs.")
+    quality = info.get("data_quality_detail") or {}
+    label = str(info.get("data_quality", ""))
+    headline, _, rest = label.partition(": ")
+    out.print(
+        (
+            f"[yellow]{_t(headline)}[/]"
+            if quality.get("illustrative")
+            else f"[bold]{_t(headline)}[/]"
+        )
+        + (f": {_t(rest)}" if rest else "")
+    )
     if stats.get("limit"):
         gap = stats.get("gap_meur")
         out.print(
@@ -488,36 +503,46 @@ def _print_run(info: dict, stats: dict, target: Path) -> None:
     ):
         table.add_column(col, justify="right")
     years = sorted(info["emissions_kt"])
+    # A city that misses its target in any year has no meaningful price, so neither has the
+    # highest price across cities: a dash (each city's own price is in the next table).
+    missing = sum(1 for g in info["by_group"].values() if g["shortfall_kt"])
     for y in [y for y in years if y % 5 == 0 or y == years[0]]:
         price = info["shadow_price_eur_per_t"].get(y)
         short = sum(1 for g in info["by_group"].values() if g["shortfall_kt"].get(y))
-        if short:
-            price = None  # the dual is the penalty: the target is out of reach that year
         table.add_row(
             str(y),
             f"{info['baseline_kt'][y]:,.1f}",
             f"{info['emissions_kt'][y]:,.1f}",
             f"{info['target_kt'][y]:,.1f}" if info["target_kt"].get(y) is not None else "",
-            "out of reach" if short else ("" if price is None else f"{price:,.0f}"),
+            "out of reach"
+            if short
+            else ("-" if missing else ("" if price is None else f"{price:,.0f}")),
             str(short) if short else "",
         )
     out.print(table)
+    if missing:
+        out.print(
+            f"- no scenario-wide carbon price: {missing} of {len(info['by_group'])} cities miss "
+            "their target in some year."
+        )
     _print_cities(info["by_city_in_target_year"])
     invest = Table(title="Investment plan (M EUR, all years)", title_justify="left")
     invest.add_column("Funding source")
     invest.add_column("M EUR", justify="right")
+    names = info.get("funding_sources", {})
     for s, by_year in sorted(info["investment_meur"].items(), key=lambda kv: -sum(kv[1].values())):
-        invest.add_row(s, f"{sum(by_year.values()):,.1f}")
+        invest.add_row(_t(names.get(s, {}).get("name", s)), f"{sum(by_year.values()):,.1f}")
     out.print(invest)
     out.print(
         f"{len(info['selected_projects'])} projects selected; "
         f"{sum(b['selected'] for b in info['bundles'])} of {len(info['bundles'])} bundles."
     )
     for d in info["diagnosis"]:
+        held = d.get("held_back_by") or ", ".join(d.get("limits", []))
         out.print(
-            f"[red]Short[/] {city_name(d['group'])}: {d['years']}, worst "
-            f"{d['worst_year']} by {d['worst_shortfall_kt']:,.1f} kt"
-            + (f"; held back by {', '.join(d['limits'])}" if d.get("limits") else "")
+            f"[red]Short[/] {_t(d.get('city_name') or city_name(d['group']))}: {d['years']}, "
+            f"worst {d['worst_year']} by {d['worst_shortfall_kt']:,.1f} kt"
+            + (f"; held back by {_t(held)}" if held else "")
         )
     gap = stats.get("gap_meur")
     out.print(
