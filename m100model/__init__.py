@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from m100model.errors import InputError
 
 if TYPE_CHECKING:
+    from m100model.api import Result, run
     from m100model.factors import FactorLibrary, load_factors
     from m100model.inventory import Inventory, compute_inventory, load_inventory, read_activity
 
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
 # the kit (e.g. the command line, which should answer ``--help`` at once) would otherwise pay
 # for pandas and pint.
 _LAZY = {
+    "run": "m100model.api",
+    "Result": "m100model.api",
     "FactorLibrary": "m100model.factors",
     "load_factors": "m100model.factors",
     "Inventory": "m100model.inventory",
@@ -32,10 +35,12 @@ __all__ = [
     "FactorLibrary",
     "InputError",
     "Inventory",
+    "Result",
     "compute_inventory",
     "load_factors",
     "load_inventory",
     "read_activity",
+    "run",
 ]
 __version__ = "0.1.0"
 

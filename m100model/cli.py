@@ -90,20 +90,50 @@ class _Program(typer.Typer):
 
 app = _Program(
     help="M100 course kit: GHG inventories, pathways and cost-optimal project portfolios "
-    "for Romanian climate-neutral cities.",
+    "for Romanian climate-neutral cities.\n\n"
+    "Environment: M100_DATA (the data folder instead of the bundled data/), M100_ASSESSMENT "
+    "(the self-assessment folder), M100_CACHE_DIR (the cache folder; default "
+    "~/.cache/m100).",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode="markdown",  # a docstring's lines flow into one paragraph
 )
-out = Console()
+
+
+def _console(*, stderr: bool = False) -> Console:
+    """A console that wraps at the terminal's width, and not at all when the output goes to
+    a file or a pipe (a log, another program)."""
+    stream = sys.stderr if stderr else sys.stdout
+    wide = not stream.isatty() and "COLUMNS" not in os.environ
+    return Console(stderr=stderr, width=10_000 if wide else None)
+
+
+out = _console()
+
+
+def _version(value: bool) -> None:
+    if value:
+        from m100model import __version__
+
+        typer.echo(f"m100 {__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
-def main() -> None:
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
     """M100 course kit command line."""
 
 
-err = Console(stderr=True)
+err = _console(stderr=True)
 
 
 class GWPSet(StrEnum):
@@ -360,7 +390,7 @@ def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML (see data/scenarios/).")],
     out_dir: Annotated[
         Path | None,
-        typer.Option("--out", help="Results folder (default: results/<scenario name>)."),
+        typer.Option("--out", help="Results folder (default: `results/<scenario name>`)."),
     ] = None,
     force: Annotated[bool, typer.Option(help="Replace an existing results folder.")] = False,
     perspective: Annotated[
@@ -368,12 +398,21 @@ def run(
         typer.Option(
             help="Whose costs count, instead of the scenario's: city (the city's money; grants "
             "lower its cost) or society (all costs and all payers, owners' capital included). "
-            "The results go to results/<scenario name>_<perspective>."
+            "The results go to `results/<scenario name>_<perspective>`."
         ),
     ] = None,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="Print summary.json to standard output instead of tables."),
+    ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", help="Also print HiGHS's log.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Solve a scenario: the least-cost portfolio of projects that meets the targets, with its
-    investment plan, shadow prices and a report (summary.json, report.html, Excel, CSVs)."""
+    investment plan, shadow prices and a report (summary.json, report.html, Excel, CSVs).
+    While it solves, the elapsed time and, for a mixed-integer model, HiGHS's gap and bound."""
+    if quiet or as_json:
+        out.quiet = True
     info: dict = {}
     with _lean_gc() as freeze:
         scn = _load_scenario_or_exit(scenario)
@@ -391,16 +430,15 @@ def run(
             check_renderer()
 
         freeze()  # the modules
-        with out.status(
-            f"Solving {scn.name} ({len(scn.cities)} cities, {scn.first_year}-{scn.horizon}) ..."
+        with _solving(
+            f"Solving {scn.name} ({len(scn.cities)} cities, {scn.first_year}-{scn.horizon})",
+            verbose=verbose,
         ):
-            try:
-                result = run_scenario(scn, _shown(scenario))
-            except InputError as exc:
-                raise _bad_input(str(exc)) from None
+            result = run_scenario(scn, _shown(scenario))
         freeze()  # the solved model
-        for w in result.data.warnings:
-            err.print(f"[yellow]warning:[/] {_t(w)}", highlight=False, soft_wrap=True)
+        if not quiet:
+            for w in result.data.warnings:
+                err.print(f"[yellow]warning:[/] {_t(w)}", highlight=False, soft_wrap=True)
         _import_altair()
 
         def fill(folder: Path) -> None:
@@ -410,7 +448,43 @@ def run(
             write_results_dir(target, fill, force=force)
         except OutputExistsError as exc:
             raise _bad_input(str(exc)) from None
-    _print_run(info, result.result.stats, target)
+    if as_json:
+        _echo_json(info)
+    else:
+        _print_run(info, result.result.stats, target)
+
+
+@contextlib.contextmanager
+def _solving(title: str, *, verbose: bool = False) -> Iterator[None]:
+    """A line that shows the elapsed time and, for a mixed-integer model, HiGHS's relative
+    gap and bounds as it reports them (nothing when output is not a terminal or is quiet;
+    with ``verbose``, HiGHS's own log instead)."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from m100model.portfolio.solve import observe
+
+    if verbose or out.quiet or not out.is_terminal:
+        with observe(verbose=verbose):
+            yield
+        return
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=out,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(f"{title} ...", total=None)
+
+        def report(p: dict) -> None:
+            bar.update(
+                task,
+                description=f"{title}: gap {p['gap']:.2%}, best plan {p['primal']:,.1f}, bound "
+                f"{p['dual']:,.1f} (M EUR with the shortfall penalty), {p['nodes']:,} nodes",
+            )
+
+        with observe(report):
+            yield
 
 
 def _print_cities(by_city: dict) -> None:
@@ -660,7 +734,7 @@ def ensemble(
     serial: Annotated[bool, typer.Option(help="Run in this process, without Dask.")] = False,
     out_dir: Annotated[
         Path | None,
-        typer.Option("--out", help="Results folder (default: results/<scenario>_ensemble)."),
+        typer.Option("--out", help="Results folder (default: `results/<scenario>_ensemble`)."),
     ] = None,
     force: Annotated[bool, typer.Option(help="Start again in an existing folder.")] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
@@ -1212,7 +1286,7 @@ def assess(
 def new_city(
     name: Annotated[str, typer.Argument(help="The city's name, e.g. 'Târgu Mureș'.")],
     folder: Annotated[
-        Path | None, typer.Option("--folder", help="Folder to write (default: ./<city id>).")
+        Path | None, typer.Option("--folder", help="Folder to write (default: `./<city id>`).")
     ] = None,
     city_id: Annotated[
         str | None,

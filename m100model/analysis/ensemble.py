@@ -517,7 +517,7 @@ def run_ensemble(
     }
     pending = [(sid, values_of[sid]) for sid in sorted(values_of) if sid not in done]
 
-    from tqdm import tqdm
+    from tqdm.auto import tqdm  # a widget in a notebook, a text bar in a terminal
 
     bar = tqdm(
         total=n,

@@ -43,8 +43,11 @@ Shadow prices (:meth:`PortfolioSolver.duals`)
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,6 +67,57 @@ SHORT_TOL = 1e-7  # kt
 OK = ("optimal", "feasible")
 
 Terms = dict[str, dict]  # variable name -> {index: coefficient}
+
+
+@dataclass(frozen=True)
+class Observer:
+    """Who watches the HiGHS runs of this context (see :func:`observe`)."""
+
+    progress: Callable[[dict], None] | None = None
+    verbose: bool = False
+
+
+_NOBODY = Observer()
+_OBSERVER: contextvars.ContextVar[Observer] = contextvars.ContextVar(
+    "m100_solver_observer",
+    default=_NOBODY,  # frozen: never changed
+)
+
+
+@contextlib.contextmanager
+def observe(
+    progress: Callable[[dict], None] | None = None, *, verbose: bool = False
+) -> Iterator[None]:
+    """Within the block, every HiGHS run of a mixed-integer model reports its progress to
+    ``progress`` (at most twice a second: a dict with HiGHS's relative ``gap``, its ``primal``
+    and ``dual`` bounds in objective units, M EUR, and the ``nodes`` explored), and with
+    ``verbose`` HiGHS writes its log to standard output."""
+    token = _OBSERVER.set(Observer(progress, verbose))
+    try:
+        yield
+    finally:
+        _OBSERVER.reset(token)
+
+
+class _Progress:
+    def __init__(self, report: Callable[[dict], None]) -> None:
+        self.report = report
+        self.last = 0.0
+
+    def __call__(self, e) -> None:
+        now = time.monotonic()
+        if now - self.last < 0.5:
+            return
+        self.last = now
+        d = e.data_out
+        self.report(
+            dict(
+                gap=float(d.mip_gap),
+                primal=float(d.mip_primal_bound),
+                dual=float(d.mip_dual_bound),
+                nodes=int(d.mip_node_count),
+            )
+        )
 
 
 class NoPlanError(InputError):
@@ -654,6 +708,12 @@ class PortfolioSolver:
             if cost_gap and self._objective is None:
                 watch = _CostGap(self, float(self.spec.mip_gap))
                 watch.attach(h)
+        observer = _OBSERVER.get()
+        progress = _Progress(observer.progress) if observer.progress and self.is_mip else None
+        if progress is not None:
+            h.cbMipInterrupt.subscribe(progress)
+        if observer.verbose:
+            h.setOptionValue("output_flag", True)
         try:
             h.run()
             if (
@@ -670,6 +730,10 @@ class PortfolioSolver:
         finally:
             if watch is not None:
                 watch.detach(h)
+            if progress is not None:
+                h.cbMipInterrupt.unsubscribe(progress)
+            if observer.verbose:
+                h.setOptionValue("output_flag", False)
         self.stats.runs += 1
         info = h.getInfo()
         model_status = h.getModelStatus()
