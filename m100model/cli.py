@@ -469,18 +469,19 @@ def _solving(title: str, *, verbose: bool = False) -> Iterator[None]:
         return
     with Progress(
         SpinnerColumn(),
-        TextColumn("{task.description}"),
         TimeElapsedColumn(),
+        TextColumn("{task.description}"),
         console=out,
         transient=True,
     ) as bar:
         task = bar.add_task(f"{title} ...", total=None)
 
         def report(p: dict) -> None:
+            # Objective values include the shortfall penalty (M EUR), as HiGHS sees them.
             bar.update(
                 task,
-                description=f"{title}: gap {p['gap']:.2%}, best plan {p['primal']:,.1f}, bound "
-                f"{p['dual']:,.1f} (M EUR with the shortfall penalty), {p['nodes']:,} nodes",
+                description=f"{title.split(' (')[0]}: gap {p['gap']:.2%} (plan "
+                f"{p['primal']:,.0f}, bound {p['dual']:,.0f}), {p['nodes']:,} nodes",
             )
 
         with observe(report):
