@@ -170,9 +170,9 @@ def data_quality(out: RunOutput) -> dict:
     illustrative = any("illustrative" in v["flags"] for v in inventories.values())
     labels = {v["label"] for v in inventories.values()}
     if len(labels) == 1:
-        inv_text = ("city inventory " if len(inventories) == 1 else "city inventories ") + next(
-            iter(labels)
-        )
+        inv_text = (
+            "the city inventory is " if len(inventories) == 1 else "the city inventories are "
+        ) + next(iter(labels))
     else:
         inv_text = "city inventories: " + "; ".join(
             f"{city_name(c)} {v['label']}" for c, v in inventories.items()
@@ -267,7 +267,7 @@ def _some(names: list[str], n: int = 4) -> str:
     return ", ".join(names[:n]) + f" and {len(names) - n} more"
 
 
-def diagnosis_in_words(x: dict, *, n: int = 4) -> dict:
+def diagnosis_in_words(x: dict, *, n: int = 4, missed: list[int] | None = None) -> dict:
     """One entry of :attr:`PortfolioResult.diagnosis` in words a council member reads:
     ``gap`` (where and by how much the target is missed), ``reasons`` (one sentence per
     kind of limit, with the names of the measures and funding sources) and ``held_back_by``
@@ -293,7 +293,11 @@ def diagnosis_in_words(x: dict, *, n: int = 4) -> dict:
         reasons.append("Physical potential: " + "; ".join(part) + ".")
         short.append(
             f"physical potential ({len(at_max)} measures at their maximum"
-            + (f", {len(pools)} uses of energy cut to zero" if pools else "")
+            + (
+                f", {len(pools)} use{'s' if len(pools) > 1 else ''} of energy cut to zero"
+                if pools
+                else ""
+            )
             + ")"
         )
     if fastest:
@@ -315,7 +319,8 @@ def diagnosis_in_words(x: dict, *, n: int = 4) -> dict:
         )
         short.append(f"money ({len(money)} funding sources used up)")
     gap = (
-        f"{city} misses its target in {x['years']}; the largest gap is in "
+        f"{city} misses its target in {_runs(missed) if missed else x['years']}; the "
+        "largest gap is in "
         f"{x['worst_year']}: {x['worst_shortfall_kt']:,.1f} kt CO2e above a target of "
         f"{x['target_kt']:,.1f} kt CO2e."
     )
@@ -348,6 +353,8 @@ def _amount(v: float, unit: str) -> str:
     if unit in COUNTABLE_UNITS and abs(v) >= 0.5:
         n = round(v)
         return f"{n:,} {unit if n == 1 else COUNTABLE_UNITS[unit]}"
+    if unit.startswith("1000 "):  # 11.4 "1000 m2" reads as 11,400 m2
+        v, unit = v * 1000, unit.removeprefix("1000 ")
     return f"{v:,.0f} {unit}" if abs(v) >= 100 else f"{v:,.1f} {unit}"
 
 
@@ -405,8 +412,10 @@ def what_is_built(out: RunOutput) -> pd.DataFrame:
             built = float(p.units)
         else:
             per_year = float(p.units) / max(1, len(years))
-            text = f"{_amount(float(p.units), unit)}, bought {_runs(years)}" + (
-                f" (about {_amount(per_year, unit)} a year)" if len(years) > 1 else ""
+            verb = "bought" if unit in COUNTABLE_UNITS else "built"
+            pace = "added a year" if "/yr" in unit else "a year"
+            text = f"{_amount(float(p.units), unit)}, {verb} {_runs(years)}" + (
+                f" (about {_amount(per_year, unit)} {pace})" if len(years) > 1 else ""
             )
             if float(p.units) > in_service * 1.001:
                 text += f"; at most {_amount(in_service, unit)} in service at once"
@@ -514,6 +523,11 @@ def _target_year_table(r, d) -> dict:
             "carbon_price_note": price_note(shown, basis, met, missed),
         }
     return out
+
+
+def _missed_years(emissions: pd.DataFrame, group: str) -> list[int]:
+    part = emissions[(emissions["group"] == group) & (emissions["shortfall_kt"] > 1e-6)]
+    return [int(t) for t in part["year"]]
 
 
 def summary(out: RunOutput) -> dict:
@@ -655,7 +669,12 @@ def summary(out: RunOutput) -> dict:
             if t.used
         ],
         "diagnosis": [
-            {**x, "city_name": city_name(x["group"]), **diagnosis_in_words(x)} for x in r.diagnosis
+            {
+                **x,
+                "city_name": city_name(x["group"]),
+                **diagnosis_in_words(x, missed=_missed_years(em, x["group"])),
+            }
+            for x in r.diagnosis
         ],
         "solver": {k: _r(v, 4) if isinstance(v, float) else v for k, v in r.stats.items()},
     }
@@ -758,7 +777,7 @@ def _quality_html(quality: dict) -> str:
     )
     return (
         f'<p class="{"warn" if quality["illustrative"] else "note"}"><b>{_e(headline)}.</b> '
-        f"{_e(rest)}{_e(advice)}</p>"
+        f"{_e(rest[:1].upper() + rest[1:])}{_e(advice)}</p>"
     )
 
 
@@ -1126,10 +1145,10 @@ def _write_table(
             if style == "total":
                 c.fill = total_fill
                 c.border = Border(top=thin)
-            if isinstance(v, str) and j > labels:
+            if isinstance(v, str) and (j > labels or len(v) > 58):
                 c.alignment = Alignment(
                     horizontal="right" if v == NO_PRICE else "left",
-                    wrap_text=len(v) > 60,
+                    wrap_text=len(v) > 58,
                     vertical="top",
                 )
     ws.freeze_panes = ws.cell(_HEADER_ROW + 1, labels + 1).coordinate

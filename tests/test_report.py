@@ -300,7 +300,7 @@ def test_a_sourced_user_inventory_is_never_called_illustrative(tmp_path):
     assert detail["inventories"]["resita"]["label"].startswith("sourced")
     label = info["data_quality"]
     assert not label.startswith("Illustrative") and "national statistics" not in label
-    assert "inventory sourced" in label
+    assert "inventory is sourced" in label
     saved = json.loads((tmp_path / "res" / "summary.json").read_text(encoding="utf-8"))
     assert saved["data_quality"] == label
     page = (tmp_path / "res" / "report.html").read_text(encoding="utf-8")
