@@ -159,8 +159,9 @@ def read_city_details(path: str | Path) -> list[CityDetails]:
     from m100model import inputs
 
     path = Path(path)
-    name = inputs.shown(path)
-    df = inputs.read_table(path, sheet=CITY_SHEET if path.suffix.lower() != ".csv" else None)
+    workbook = path.suffix.lower() != ".csv"
+    df = inputs.read_table(path, sheet=CITY_SHEET if workbook else None)
+    name = inputs.shown(path) + (f", sheet '{CITY_SHEET}'" if workbook else "")
     cities: list[CityDetails] = []
     for i, values in enumerate(df.to_dict("records")):
         values = {k: v for k, v in values.items() if v is not None and v == v and v != ""}
