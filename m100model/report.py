@@ -228,6 +228,10 @@ def funding_sources() -> pd.DataFrame:
             "full_name": inst["name"].astype(str).to_numpy(),
             "kind": [FUNDING_KIND_WORDS.get(k, str(k)) for k in inst["kind"]],
             "group": [FUNDING_GROUPS.get(k, "Other") for k in inst["kind"]],
+            "description": [
+                t.strip() if isinstance(t, str) else ""
+                for t in inst.get("description", pd.Series([""] * len(inst)))
+            ],
         },
         index=inst.index,
     )
@@ -1185,7 +1189,7 @@ def _plan_sheet(ws, table: pd.DataFrame, years: list[int], title: str, note: str
         formats=money,
         styles=list(table["style"]),
         labels=2,
-        widths={c: 11 for c in body.columns[2:-1]},
+        widths={c: 13 for c in body.columns[2:-1]},
     )
 
 
@@ -1429,7 +1433,15 @@ def _readme_sheet(ws, out, info, quality, city_sheets, sources) -> None:
     ]
     for s in sources:
         if s in src.index:
-            lines.append((str(src.at[s, "name"]), f"{src.at[s, 'kind']}: {src.at[s, 'full_name']}"))
+            full = str(src.at[s, "full_name"])
+            lines.append(
+                (
+                    str(src.at[s, "name"]),
+                    f"{src.at[s, 'kind']}. "
+                    + (f"{full}. " if full != src.at[s, "name"] else "")
+                    + str(src.at[s, "description"]),
+                )
+            )
     body = pd.DataFrame(lines, columns=["Item", "What it says"])
     _write_table(
         ws,
