@@ -30,6 +30,7 @@ Example (in a notebook)::
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import html
 import json
 import math
@@ -161,12 +162,24 @@ _DRAW: dict[str, Callable[..., alt.TopLevelMixin]] = {
     "macc": charts.draw_macc,
 }
 
-# The page side of :class:`LiveChart` (an anywidget ES module; ``vegaEmbed`` comes from the
-# bundle vl-convert makes, or from a CDN when offline is off). The chart's rows and
-# parameters are widget *state*: every view applies the state it finds once its chart is
-# embedded, and again at each change of it. Nothing is an event that a view can miss while
-# Vega-Embed is still drawing (see LiveChart).
+# The page side of :class:`LiveChart`: a small anywidget ES module. It loads Vega-Embed only
+# when it draws, once per page, from the widget's ``_vega_js`` (the bundle vl-convert makes)
+# or, when offline is off, from a CDN. The chart's rows and parameters are widget *state*:
+# every view applies the state it finds once its chart is embedded, and again at each change
+# of it, so nothing is an event that a view can miss while Vega-Embed is still drawing.
 _LIVE_CHART_JS = r"""
+function loadVegaEmbed(model) {
+  const key = "__m100_vega_embed_" + model.get("_vega_id");
+  if (!globalThis[key]) {
+    const code = model.get("_vega_js");
+    const url = code
+      ? URL.createObjectURL(new Blob([code], { type: "text/javascript" }))
+      : model.get("_vega_url");
+    globalThis[key] = import(url).then((m) => m.vegaEmbed ?? m.default);
+  }
+  return globalThis[key];
+}
+
 async function render({ model, el }) {
   let api = null;   // the embedded chart, once drawn
   let token = 0;    // the latest embed; an older one that ends later is dropped
@@ -198,6 +211,7 @@ async function render({ model, el }) {
     const spec = structuredClone(model.get("spec"));
     let result;
     try {
+      const vegaEmbed = await loadVegaEmbed(model);
       result = await vegaEmbed(el, spec, structuredClone(model.get("embed_options") ?? {}));
     } catch (error) {
       if (mine === token) {
@@ -232,11 +246,12 @@ export default { render };
 """
 
 
-def _cdn_import() -> str:
-    """Altair's own ``import vegaEmbed from "https://..."`` line (its JupyterChart's)."""
+def _cdn_url() -> str:
+    """The Vega-Embed module Altair's own ``JupyterChart`` loads from a CDN."""
     from altair.jupyter.jupyter_chart import load_js_src
 
-    return next(line for line in load_js_src().splitlines() if "vegaEmbed from" in line)
+    line = next(x for x in load_js_src().splitlines() if "vegaEmbed from" in x)
+    return line.split('"')[1]
 
 
 class LiveChart(anywidget.AnyWidget):
@@ -249,26 +264,43 @@ class LiveChart(anywidget.AnyWidget):
     each change. A view that is still drawing when new rows arrive, a second view of the
     widget, or a page reloaded later all show the current state.
 
-    (Altair's ``JupyterChart`` hands new rows to its views as an event,
-    ``_py_to_js_updates``, that a view only listens to once its chart is drawn: rows sent
-    earlier were lost, and the view kept the rows of its spec. That was the race that left
-    one chart stale after a *Run All*.)
+    The widget's ES module is small: the Vega JavaScript (about 0.9 MB) is widget state
+    (``_vega_js``) that the page imports when the first chart draws, once. anywidget gives
+    a widget's module 2 s to load, and drops every message to the widget from then on if it
+    is late.
+
+    Two races this replaces (issue 13: a chart stayed stale after a *Run All*, while the
+    other two redrew). Altair's ``JupyterChart`` carries the Vega bundle in its module: three
+    charts loading 0.9 MB of JavaScript each on a busy page can take over anywidget's 2 s,
+    and the late chart then ignores every update. And it hands new rows to its views as an
+    event (``_py_to_js_updates``) that a view only listens to once its chart is drawn: rows
+    sent while it was drawing were lost, and the view kept the rows of its spec.
     """
 
-    _esm = f"{_cdn_import()}\n{_LIVE_CHART_JS}"
+    _esm = _LIVE_CHART_JS
     spec = traitlets.Dict().tag(sync=True)
     datasets = traitlets.Dict().tag(sync=True)
     signals = traitlets.Dict().tag(sync=True)
     revision = traitlets.Int(0).tag(sync=True)  # one more at each change of the state
     embed_options = traitlets.Dict().tag(sync=True)
+    _vega_js = traitlets.Unicode("").tag(sync=True)  # the bundle, or "" (then _vega_url)
+    _vega_url = traitlets.Unicode("").tag(sync=True)
+    _vega_id = traitlets.Unicode("").tag(sync=True)  # the page loads each bundle once
+
+    _bundle: str = ""  # set by enable_offline()
 
     def __init__(self, chart: alt.TopLevelMixin, *, embed_options: dict | None = None) -> None:
         spec = chart.to_dict()
+        bundle = type(self)._bundle
+        url = "" if bundle else _cdn_url()
         super().__init__(
             spec=spec,
             datasets=dict(spec.get("datasets", {})),
             signals={p["name"]: p["value"] for p in spec.get("params", []) if "value" in p},
             embed_options=dict(embed_options or {}),
+            _vega_js=bundle,
+            _vega_url=url,
+            _vega_id=hashlib.sha1((bundle or url).encode()).hexdigest()[:16],
         )
 
     def show(self, datasets: dict[str, list[dict]], signals: dict[str, object]) -> bool:
@@ -286,15 +318,16 @@ class LiveChart(anywidget.AnyWidget):
 
     @classmethod
     def enable_offline(cls) -> None:
-        """Bundle the page side with the Vega JavaScript that vl-convert ships (no CDN).
-        Takes a second or two once per kernel."""
-        if getattr(cls, "_offline", False):
+        """Give the charts made from now on the Vega JavaScript that vl-convert ships (no
+        CDN). Takes a second or two once per kernel."""
+        if cls._bundle:
             return
         import vl_convert as vlc
         from altair.utils._importers import vl_version_for_vl_convert
 
-        cls._esm = vlc.javascript_bundle(_LIVE_CHART_JS, vl_version=vl_version_for_vl_convert())
-        cls._offline = True
+        cls._bundle = vlc.javascript_bundle(
+            "export { vegaEmbed };", vl_version=vl_version_for_vl_convert()
+        )
 
 
 def json_rows(df: pd.DataFrame) -> list[dict]:

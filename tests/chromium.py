@@ -1,6 +1,8 @@
 """Headless Chromium driven over the DevTools protocol, with the network blocked: the one
-client used by the book's offline test (``tests/test_book_offline.py``) and the explorer
-benchmark (``benchmarks/bench_explorer.py``).
+client used by the book's offline test (``tests/test_book_offline.py``), the explorer's
+browser test (``tests/test_explorer_browser.py``) and the explorer benchmark
+(``benchmarks/bench_explorer.py``). :class:`JupyterLab` runs a JupyterLab server for a page
+to open.
 
 One tab; every request whose URL does not start with ``allowed_prefix`` is failed before it
 leaves the browser (and listed in :attr:`Chromium.blocked`); console errors, uncaught
@@ -13,11 +15,15 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import shutil
 import signal
+import socket
 import subprocess
+import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 import websocket
@@ -207,3 +213,105 @@ class Chromium:
         if "exceptionDetails" in result:
             raise RuntimeError(f"evaluate failed: {result['exceptionDetails']}")
         return result["result"].get("value")
+
+
+# ---------------------------------------------------------------------------------------
+# JupyterLab, for the tests that drive widgets in a real page
+# ---------------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class JupyterLab:
+    """JupyterLab from this virtualenv on 127.0.0.1: a free port, a random token, and a
+    temporary folder for the notebooks given (``{name: notebook dict}``), its settings,
+    workspaces and runtime files; no browser of its own, no news or update checks. The
+    server and its kernels run in a process group of their own, stopped by :meth:`close`
+    (and the folder removed)."""
+
+    def __init__(self, notebooks: dict[str, dict], *, cwd: Path, timeout_s: float = 60) -> None:
+        self.tmp = tempfile.TemporaryDirectory(prefix="m100-lab-", ignore_cleanup_errors=True)
+        base = Path(self.tmp.name)
+        self.root = base / "notebooks"
+        self.root.mkdir()
+        for name, nb in notebooks.items():
+            (self.root / name).write_text(json.dumps(nb), encoding="utf-8")
+        self.port, self.token = free_port(), secrets.token_hex(16)
+        self.base = f"http://127.0.0.1:{self.port}/"
+        env = {
+            **os.environ,
+            "JUPYTER_CONFIG_DIR": str(base / "config"),
+            "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
+            "JUPYTERLAB_SETTINGS_DIR": str(base / "settings"),
+            "JUPYTERLAB_WORKSPACES_DIR": str(base / "workspaces"),
+            "IPYTHONDIR": str(base / "ipython"),
+        }
+        self.log = open(base / "lab.log", "wb")  # noqa: SIM115 (closed in close())
+        self.proc = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "jupyter"),
+                "lab",
+                "--no-browser",
+                "--ServerApp.ip=127.0.0.1",
+                f"--ServerApp.port={self.port}",
+                "--ServerApp.port_retries=0",
+                f"--IdentityProvider.token={self.token}",
+                f"--ServerApp.root_dir={self.root}",
+                "--LabApp.expose_app_in_browser=True",
+                "--LabApp.news_url=None",
+                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+                "--LabApp.extension_manager=readonly",
+                *(["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []),
+            ],
+            cwd=cwd,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its kernels are in its process group
+        )
+        try:
+            self._wait_ready(timeout_s)
+        except BaseException:
+            self.close()
+            raise
+
+    def api(self, path: str, method: str = "GET"):
+        req = urllib.request.Request(
+            f"{self.base}{path}", method=method, headers={"Authorization": f"token {self.token}"}
+        )
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            body = resp.read()
+        return json.loads(body) if body else None
+
+    def _wait_ready(self, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"jupyter lab exited: {self.log_text()[-2000:]}")
+            try:
+                self.api("api/status")
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"jupyter lab did not answer within {timeout_s:.0f} s")
+
+    def url(self, notebook: str) -> str:
+        return f"{self.base}lab/tree/{notebook}?token={self.token}"
+
+    def log_text(self) -> str:
+        self.log.flush()
+        return (Path(self.tmp.name) / "lab.log").read_text(errors="replace")
+
+    def close(self) -> None:
+        try:
+            for k in self.api("api/kernels") or []:
+                self.api(f"api/kernels/{k['id']}", method="DELETE")
+        except OSError:
+            pass
+        try:
+            stop_group(self.proc, timeout_s=15)
+        finally:
+            self.log.close()
+            self.tmp.cleanup()

@@ -463,3 +463,24 @@ def test_team_form_writes_a_valid_choice_file(tmp_path):
     ]
     assert c.funding == ["eib_loan"]
     assert len(missing) == 6
+
+
+def test_live_chart_module_is_small_and_vega_is_state():
+    """anywidget gives a widget's ES module 2 s to load and drops every message to a widget
+    that was late (issue 13: a chart ignored every update on a busy page). The chart's
+    module is a few kB; the Vega bundle travels as state that the page imports once, when
+    it first draws, and offline it is inlined (no CDN)."""
+    import altair as alt
+
+    from m100model.widgets import LiveChart
+
+    LiveChart.enable_offline()
+    chart = alt.Chart(alt.NamedData("t"), title="t").mark_bar().encode(x="a:Q")
+    view = LiveChart(chart.properties(datasets={"t": [{"a": 1}]}))
+    state = view.get_state()
+    assert len(state["_esm"]) < 10_000
+    assert len(state["_vega_js"]) > 100_000 and "vegaEmbed" in state["_vega_js"]
+    assert state["_vega_url"] == "" and "https://" not in state["_esm"]
+    assert state["datasets"] == {"t": [{"a": 1}]} and state["revision"] == 0
+    assert view.show({"t": [{"a": 2}]}, {}) and view.revision == 1
+    assert not view.show({"t": [{"a": 2}]}, {}) and view.revision == 1
