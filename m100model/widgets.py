@@ -454,11 +454,38 @@ class Timing:
 
 
 def _slider_style() -> dict:
+    """A control whose description is shown whole (its natural width: a fixed width cut
+    "Grid decarbonisation (necp pace)" short), with room for the slider after it."""
     return dict(
-        style={"description_width": "12rem"},
-        layout=W.Layout(width="27rem"),
+        style={"description_width": "initial"},
+        layout=W.Layout(width="31rem"),
         continuous_update=True,
     )
+
+
+def _dropdown_style() -> dict:
+    """A drop-down as wide as its longest option (a funding instrument's name runs to some
+    70 characters), its description whole."""
+    return dict(
+        style={"description_width": "initial"},
+        layout=W.Layout(width="max-content", min_width="20rem"),
+    )
+
+
+def _with_note(widget: W.Widget, note: str, **kwargs) -> dict | None:
+    """A widget's display data, whose text form (what a notebook shows before its cells run,
+    on GitHub or in a viewer without widgets) is ``note`` instead of ipywidgets' repr of
+    the widget tree (``VBox(children=(HTML(value=...``)."""
+    data = widget._repr_mimebundle_(**kwargs)
+    if data is None:
+        return None
+    data = dict(data)
+    data["text/plain"] = note
+    data["text/html"] = f"<p><i>{html.escape(note, quote=False)}</i></p>"
+    return data
+
+
+RUN_TO_START = "run this cell in JupyterLab (with the notebook's kernel) to start it"
 
 
 class ScenarioExplorer:
@@ -539,7 +566,7 @@ class ScenarioExplorer:
                 options=[(city_name(x), x) for x in self.cities],
                 value=base_city,
                 description="City",
-                **{k: v for k, v in _slider_style().items() if k != "continuous_update"},
+                **_dropdown_style(),
             ),
             "target_year": W.IntSlider(
                 value=target_year,
@@ -561,7 +588,7 @@ class ScenarioExplorer:
                 options=[(cm.data.instruments.at[s, "name"], s) for s in instruments],
                 value=first,
                 description="Funding instrument",
-                **{k: v for k, v in _slider_style().items() if k != "continuous_update"},
+                **_dropdown_style(),
             ),
             "envelope": W.FloatSlider(
                 value=1.0,
@@ -617,7 +644,10 @@ class ScenarioExplorer:
                 W.HTML(f"<b>Scenario explorer</b> &middot; <i>{ILLUSTRATIVE_NOTE}</i>"),
                 W.HBox(
                     [
-                        W.VBox([c["city"], c["target_year"], c["reduction"], c["discount_rate"]]),
+                        W.VBox(
+                            [c["city"], c["target_year"], c["reduction"], c["discount_rate"]],
+                            layout=W.Layout(margin="0 2rem 0 0"),
+                        ),
                         W.VBox(
                             [
                                 c["instrument"],
@@ -627,7 +657,8 @@ class ScenarioExplorer:
                                 c["price_factor"],
                             ]
                         ),
-                    ]
+                    ],
+                    layout=W.Layout(flex_flow="row wrap"),
                 ),
                 self.status,
                 self.views["pathway"],
@@ -640,7 +671,7 @@ class ScenarioExplorer:
     def _repr_mimebundle_(self, **kwargs):
         # Every display shows the same widgets: a chart view applies its widget's current
         # rows once drawn (LiveChart), so a later display starts from the current state.
-        return self.widget._repr_mimebundle_(**kwargs)
+        return _with_note(self.widget, f"Scenario explorer: {RUN_TO_START}.", **kwargs)
 
     # -- models ----------------------------------------------------------------------------
     def _model_for(self, city: str) -> CityModel:
@@ -747,8 +778,10 @@ class ScenarioExplorer:
         cm = self._models.get(self.controls["city"].value) or next(iter(self._models.values()))
         default = sum(cm.envelopes.get(s, {}).values())
         share = self._envelope_shares.get(s, 1.0)
+        name = str(cm.data.instruments.at[s, "name"]) if s in cm.data.instruments.index else s
         self.envelope_label.value = (
-            f"<small>{s}: {default * share:,.2f} M EUR per year (default {default:,.2f})</small>"
+            f"<small>{html.escape(name)}: {default * share:,.2f} M EUR per year "
+            f"(default {default:,.2f})</small>"
         )
 
     def flush(self) -> None:
@@ -978,11 +1011,22 @@ class InventoryExplorer:
         methods = [m for m in self.factors.grid_methods if m != TD_LOSSES_METHOD]
         self.controls = {
             "city": W.Dropdown(
-                options=[(city_name(c), c) for c in self.files], value=city, description="City"
+                options=[(city_name(c), c) for c in self.files],
+                value=city,
+                description="City",
+                **_dropdown_style(),
             ),
-            "gwp": W.ToggleButtons(options=["AR4", "AR5", "AR6"], value="AR5", description="GWP"),
+            "gwp": W.ToggleButtons(
+                options=["AR4", "AR5", "AR6"],
+                value="AR5",
+                description="GWP",
+                style={"description_width": "initial"},
+            ),
             "grid_method": W.Dropdown(
-                options=methods, value=DEFAULT_GRID_METHOD, description="Grid factor"
+                options=methods,
+                value=DEFAULT_GRID_METHOD,
+                description="Grid factor",
+                **_dropdown_style(),
             ),
         }
         self.summary = W.HTML()
@@ -994,14 +1038,14 @@ class InventoryExplorer:
         self.widget = W.VBox(
             [
                 W.HTML(f"<i>{ILLUSTRATIVE_NOTE}</i>"),
-                W.HBox(list(self.controls.values())),
+                W.HBox(list(self.controls.values()), layout=W.Layout(flex_flow="row wrap")),
                 self.summary,
                 self.view,
             ]
         )
 
     def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+        return _with_note(self.widget, f"Inventory explorer: {RUN_TO_START}.", **kwargs)
 
     def _compute(self) -> Inventory:
         c = self.controls
@@ -1093,7 +1137,7 @@ class TeamForm:
                 value=p is not None,
                 description=f"{arch.at[a, 'name']} ({a})" + (" *" if a in role.remit else ""),
                 indent=False,
-                layout=W.Layout(width="34rem"),
+                layout=W.Layout(width="max-content", min_width="34rem"),  # never cut short
             )
             share = W.FloatSlider(
                 value=p.share if p else 1.0,
@@ -1102,14 +1146,14 @@ class TeamForm:
                 step=0.05,
                 readout_format=".0%",
                 description="share",
-                style={"description_width": "3rem"},
+                style={"description_width": "initial"},
                 layout=W.Layout(width="18rem"),
             )
             by = W.Dropdown(
                 options=years,
                 value=(p.by if p and p.by else 0),
                 description="ready by",
-                style={"description_width": "4rem"},
+                style={"description_width": "initial"},
                 layout=W.Layout(width="12rem"),
             )
             self.rows[a] = (tick, share, by)
@@ -1119,7 +1163,7 @@ class TeamForm:
                 value=s in choice.funding,
                 description=f"{inst.at[s, 'name']} ({s})",
                 indent=False,
-                layout=W.Layout(width="40rem"),
+                layout=W.Layout(width="max-content", min_width="40rem"),
             )
             for s in self.instruments
             if s != "municipal_budget"
@@ -1151,7 +1195,9 @@ class TeamForm:
         )
 
     def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+        return _with_note(
+            self.widget, f"The team's choice form: {RUN_TO_START} and fill it in.", **kwargs
+        )
 
     def choice(self):
         """The choices the form holds now."""

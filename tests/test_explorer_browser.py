@@ -13,6 +13,7 @@ then move a slider. The test does the same, offline:
    controls, the race of issue 13; before the fix the MACC stayed stale here every time),
    then checks that each of the explorer's three charts draws what its reference draws
    (their canvases, pixel by pixel);
+   It also checks that no label, readout or drop-down option of the explorer is cut short.
 4. moves the *reduction* slider one step with the keyboard on its handle, as a user would,
    waits for the answer, runs the reference cell again, and checks that all three charts
    changed and again draw what their references draw.
@@ -93,6 +94,28 @@ window.__m100 = (() => {
       return n;
     });
   };
+  // Texts the page cuts short in a cell: labels and readouts wider than their box, and
+  // drop-down options wider than the drop-down.
+  const cut = i => {
+    const root = nb().widgets[i].node;
+    const out = [];
+    const boxes = '.widget-label, .widget-label-basic, .widget-readout, .widget-html-content';
+    for (const e of root.querySelectorAll(boxes)) {
+      if (e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1) {
+        out.push(e.textContent.trim());
+      }
+    }
+    const ctx = document.createElement('canvas').getContext('2d');
+    for (const select of root.querySelectorAll('select')) {
+      const st = getComputedStyle(select);
+      ctx.font = st.font;
+      const room = select.clientWidth - parseFloat(st.paddingLeft) - parseFloat(st.paddingRight);
+      for (const o of select.options) {
+        if (ctx.measureText(o.text).width > room) { out.push(o.text); }
+      }
+    }
+    return out;
+  };
   const status = () => {
     const s = [...document.querySelectorAll('.widget-html-content')]
         .find(e => e.textContent.includes('answered in'));
@@ -115,7 +138,7 @@ window.__m100 = (() => {
   const done = () => nb().widgets.every(c => c.model.type !== 'code'
       || (c.model.executionCount !== null && !c.node.classList.contains('jp-mod-pending')));
   const run = i => { nb().activeCellIndex = i; return app.commands.execute('notebook:run-cell'); };
-  return {charts, text, differ, status, handle, kernel, done, run,
+  return {charts, text, differ, cut, status, handle, kernel, done, run,
           cells: () => nb().widgets.length};
 })();
 true
@@ -248,6 +271,9 @@ def test_run_all_then_a_slider_redraws_all_three_charts():
             "after Run All, the explorer's charts (pathway, investment, MACC) should draw the "
             f"kernel's current rows: pixels that differ from a fresh drawing {differing}"
         )
+        # Every label, readout and drop-down option of the explorer is readable in full.
+        cut = page.evaluate(f"window.__m100.cut({explorer_cell})")
+        assert not cut, f"texts cut short in the explorer: {cut}"
         before = _revisions(page, reference_cell)
         status = page.evaluate("window.__m100.status()")
         assert status is not None and status["settings"]["reduction"] == pytest.approx(0.45)
