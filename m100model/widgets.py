@@ -181,12 +181,15 @@ function loadVegaEmbed(model) {
 }
 
 async function render({ model, el }) {
-  let api = null;   // the embedded chart, once drawn
-  let token = 0;    // the latest embed; an older one that ends later is dropped
-  let shown = {};   // dataset -> the JSON of the rows the view holds
+  let api = null;       // the embedded chart, once drawn
+  let embedded = null;  // the model's spec object that chart was drawn from
+  let token = 0;        // the latest embed; an older one that ends later is dropped
+  let shown = {};       // dataset -> the JSON of the rows the view holds
 
   const apply = async () => {
-    if (api === null) { return; }  // the embed applies the state when it is done
+    // Not drawn yet, or a new spec is on its way in (its change event may come after that
+    // of its datasets): the embed applies the state when it is done.
+    if (api === null || model.get("spec") !== embedded) { return; }
     const view = api.view;
     const revision = model.get("revision");
     let changed = false;
@@ -208,7 +211,8 @@ async function render({ model, el }) {
   const embed = async () => {
     const mine = ++token;
     if (api !== null) { api.finalize(); api = null; }
-    const spec = structuredClone(model.get("spec"));
+    const source = model.get("spec");
+    const spec = structuredClone(source);
     let result;
     try {
       const vegaEmbed = await loadVegaEmbed(model);
@@ -222,6 +226,7 @@ async function render({ model, el }) {
     }
     if (mine !== token) { result.finalize(); return; }
     api = result;
+    embedded = source;
     shown = {};
     for (const [name, rows] of Object.entries(spec.datasets ?? {})) {
       shown[name] = JSON.stringify(rows);
@@ -315,6 +320,15 @@ class LiveChart(anywidget.AnyWidget):
             self.signals = new_signals
             self.revision += 1
         return True
+
+    def draw(self, chart: alt.TopLevelMixin) -> None:
+        """Draw another chart (a new layout: the views embed it again)."""
+        spec = chart.to_dict()
+        with self.hold_sync():
+            self.spec = spec
+            self.datasets = dict(spec.get("datasets", {}))
+            self.signals = {p["name"]: p["value"] for p in spec.get("params", []) if "value" in p}
+            self.revision += 1
 
     @classmethod
     def enable_offline(cls) -> None:
@@ -998,14 +1012,14 @@ class InventoryExplorer:
     controls
         ``city``, ``gwp`` and ``grid_method``.
     view
-        The chart widget (tCO2e by GPC sub-sector and scope).
+        The chart widget (tCO2e by GPC sub-sector and scope), a :class:`LiveChart`.
     inventory
         The last computed :class:`Inventory`.
     """
 
     def __init__(self, city: str = "cluj_napoca", *, offline: bool = True) -> None:
         if offline:
-            enable_offline_charts()
+            LiveChart.enable_offline()
         self.files = bundled_inventories()
         self.factors = load_factors()
         methods = [m for m in self.factors.grid_methods if m != TD_LOSSES_METHOD]
@@ -1031,7 +1045,7 @@ class InventoryExplorer:
         }
         self.summary = W.HTML()
         self.inventory = self._compute()
-        self.view = alt.JupyterChart(self._chart())
+        self.view = LiveChart(self._chart())
         self.summary.value = self._summary_html()
         for ctrl in self.controls.values():
             ctrl.observe(lambda _: self.update(), names="value")
@@ -1075,7 +1089,7 @@ class InventoryExplorer:
     def update(self) -> Inventory:
         """Recompute the inventory for the controls and redraw."""
         self.inventory = self._compute()
-        self.view.chart = self._chart()
+        self.view.draw(self._chart())
         self.summary.value = self._summary_html()
         return self.inventory
 

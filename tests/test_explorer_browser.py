@@ -20,6 +20,9 @@ then move a slider. The test does the same, offline:
 
 Every request outside the JupyterLab server is failed before it leaves the browser, and
 none may be made; the page may log no error. About 25 s on two cores.
+
+A second test draws the inventory explorer (notebook 1) and changes its GWP set: its chart
+is replaced whole (a new layout), about 15 s.
 """
 
 from __future__ import annotations
@@ -72,8 +75,9 @@ window.__m100 = (() => {
     return x;
   };
   const charts = i => [...nb().widgets[i].node.querySelectorAll('.vega-embed')].map(e => {
-    const c = e.querySelector('canvas');
-    return {revision: e.dataset.revision ?? null, pixels: c ? hash(c.toDataURL()) : null};
+    const c = e.querySelector('canvas'), svg = e.querySelector('svg');
+    const drawn = c ? c.toDataURL() : svg ? svg.outerHTML : null;
+    return {revision: e.dataset.revision ?? null, pixels: drawn === null ? null : hash(drawn)};
   });
   const text = i => nb().widgets[i].node.querySelector('.jp-OutputArea').textContent;
   // Pixels that differ (a channel by more than 48 of 255) between the k-th charts of two
@@ -318,3 +322,72 @@ def test_run_all_then_a_slider_redraws_all_three_charts():
         finally:
             lab.close()
     print(f"\nexplorer in JupyterLab (Run All, one slider step): {time.monotonic() - t0:.0f} s")
+
+
+def test_inventory_explorer_redraws_on_another_gwp():
+    """The inventory explorer's chart (a LiveChart whose whole chart changes) draws, and
+    draws again when the GWP set changes."""
+    cells = [
+        "from m100model.widgets import InventoryExplorer\n\n"
+        'ie = InventoryExplorer("cluj_napoca")\nie',
+        'ie.controls["gwp"].value = "AR6"\nprint("REVISION", ie.view.revision)',
+    ]
+    nb = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "id": f"c{i}",
+                "metadata": {},
+                "outputs": [],
+                "source": src,
+            }
+            for i, src in enumerate(cells)
+        ],
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    lab = JupyterLab({"inventory.ipynb": nb}, cwd=ROOT)
+    page = None
+    try:
+        page = Page(lab.base, timeout_s=TIMEOUT_S)
+        page.call("Page.navigate", {"url": lab.url("inventory.ipynb")})
+        page.wait_for(
+            "!!(window.jupyterapp && window.jupyterapp.shell.currentWidget"
+            " && window.jupyterapp.shell.currentWidget.content"
+            " && window.jupyterapp.shell.currentWidget.content.widgets)",
+            "JupyterLab and the notebook",
+        )
+        page.evaluate(PAGE)
+        page.wait_for(
+            "(() => { const k = window.__m100.kernel();"
+            " return !!k && k.connection === 'connected' && k.status === 'idle'; })()",
+            "the notebook's kernel",
+        )
+        page.evaluate("window.__m100.run(0)")
+        page.wait_for(
+            "window.__m100.charts(0).length === 1 && window.__m100.charts(0)[0].revision === '0'",
+            "the inventory chart",
+        )
+        page.pump(0.5)
+        before = page.evaluate("window.__m100.charts(0)[0].pixels")
+        page.evaluate("window.__m100.run(1)")
+        page.wait_for(
+            "window.__m100.text(1).includes('REVISION 1')"
+            " && window.__m100.charts(0)[0].revision === '1'",
+            "the chart redrawn for AR6",
+        )
+        page.pump(0.5)
+        assert page.evaluate("window.__m100.charts(0)[0].pixels") != before
+        assert not page.blocked, f"requests outside JupyterLab: {page.blocked[:5]}"
+        assert not page.errors, page.errors
+    finally:
+        try:
+            if page is not None:
+                page.close()
+        finally:
+            lab.close()
