@@ -16,8 +16,7 @@ grid-factor method. :class:`TeamForm` is a workshop team's choice form: it write
 own choice file (see :mod:`m100model.workshop`).
 
 Everything runs offline: the chart widgets carry the Vega JavaScript that vl-convert ships
-(:meth:`LiveChart.enable_offline`, ``alt.JupyterChart.enable_offline()``) instead of loading
-it from a CDN.
+(:meth:`LiveChart.enable_offline`) instead of loading it from a CDN.
 
 Example (in a notebook)::
 
@@ -136,18 +135,6 @@ class Coalescer(Debouncer):
         self.pending = True
         if self._handle is None:  # else a scheduled call will see this change too
             self._handle = loop.call_later(max(self.wait_s, 0.0), self.flush)
-
-
-_OFFLINE_READY = False
-
-
-def enable_offline_charts() -> None:
-    """Make Altair's ``JupyterChart`` (the inventory explorer's chart) use the Vega
-    JavaScript bundled with vl-convert (no CDN). Takes a few seconds once per kernel."""
-    global _OFFLINE_READY
-    if not _OFFLINE_READY:
-        alt.JupyterChart.enable_offline()
-        _OFFLINE_READY = True
 
 
 PRICE_DELAY_S = 0.03  # after an answer's charts are sent, before its shadow prices are read
