@@ -329,7 +329,7 @@ def read_table(path: str | Path, *, sheet: str | None = None) -> pd.DataFrame:
 
     CSV, as Excel writes it in Romania or elsewhere: UTF-8 (with or without a byte-order
     mark) or Windows-1250 (Central European "ANSI", which also reads ISO 8859-2 Romanian;
-    its cedilla letters ş ţ become the correct ș ț); separated by commas, or by semicolons
+    its s and t with a cedilla become the correct ș ț); separated by commas, or by semicolons
     with decimal commas (``1234,5`` and ``1.234,5`` are read as 1234.5; a lone ``1.234`` is
     refused as ambiguous). Cells as text.
 
@@ -374,7 +374,7 @@ def _letters(index: int) -> str:
     return f"column {get_column_letter(index + 1)}"
 
 
-_CEDILLA = str.maketrans("şţŞŢ", "șțȘȚ")
+_CEDILLA = str.maketrans("\u015f\u0163\u015e\u0162", "șțȘȚ")  # cedilla forms to comma-below
 
 
 def _decode_table(data: bytes, name: str) -> tuple[str, str]:
