@@ -48,21 +48,15 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import secrets
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT / "tests"))
-from chromium import Chromium, stop_group  # noqa: E402  (the kit's one DevTools client)
+from chromium import Chromium, JupyterLab  # noqa: E402  (the kit's DevTools client and lab)
 
 SLIDER_LABEL = "Reduction below the base year"
 STARTUP_TIMEOUT_S = 240.0
@@ -197,93 +191,6 @@ def _notebook(
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class JupyterLab:
-    """JupyterLab from this virtualenv on 127.0.0.1, in a temporary folder (notebooks,
-    settings, workspaces, runtime files), with token authentication."""
-
-    def __init__(self, notebook: dict) -> None:
-        self.tmp = tempfile.TemporaryDirectory(prefix="m100-bench-lab-", ignore_cleanup_errors=True)
-        base = Path(self.tmp.name)
-        (base / "notebooks").mkdir()
-        (base / "notebooks" / "explorer.ipynb").write_text(json.dumps(notebook))
-        self.port, self.token = _free_port(), secrets.token_hex(16)
-        self.base = f"http://127.0.0.1:{self.port}/"
-        env = {
-            **os.environ,
-            "JUPYTER_CONFIG_DIR": str(base / "config"),
-            "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
-            "JUPYTERLAB_SETTINGS_DIR": str(base / "settings"),
-            "JUPYTERLAB_WORKSPACES_DIR": str(base / "workspaces"),
-            "IPYTHONDIR": str(base / "ipython"),
-        }
-        self.log = open(base / "lab.log", "wb")  # noqa: SIM115 (closed in close())
-        self.proc = subprocess.Popen(
-            [
-                str(BIN / "jupyter"),
-                "lab",
-                "--no-browser",
-                "--ServerApp.ip=127.0.0.1",
-                f"--ServerApp.port={self.port}",
-                "--ServerApp.port_retries=0",
-                f"--IdentityProvider.token={self.token}",
-                f"--ServerApp.root_dir={base / 'notebooks'}",
-                "--LabApp.expose_app_in_browser=True",
-                "--LabApp.news_url=None",
-                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-                "--LabApp.extension_manager=readonly",
-                *(["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its kernels are in its process group
-        )
-        self._wait_ready()
-
-    def api(self, path: str, method: str = "GET"):
-        req = urllib.request.Request(
-            f"{self.base}{path}", method=method, headers={"Authorization": f"token {self.token}"}
-        )
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            body = resp.read()
-        return json.loads(body) if body else None
-
-    def _wait_ready(self) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"jupyter lab exited: {self.log_text()[-2000:]}")
-            try:
-                self.api("api/status")
-                return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("jupyter lab did not answer within 60 s")
-
-    def log_text(self) -> str:
-        self.log.flush()
-        return (Path(self.tmp.name) / "lab.log").read_text(errors="replace")
-
-    def close(self) -> None:
-        try:
-            for k in self.api("api/kernels") or []:
-                self.api(f"api/kernels/{k['id']}", method="DELETE")
-        except OSError:
-            pass
-        try:
-            stop_group(self.proc, timeout_s=15)
-        finally:
-            self.log.close()
-            self.tmp.cleanup()
-
-
 class Browser(Chromium):
     """Headless Chromium (``tests/chromium.py``) that waits for a page state and presses
     keys."""
@@ -347,12 +254,12 @@ def run(
     press to charts redrawn (see the module docstring); milliseconds."""
     if not 1 <= burst <= 10:
         raise ValueError("burst: 1 to 10 presses (the slider has 20 steps)")
-    lab = JupyterLab(_notebook(debounce_s, coalesce, renderer))
+    lab = JupyterLab({"explorer.ipynb": _notebook(debounce_s, coalesce, renderer)}, cwd=ROOT)
     browser = None
     try:
         browser = Browser(lab.base)
         browser.call("Page.addScriptToEvaluateOnNewDocument", {"source": CANVAS_HOOK})
-        url = f"{lab.base}lab/tree/explorer.ipynb?token={lab.token}"
+        url = lab.url("explorer.ipynb")
         browser.call("Page.navigate", {"url": url})
         browser.wait_for(
             "!!(window.jupyterapp && window.jupyterapp.shell.currentWidget"
