@@ -235,6 +235,19 @@ def _workbook(path: Path, rows: list[dict], city: dict) -> None:
             showErrorMessage=True,
         )
 
+    def number(kind: str, low: str, high: str | None, error: str) -> DataValidation:
+        """A number (``decimal`` or ``whole``) of at least ``low`` (and at most ``high``)."""
+        return DataValidation(
+            type=kind,
+            operator="greaterThanOrEqual" if high is None else "between",
+            formula1=low,
+            formula2=high,
+            allow_blank=True,
+            error=error,
+            errorTitle="Not a valid number",
+            showErrorMessage=True,
+        )
+
     ws = wb.active
     ws.title = "activity"
     table(
@@ -257,27 +270,20 @@ def _workbook(path: Path, rows: list[dict], city: dict) -> None:
     validate(ws, ACTIVITY_COLUMNS, "unit", pick("unit", strict=False), last)
     validate(ws, ACTIVITY_COLUMNS, "notation_key", pick("notation_key"), last)
     validate(ws, ACTIVITY_COLUMNS, "quality", pick("quality"), last)
-    amount = DataValidation(
-        type="decimal",
-        operator="greaterThanOrEqual",
-        formula1="0",
-        allow_blank=True,
-        error="A number of 0 or more, without its unit (the unit goes in the next column).",
-        errorTitle="Not an amount",
-        showErrorMessage=True,
+    amount = number(
+        "decimal",
+        "0",
+        None,
+        "A number of 0 or more, without its unit (the unit goes in the next column).",
     )
     validate(ws, ACTIVITY_COLUMNS, "amount", amount, last)
-    year = DataValidation(
-        type="whole",
-        operator="between",
-        formula1="1990",
-        formula2="2100",
-        allow_blank=True,
-        error="A year between 1990 and 2100.",
-        errorTitle="Not a year",
-        showErrorMessage=True,
+    validate(
+        ws,
+        ACTIVITY_COLUMNS,
+        "year",
+        number("whole", "1990", "2100", "A year between 1990 and 2100."),
+        last,
     )
-    validate(ws, ACTIVITY_COLUMNS, "year", year, last)
     for row in ws.iter_rows(min_row=2, max_row=len(rows) + 1):
         row[ACTIVITY_COLUMNS.index("comment")].alignment = Alignment(wrap_text=False)
 
@@ -291,25 +297,9 @@ def _workbook(path: Path, rows: list[dict], city: dict) -> None:
     validate(cs, CITY_COLUMNS, "nuts3", pick("nuts3", strict=False), 20)
     validate(cs, CITY_COLUMNS, "group", pick("group", strict=False), 20)
     validate(cs, CITY_COLUMNS, "population_quality", pick("quality"), 20)
-    whole = DataValidation(
-        type="whole",
-        operator="between",
-        formula1="1",
-        formula2="20000000",
-        allow_blank=True,
-        error="The resident population: a whole number.",
-        showErrorMessage=True,
-    )
-    validate(cs, CITY_COLUMNS, "population", whole, 20)
-    target = DataValidation(
-        type="whole",
-        operator="between",
-        formula1="2025",
-        formula2="2100",
-        allow_blank=True,
-        error="The target year: 2025 to 2100.",
-        showErrorMessage=True,
-    )
+    population = number("whole", "1", "20000000", "The resident population: a whole number.")
+    validate(cs, CITY_COLUMNS, "population", population, 20)
+    target = number("whole", "2025", "2100", "The target year: 2025 to 2100.")
     validate(cs, CITY_COLUMNS, "target_year", target, 20)
 
     gs = wb.create_sheet("guide", 2)
