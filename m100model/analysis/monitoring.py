@@ -490,3 +490,318 @@ def transition_indicators(solver: PortfolioSolver) -> pd.DataFrame:
                 pyo.value(m.emissions[c, t]) * 1000.0 / city_population(c, t),
             )
     return pd.DataFrame(rows, columns=["city", "year", "indicator", "value", "unit"])
+
+
+# ---------------------------------------------------------------------------------------
+# A monitoring framework: the indicator catalogue and the gap to the plan
+# ---------------------------------------------------------------------------------------
+TIERS = ("outcome", "output", "input")
+"""Indicator tiers, from what the plan is for to what it spends: **outcome** (greenhouse-gas
+emissions by GPC sector), **output** (transition indicators of delivery: m² renovated,
+electric buses, ...) and **input** (money committed and spent, by funding source)."""
+
+TIER_NAMES = {
+    "outcome": "Outcome: GHG emissions",
+    "output": "Output: transition indicators",
+    "input": "Input: money committed and spent",
+}
+
+_CITY_TEAM = "city climate team"
+_CATALOGUE: list[dict[str, str]] = [
+    # -- outcome: emissions by GPC sector (kt CO2e, BASIC) ----------------------------------
+    dict(
+        indicator="emissions_I_kt",
+        name="Stationary energy emissions (GPC I)",
+        tier="outcome",
+        unit="kt CO2e",
+        direction="lower",
+        source="the kit's inventory (m100 inventory) from metered electricity, gas and heat "
+        "sales by consumer category (distribution operators, SACET operator); INS population",
+        cadence="annual inventory; a monitoring inventory (MEI) at least every 4 years "
+        "under the Covenant of Mayors",
+        owner=f"{_CITY_TEAM} compiles; distribution operators and the SACET operator supply data",
+        kit="planned_by_sector, sector I",
+    ),
+    dict(
+        indicator="emissions_II_kt",
+        name="Transport emissions (GPC II)",
+        tier="outcome",
+        unit="kt CO2e",
+        direction="lower",
+        source="the kit's inventory from vehicle-km by vehicle type (PMUD traffic model, "
+        "public transport operator) or fuel sales",
+        cadence="annual inventory; MEI at least every 4 years",
+        owner=f"{_CITY_TEAM} compiles; mobility department and transport operator supply data",
+        kit="planned_by_sector, sector II",
+    ),
+    dict(
+        indicator="emissions_III_kt",
+        name="Waste emissions (GPC III)",
+        tier="outcome",
+        unit="kt CO2e",
+        direction="lower",
+        source="the kit's inventory from waste landfilled, composted and treated (county waste "
+        "association, ADI) and wastewater (water company)",
+        cadence="annual inventory; MEI at least every 4 years",
+        owner=f"{_CITY_TEAM} compiles; county waste association and water company supply data",
+        kit="planned_by_sector, sector III",
+    ),
+    dict(
+        indicator="emissions_per_capita_t",
+        name="BASIC emissions per resident",
+        tier="outcome",
+        unit="t CO2e per person",
+        direction="lower",
+        source="the inventory's BASIC total over the resident population (INS census and "
+        "yearly estimates)",
+        cadence="annual",
+        owner=_CITY_TEAM,
+        kit="transition_indicators",
+    ),
+    # -- output: transition indicators ------------------------------------------------------
+    dict(
+        indicator="renovated_floor_area_m2",
+        name="Floor area renovated",
+        tier="output",
+        unit="m2",
+        direction="higher",
+        source="building permits and reception minutes of renovation works (urban planning "
+        "department); programme reports (PNRR, regional programme)",
+        cadence="quarterly project tracking, summed yearly",
+        owner="housing and public-buildings departments",
+        kit="transition_indicators",
+    ),
+    dict(
+        indicator="electric_bus_share",
+        name="Electric share of the bus fleet",
+        tier="output",
+        unit="share of the bus fleet",
+        direction="higher",
+        source="fleet register of the public transport operator",
+        cadence="quarterly project tracking, summed yearly",
+        owner="public transport operator, reported through the mobility department",
+        kit="transition_indicators",
+    ),
+    dict(
+        indicator="cycle_lanes_km",
+        name="Cycle lanes built",
+        tier="output",
+        unit="km",
+        direction="higher",
+        source="reception minutes of the works; the PMUD's monitoring",
+        cadence="quarterly project tracking, summed yearly",
+        owner="mobility and investment departments",
+        kit="transition_indicators",
+    ),
+    dict(
+        indicator="heat_pump_capacity_mw",
+        name="Heat pumps installed",
+        tier="output",
+        unit="MW thermal",
+        direction="higher",
+        source="grant programme reports (national and regional programmes); public-building works",
+        cadence="quarterly project tracking, summed yearly",
+        owner="energy office of the city hall",
+        kit="transition_indicators",
+    ),
+    dict(
+        indicator="local_pv_mwp",
+        name="Local solar PV installed",
+        tier="output",
+        unit="MWp",
+        direction="higher",
+        source="prosumer connections reported by the electricity distribution operator; city "
+        "PV projects",
+        cadence="quarterly project tracking, summed yearly",
+        owner="energy office; the distribution operator supplies data",
+        kit="transition_indicators",
+    ),
+    dict(
+        indicator="electric_cars",
+        name="Electric cars in use",
+        tier="output",
+        unit="vehicles",
+        direction="higher",
+        source="vehicle registrations of the county (registered fleet by fuel)",
+        cadence="annual",
+        owner="mobility department, from county registration data",
+        kit="transition_indicators",
+    ),
+    dict(
+        indicator="natural_gas_gwh",
+        name="Natural gas used in the city",
+        tier="output",
+        unit="GWh",
+        direction="lower",
+        source="gas distribution operator, by consumer category",
+        cadence="annual",
+        owner="energy office; the gas distribution operator supplies data",
+        kit="transition_indicators",
+    ),
+    # -- input: money -------------------------------------------------------------------------
+    dict(
+        indicator="investment_committed_meur",
+        name="Money committed, by funding source",
+        tier="input",
+        unit="M EUR",
+        direction="higher",
+        source="signed financing and grant contracts; the local budget (buget local) as adopted",
+        cadence="quarterly project tracking; yearly in the investment plan",
+        owner="EU-funds and finance departments",
+        kit="planned_investment",
+    ),
+    dict(
+        indicator="investment_spent_meur",
+        name="Money spent, by funding source",
+        tier="input",
+        unit="M EUR",
+        direction="higher",
+        source="budget execution (execuția bugetară) and payment claims of funded projects",
+        cadence="quarterly project tracking; yearly in the investment plan",
+        owner="finance department",
+        kit="planned_investment",
+    ),
+]
+_CATALOGUE_COLUMNS = [
+    "indicator",
+    "name",
+    "tier",
+    "unit",
+    "direction",
+    "source",
+    "cadence",
+    "owner",
+    "kit",
+]
+
+
+def indicator_catalogue() -> pd.DataFrame:
+    """The monitoring framework's indicators, one row each: ``indicator`` (id), ``name``,
+    ``tier`` (:data:`TIERS`), ``unit``, ``direction`` (``higher`` or ``lower`` is better),
+    ``source`` (where a Romanian city gets the data), ``cadence``, ``owner`` (who reports)
+    and ``kit`` (the function of this module that gives the planned path)."""
+    out = pd.DataFrame(_CATALOGUE, columns=_CATALOGUE_COLUMNS)
+    out["tier"] = pd.Categorical(out["tier"], categories=list(TIERS), ordered=True)
+    return out
+
+
+def planned_investment(investment: pd.DataFrame, *, cumulative: bool = True) -> pd.DataFrame:
+    """The plan's money by city, year and funding source (``instrument``), from the
+    ``investment`` table of a solved portfolio (``year, instrument, city, meur``), as a long
+    table like :func:`transition_indicators` with the column ``instrument`` added: indicator
+    ``investment_committed_meur`` (cumulative from the first year unless ``cumulative`` is
+    False). Every year of the table appears for every source (zero when nothing is spent)."""
+    cols = ["city", "year", "indicator", "instrument", "value", "unit"]
+    if investment.empty:
+        return pd.DataFrame(columns=cols)
+    inv = investment.groupby(["city", "instrument", "year"])["meur"].sum()
+    years = range(int(investment["year"].min()), int(investment["year"].max()) + 1)
+    full = pd.MultiIndex.from_product(
+        [
+            sorted(investment["city"].unique()),
+            sorted(investment["instrument"].unique()),
+            years,
+        ],
+        names=["city", "instrument", "year"],
+    )
+    inv = inv.reindex(full, fill_value=0.0)
+    if cumulative:
+        inv = inv.groupby(level=["city", "instrument"]).cumsum()
+    out = inv.rename("value").reset_index()
+    out["indicator"] = "investment_committed_meur"
+    out["unit"] = "M EUR"
+    return out[cols]
+
+
+def compare_indicators(
+    planned: pd.DataFrame,
+    reported: pd.DataFrame,
+    *,
+    base_year: int | None = None,
+    tolerance: float = 0.0,
+    catalogue: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Reported indicator values against the plan's path.
+
+    ``planned``: a long table ``city, year, indicator, value`` (as
+    :func:`transition_indicators` gives); ``reported``: the same columns, the values the city
+    reports. For each reported value, with :math:`x_p` the planned value in that year,
+    :math:`x_r` the reported one and :math:`x_0` the planned value in ``base_year`` (the
+    plan's first year unless given):
+
+    - ``gap`` :math:`= x_r - x_p` and ``gap_pct`` :math:`= (x_r - x_p) / x_p` (missing when
+      :math:`x_p = 0`);
+    - ``delivered`` :math:`= (x_r - x_0) / (x_p - x_0)`, the share of the change planned
+      since the base year that was delivered (missing when the plan foresees no change);
+    - ``status``: ``on track`` when :math:`d \\cdot (x_r - x_p) \\ge -\\tau |x_p|`, with
+      :math:`d = +1` for an indicator where higher is better, :math:`-1` where lower is
+      better (the ``direction`` of the :func:`indicator_catalogue`) and :math:`\\tau` the
+      ``tolerance``; ``off track`` otherwise.
+
+    A reported indicator, city or year the plan does not hold is refused with an
+    :class:`~m100model.errors.InputError` naming it."""
+    if not 0 <= tolerance < 1:
+        raise ValueError("tolerance must lie in [0, 1)")
+    cat = (catalogue if catalogue is not None else indicator_catalogue()).set_index("indicator")
+    need = ["city", "year", "indicator", "value"]
+    for label, table in (("planned", planned), ("reported", reported)):
+        missing = [c for c in need if c not in table.columns]
+        if missing:
+            raise InputError(f"<{label}>", f"missing column(s) {', '.join(missing)}")
+    plan = planned.set_index(["city", "indicator", "year"])["value"].astype(float)
+    if plan.index.duplicated().any():
+        raise InputError("<planned>", "one value per city, indicator and year expected")
+    first = int(planned["year"].min()) if base_year is None else int(base_year)
+    rows = []
+    for i, r in enumerate(reported.to_dict("records"), start=2):
+        city, ind, year = str(r["city"]), str(r["indicator"]), int(r["year"])
+        if ind not in cat.index:
+            raise InputError("<reported>", f"unknown indicator '{ind}'", row=i)
+        if (city, ind, year) not in plan.index:
+            raise InputError("<reported>", f"the plan has no {ind} for {city} in {year}", row=i)
+        if (city, ind, first) not in plan.index:
+            raise InputError(
+                "<reported>", f"the plan has no {ind} for {city} in the base year {first}", row=i
+            )
+        xp, x0, xr = (
+            float(plan[(city, ind, year)]),
+            float(plan[(city, ind, first)]),
+            float(r["value"]),
+        )
+        d = 1.0 if cat.at[ind, "direction"] == "higher" else -1.0
+        gap = xr - xp
+        rows.append(
+            dict(
+                city=city,
+                year=year,
+                indicator=ind,
+                name=cat.at[ind, "name"],
+                tier=cat.at[ind, "tier"],
+                unit=cat.at[ind, "unit"],
+                direction=cat.at[ind, "direction"],
+                base=x0,
+                planned=xp,
+                reported=xr,
+                gap=gap,
+                gap_pct=gap / xp if xp != 0 else math.nan,
+                delivered=(xr - x0) / (xp - x0) if abs(xp - x0) > 1e-12 else math.nan,
+                status="on track" if d * gap >= -tolerance * abs(xp) - 1e-12 else "off track",
+            )
+        )
+    cols = [
+        "city",
+        "year",
+        "indicator",
+        "name",
+        "tier",
+        "unit",
+        "direction",
+        "base",
+        "planned",
+        "reported",
+        "gap",
+        "gap_pct",
+        "delivered",
+        "status",
+    ]
+    return pd.DataFrame(rows, columns=cols)
