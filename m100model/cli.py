@@ -1283,6 +1283,101 @@ def assess(
         out.print(f"Written to [bold]{_t(out_dir)}[/]")
 
 
+@app.command()
+def certificates(
+    folder: Annotated[
+        Path, typer.Argument(help="Folder of participants' submissions (one JSON file each).")
+    ],
+    trainer: Annotated[
+        str | None, typer.Option(help="The trainer's name, printed on every certificate.")
+    ] = None,
+    organisation: Annotated[
+        str | None, typer.Option(help="The organisation that ran the course.")
+    ] = None,
+    date: Annotated[
+        str | None, typer.Option(help="Date of issue, YYYY-MM-DD (default: today).")
+    ] = None,
+    names: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSV or Excel table with columns participant,name: the names to print "
+            "(default: the participant codes)."
+        ),
+    ] = None,
+    module: Annotated[
+        str | None, typer.Option(help="Only this module (mrv, mobility, buildings, ...).")
+    ] = None,
+    pass_score: Annotated[
+        float,
+        typer.Option(help="Share of the quiz after a module to answer right (0.5 = 50%)."),
+    ] = 0.5,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder to write (default: results/certificates)."),
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Replace an existing output folder.")] = False,
+) -> None:
+    """Certificates of completion for a cohort: one printable HTML page per participant who
+    completed a module (self-assessment before and after it, and at least --pass-score of
+    its quiz right after it), with the module's CPD hours, the date, the trainer and the
+    organisation, plus index.html and certificates.csv. A certificate is not a professional
+    body's accreditation unless that body has accredited the course."""
+    if not 0 < pass_score <= 1:
+        raise _bad_input(f"--pass-score: expected a share in (0, 1], got {pass_score:g}")
+    from m100model.assessment import collect
+    from m100model.certificate import (
+        check_date,
+        clean_text,
+        completions,
+        issue,
+        read_names,
+        write_certificates,
+    )
+
+    trainer = clean_text(trainer, "--trainer")
+    organisation = clean_text(organisation, "--organisation")
+    issued = check_date(date) if date is not None else None
+    people = read_names(names) if names is not None else {}
+    target = _analysis_out(out_dir, Path("results") / "certificates", force, charts=False)
+    cohort = collect(folder, modules=[module] if module else None)
+    for w in cohort.warnings:
+        err.print(f"[yellow]warning:[/] {_t(w)}", highlight=False, soft_wrap=True)
+    certs = issue(
+        cohort,
+        trainer=trainer,
+        organisation=organisation,
+        date=issued,
+        names=people,
+        pass_score=pass_score,
+    )
+    if not certs:
+        raise _bad_input(
+            f"{_shown(folder)}: no participant completed a module (self-assessment before and "
+            f"after it, at least {pass_score:.0%} of its quiz right after it); nothing written"
+        )
+    if people:
+        nameless = [c.participant for c in certs if c.participant not in people]
+        if nameless:
+            err.print(
+                f"[yellow]warning:[/] no name in {_t(_shown(names))} for "
+                f"{_t(', '.join(nameless[:5]))}{' and more' if len(nameless) > 5 else ''}; "
+                "their certificates show the participant code",
+                highlight=False,
+                soft_wrap=True,
+            )
+    _write_analysis(target, force, lambda where: write_certificates(where, certs))
+    done = completions(cohort, pass_score=pass_score)
+    not_done = done[~done["completed"]]
+    for r in not_done.itertuples():
+        out.print(f"not completed: {_t(r.participant)} {_t(r.module)} ({_t(r.why_not)})")
+    n = len(certs)
+    out.print(
+        f"{n} certificate{'s' if n != 1 else ''} written to [bold]{_t(target)}[/] "
+        f"({sum(len(c.modules) for c in certs)} module completions, "
+        f"{sum(c.hours for c in certs):g} CPD hours in all)"
+    )
+
+
 @app.command("new-city")
 def new_city(
     name: Annotated[str, typer.Argument(help="The city's name, e.g. 'Târgu Mureș'.")],
