@@ -417,7 +417,7 @@ def ccc_structure() -> str:
         "saying who commits to what. 2, Action Plan: the baseline inventory and the targets, "
         "the measures by sector (buildings, energy, mobility, nature-based solutions, waste) "
         "and the portfolio of actions with its emission pathway. 3, Investment Plan: what "
-        "the measures cost year by year, the funding sources (grants, loans, bonds, own "
+        "the measures cost (the capital needs), the funding sources (grants, loans, bonds, own "
         "budget, private capital) and a strategy to raise and combine the money. Approval by "
         "the Mission's experts earns the Mission Label. On the left, what the course and the "
         "kit contribute, with arrows into the documents: Module 6 of the course (governance, "
@@ -484,7 +484,7 @@ def ccc_structure() -> str:
         GREEN,
         "Investment Plan",
         [
-            "What the measures cost, year by year",
+            "What the measures cost: the capital needs",
             "Funding sources: grants, loans, bonds, own",
             "budget, private capital; a financing strategy",
         ],
@@ -603,7 +603,8 @@ def bundling_flow() -> str:
         + ", ".join(f"{c} {_m(v)}" for c, v in progs.items())
         + f". A dashed line marks the EIB's minimum ticket for a direct loan, {_m(r['ticket'])}; "
         f"every programme alone is below it, so none can borrow directly from the EIB. "
-        f"Step 2, the programmes are bundled by theme or region, in a territorial cluster, "
+        f"Step 2, the programmes are bundled by theme or region (a territorial transition "
+        f"cluster makes this routine) "
         f"into one programme of {_m(total)}, above the line: the EIB may lend directly up to "
         f"{pct} of its cost, {_m(eib_max)}. One feasibility study and one tender: the kit "
         f"assumes {r['prep_saving']:.0%} lower preparation costs, and ELENA pays up to "
@@ -656,7 +657,9 @@ def bundling_flow() -> str:
     fig.text(
         68, 180, "e.g. electric buses and cycle lanes in cities of one region", size=13, fill=MUTED
     )
-    down(194, 226, "bundle by theme or region: a territorial transition cluster")
+    down(
+        194, 226, "bundle by theme or region (a territorial transition cluster makes this routine)"
+    )
 
     # 2. The bundle.
     band(228, 150, 2, BLUE, "One bundled programme, prepared and procured as one operation")
