@@ -35,11 +35,11 @@ from m100model.exercises.registry import MODULES
 MODULE_HOURS: dict[str, float] = {
     "mrv": 10.5,
     "mobility": 6.0,
-    "buildings": 8.0,
-    "energy": 8.0,
-    "nature": 5.0,
+    "buildings": 9.0,
+    "energy": 10.0,
+    "nature": 6.0,
     "circular": 5.0,
-    "governance": 8.0,
+    "governance": 9.0,
 }
 """CPD hours of each module as designed (reading, worked example and exercises, facilitated
 session), from the "At a glance" box of each module page and the GHG/MRV module's total."""
