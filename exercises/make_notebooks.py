@@ -816,11 +816,13 @@ exercises teach the method, not a plan for the city named.
 ```{code-cell} ipython3
 :tags: [remove-input]
 
-from m100model.exercises import exercises
+from m100model.exercises import MODULES, exercises
 
-table = exercises()[["id", "title", "level", "minutes"]]
-table.columns = ["Exercise", "Title", "Level", "Minutes"]
-table.style.hide(axis="index")
+table = exercises()
+table = table.assign(module=table["module"].map(MODULES), level=table["level"].str.capitalize())
+table = table[["id", "module", "title", "level", "minutes"]]
+table.columns = ["Exercise", "Module", "Title", "Level", "Minutes"]
+table.style.hide(axis="index").set_caption("The exercises, by module")
 ```
 
 ```{code-cell} ipython3
@@ -882,8 +884,9 @@ def _book_exercise(ex) -> str:
     return f"""
 ### {ex.id} · {ex.title}
 
-````{{exercise}} {ex.title}
+````{{exercise}}
 :label: ex-{ex.id}
+:nonumber:
 
 {ex.question}
 

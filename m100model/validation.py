@@ -508,9 +508,16 @@ def inputs_fingerprint(root: Path | None = None) -> str:
 
     base = data_dir() if root is None else root / "data"
     code = Path(__file__).resolve().parent
-    # Not model inputs: the published figures themselves and the monitoring exercise files.
+    # Not model inputs: the published figures themselves, the monitoring exercise files and
+    # the embodied-carbon factors (read by the whole-life calculator only, never the model).
     skip = {"validation", "monitoring"}
-    files = sorted(p for p in base.rglob("*.csv") if not skip & set(p.relative_to(base).parts))
+    not_read = {"factors/embodied_carbon.csv"}
+    files = sorted(
+        p
+        for p in base.rglob("*.csv")
+        if not skip & set(p.relative_to(base).parts)
+        and p.relative_to(base).as_posix() not in not_read
+    )
     files.append(base / "scenarios" / f"{KIT_SCENARIO}.yaml")
     files += [code / name for name in ("pathways.py", "prices.py", "fleet.py", "inventory.py")]
     files += [code / "portfolio" / name for name in ("build.py", "data.py")]

@@ -85,8 +85,29 @@ def add_bibfiles(app, config) -> None:
     config.bibtex_bibfiles = listed
 
 
+def number_per_page(app, env) -> list[str]:
+    """Number equations, figures, tables and exercises from 1 on every page.
+
+    The book's pages have no section numbers, so Sphinx numbers each kind of item across the
+    whole book: the first equation of a late page was "(6)" and module 2's exercises were
+    "Exercise 8-10" while its text spoke of exercises 1 and 2. Runs after Sphinx's own
+    numbering (``env-get-updated``, later priority) and keeps its order within each page;
+    references ({numref}, {eq}, {ref}) read the same table, so they follow.
+    """
+    changed = []
+    for docname, kinds in env.toc_fignumbers.items():
+        for numbers in kinds.values():
+            order = sorted(numbers, key=lambda key: numbers[key])
+            for index, key in enumerate(order, start=1):
+                if numbers[key] != (index,):
+                    numbers[key] = (index,)
+                    changed.append(docname)
+    return sorted(set(changed))
+
+
 def setup(app):
     app.connect("config-inited", add_bibfiles)
+    app.connect("env-get-updated", number_per_page, priority=900)
     app.connect("builder-inited", write_bundle)
     app.connect("html-page-context", add_bundle_to_chart_pages)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -752,8 +752,10 @@ register(
         "perspective, ELENA left out.",
         question=(
             "Design a waste programme for **Suceava** with the three circular measures that "
-            "brings BASIC emissions **20% below 2021 by 2035**, with **at most EUR 2.5 m of "
-            "investment** from 2025 to 2035." + _RULES.format(year=2035)
+            "brings BASIC emissions **20% below 2021 by 2035** (a teaching target for one "
+            "theme; the city's Climate City Contract aims at about 80% below 2021 by 2030), "
+            "with **at most EUR 2.5 m of investment** from 2025 to 2035."
+            + _RULES.format(year=2035)
         ),
         hint="composting and landfill-gas capture act on the same landfilled waste; a measure "
         "only counts if the inventory has the emissions it removes.",
@@ -769,9 +771,10 @@ register(
         "(data/projects/), the kit's funding instruments (grants, loans, the municipal "
         "budget); city perspective (a grant costs the city nothing), 4% discount rate.",
         question=(
-            "Design **Suceava's** Climate City Contract portfolio: BASIC emissions **30% below "
-            "2021 by 2035**, with **at most EUR 55 m of investment** from 2025 to 2035 (all "
-            "sources). The cost is counted from the **city's** point of view: grants lower it, "
+            "Design a first-stage portfolio for **Suceava's** Climate City Contract: BASIC "
+            "emissions **30% below 2021 by 2035** (a teaching target; the contract itself aims "
+            "at about 80% below 2021 by 2030, with measures beyond these eighteen archetypes), "
+            "with **at most EUR 55 m of investment** from 2025 to 2035 (all sources). The cost is counted from the **city's** point of view: grants lower it, "
             "loans add their interest." + _RULES.format(year=2035)
         ),
         hint="from the city's point of view a measure that grants pay for is cheap, and one "

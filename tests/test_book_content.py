@@ -1,0 +1,130 @@
+"""What a learner reads in the built book: no missing values in tables, numbering that
+starts on each page and agrees with the text.
+
+Reads ``book/_build/html`` (``make test`` builds it first; run alone, the test builds it the
+same way when it is missing). Pure HTML parsing, no browser.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "book" / "_build" / "html"
+# What pandas writes for a missing value when a table is not formatted for people.
+MISSING = {"nan", "NaN", "None", "<NA>", "NaT", "inf", "-inf"}
+
+
+@pytest.fixture(scope="module")
+def pages() -> dict[str, str]:
+    if not (HTML / "index.html").exists():
+        subprocess.run(["make", "book"], cwd=ROOT, check=True)
+    found = {
+        p.relative_to(HTML).as_posix(): p.read_text(encoding="utf-8")
+        for p in sorted(HTML.rglob("*.html"))
+        if not any(part.startswith("_") for part in p.relative_to(HTML).parts)
+        and p.name not in {"genindex.html", "search.html"}
+    }
+    assert len(found) > 20, f"only {len(found)} pages in {HTML}"
+    return found
+
+
+class _Cells(HTMLParser):
+    """The text of every table cell of a page."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.cells: list[str] = []
+        self._depth = 0
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in {"td", "th"}:
+            self._depth += 1
+            self._text = []
+
+    def handle_endtag(self, tag):
+        if tag in {"td", "th"} and self._depth:
+            self._depth -= 1
+            self.cells.append("".join(self._text).strip())
+
+    def handle_data(self, data):
+        if self._depth:
+            self._text.append(data)
+
+
+def _main_text(html: str) -> str:
+    """The article's text (tags removed), without the navigation around it."""
+    start = html.find('<article class="bd-article">')
+    end = html.find("</article>", start)
+    body = html[start:end] if start >= 0 else html
+    body = re.sub(r"<(script|style)\b.*?</\1>", " ", body, flags=re.S)
+    text = re.sub(r"<[^>]+>", " ", body)
+    return re.sub(r"\s+", " ", text)
+
+
+def test_no_missing_value_is_shown_in_a_table(pages):
+    shown = []
+    for name, html in pages.items():
+        parser = _Cells()
+        parser.feed(html)
+        bad = sorted({cell for cell in parser.cells if cell in MISSING})
+        if bad:
+            shown.append(f"{name}: {bad}")
+    assert not shown, "tables show missing values as text: " + "; ".join(shown)
+
+
+def test_equations_are_numbered_from_one_on_every_page(pages):
+    wrong = []
+    for name, html in pages.items():
+        numbers = [int(n) for n in re.findall(r'class="eqno">\((\d+)\)', html)]
+        if numbers and numbers != list(range(1, len(numbers) + 1)):
+            wrong.append(f"{name}: {numbers}")
+    assert not wrong, "equation numbers do not run 1, 2, 3 ... on the page: " + "; ".join(wrong)
+
+
+def _exercise_numbers(html: str) -> list[int]:
+    return [
+        int(n)
+        for n in re.findall(
+            r'<p class="admonition-title"><span class="caption-number">Exercise (\d+) </span>', html
+        )
+    ]
+
+
+def test_exercises_are_numbered_from_one_on_every_page(pages):
+    wrong = []
+    for name, html in pages.items():
+        numbers = _exercise_numbers(html)
+        if numbers and numbers != list(range(1, len(numbers) + 1)):
+            wrong.append(f"{name}: {numbers}")
+    assert not wrong, "exercise numbers do not run 1, 2, 3 ... on the page: " + "; ".join(wrong)
+
+
+def test_the_text_names_only_exercises_the_page_has(pages):
+    """'Exercise 2', 'exercises 1 and 2', 'Exercises 1-3' in a page's text (its facilitator
+    notes, its solutions) must point at an exercise that page numbers."""
+    wrong = []
+    mention = re.compile(r"\b[Ee]xercises? (\d+)(?:\s*(?:and|to|-|–|,)\s*(\d+))?")
+    for name, html in pages.items():
+        count = len(_exercise_numbers(html))
+        text = _main_text(html)
+        for match in mention.finditer(text):
+            cited = [int(g) for g in match.groups() if g]
+            if count == 0 or max(cited) > count:
+                wrong.append(f"{name}: '{match.group(0)}' but the page has {count} exercises")
+    assert not wrong, "; ".join(wrong)
+
+
+def test_the_exercise_pages_name_exercises_by_their_id(pages):
+    """book/exercises.md heads each exercise with its id (ghg-1 ...); the directive itself is
+    unnumbered so that no second, different number appears next to the id."""
+    html = pages["book/exercises.html"]
+    assert _exercise_numbers(html) == []
+    ids = re.findall(r'<div class="exercise admonition" id="ex-([a-z]+-\d+)"', html)
+    assert len(ids) >= 20 and "ghg-1" in ids
