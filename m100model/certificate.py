@@ -33,7 +33,7 @@ from m100model.errors import InputError
 from m100model.exercises.registry import MODULES
 
 MODULE_HOURS: dict[str, float] = {
-    "mrv": 10.5,
+    "mrv": 12.0,
     "mobility": 6.0,
     "buildings": 9.0,
     "energy": 10.0,

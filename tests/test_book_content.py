@@ -128,3 +128,38 @@ def test_the_exercise_pages_name_exercises_by_their_id(pages):
     assert _exercise_numbers(html) == []
     ids = re.findall(r'<div class="exercise admonition" id="ex-([a-z]+-\d+)"', html)
     assert len(ids) >= 20 and "ghg-1" in ids
+
+
+def _glance_hours(page: Path) -> tuple[float, float, float, float]:
+    """(total, reading, worked, facilitated) from a module page's "At a glance" box."""
+    text = re.sub(r"\s+", " ", page.read_text(encoding="utf-8"))
+    match = re.search(r"\*\*CPD hours:\*\* ([\d.]+) \((.*?)\)\.", text)
+    assert match, f"{page.name}: no 'CPD hours' line in its At a glance box"
+    parts = [float(x) for x in re.findall(r"([\d.]+) h\b", match.group(2))]
+    assert len(parts) == 3, f"{page.name}: expected reading, exercises and session hours"
+    return (float(match.group(1)), *parts)
+
+
+def test_the_curriculum_table_gives_each_module_the_hours_of_its_page():
+    """book/cpd/index.md's hours table must repeat each module's At a glance box, and its
+    totals must add up."""
+    index = (ROOT / "book" / "cpd" / "index.md").read_text(encoding="utf-8")
+    rows = re.findall(
+        r"^\| (\d)\. [^|]+\| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|$", index, re.M
+    )
+    assert len(rows) == 6
+    sums = [0.0] * 4
+    for number, *hours in rows:
+        page = next((ROOT / "book" / "cpd").glob(f"0{number}_*.md"))
+        total, reading, worked, session = _glance_hours(page)
+        table = [float(h) for h in hours]
+        assert table == [reading, worked, session, total], f"module {number}: {table}"
+        assert reading + worked + session == pytest.approx(total), page.name
+        sums = [a + b for a, b in zip(sums, table)]
+    total_row = re.search(
+        r"\| \*\*Total\*\* \| \*\*([\d.]+)\*\* \| \*\*([\d.]+)\*\* \| "
+        r"\*\*([\d.]+)\*\* \| \*\*([\d.]+)\*\* \|",
+        index,
+    )
+    assert total_row and [float(x) for x in total_row.groups()] == pytest.approx(sums)
+    assert f"Full course ({sums[3]:g} h)" in index
