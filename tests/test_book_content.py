@@ -110,7 +110,10 @@ def test_the_text_names_only_exercises_the_page_has(pages):
     """'Exercise 2', 'exercises 1 and 2', 'Exercises 1-3' in a page's text (its facilitator
     notes, its solutions) must point at an exercise that page numbers."""
     wrong = []
-    mention = re.compile(r"\b[Ee]xercises? (\d+)(?:\s*(?:and|to|-|–|,)\s*(\d+))?")
+    # "Exercise 2", "exercises 1 and 2"; not "a transition-lab exercise 9 h" (a duration).
+    mention = re.compile(
+        r"\b[Ee]xercises? (\d+)(?:\s*(?:and|to|-|–|,)\s*(\d+))?(?!\d|\.\d|\s*(?:h\b|hours?|min))"
+    )
     for name, html in pages.items():
         count = len(_exercise_numbers(html))
         text = _main_text(html)
@@ -155,7 +158,7 @@ def test_the_curriculum_table_gives_each_module_the_hours_of_its_page():
         table = [float(h) for h in hours]
         assert table == [reading, worked, session, total], f"module {number}: {table}"
         assert reading + worked + session == pytest.approx(total), page.name
-        sums = [a + b for a, b in zip(sums, table)]
+        sums = [a + b for a, b in zip(sums, table, strict=True)]
     total_row = re.search(
         r"\| \*\*Total\*\* \| \*\*([\d.]+)\*\* \| \*\*([\d.]+)\*\* \| "
         r"\*\*([\d.]+)\*\* \| \*\*([\d.]+)\*\* \|",
@@ -163,3 +166,51 @@ def test_the_curriculum_table_gives_each_module_the_hours_of_its_page():
     )
     assert total_row and [float(x) for x in total_row.groups()] == pytest.approx(sums)
     assert f"Full course ({sums[3]:g} h)" in index
+
+
+class _Tables(HTMLParser):
+    """Each table of a page as (caption, header cells)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tables: list[tuple[str, list[str]]] = []
+        self._in: str | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append(("", []))
+        elif tag in {"th", "caption"} and self.tables:
+            self._in, self._text = tag, []
+
+    def handle_endtag(self, tag):
+        if tag == self._in and self.tables:
+            text = " ".join("".join(self._text).split())
+            _caption, headers = self.tables[-1]
+            if tag == "caption":
+                self.tables[-1] = (text, headers)
+            else:
+                headers.append(text)
+            self._in = None
+
+    def handle_data(self, data):
+        if self._in:
+            self._text.append(data)
+
+
+def test_tables_name_their_columns_for_people(pages):
+    """No internal column name (snake_case such as ``emissions_t`` or ``city_name``) heads a
+    table a learner reads, except a table whose caption says it shows a file format, where
+    the names are the lesson."""
+    internal = re.compile(r"^[a-z0-9]+(?:_[a-z0-9]+)+$")
+    found = []
+    for name, html in pages.items():
+        parser = _Tables()
+        parser.feed(html)
+        for caption, headers in parser.tables:
+            if "file format" in caption.lower():
+                continue
+            bad = sorted({h for h in headers if internal.match(h)})
+            if bad:
+                found.append(f"{name}: {bad}")
+    assert not found, "tables headed by internal names: " + "; ".join(found)

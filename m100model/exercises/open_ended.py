@@ -754,8 +754,7 @@ register(
             "Design a waste programme for **Suceava** with the three circular measures that "
             "brings BASIC emissions **20% below 2021 by 2035** (a teaching target for one "
             "theme; the city's Climate City Contract aims at about 80% below 2021 by 2030), "
-            "with **at most EUR 2.5 m of investment** from 2025 to 2035."
-            + _RULES.format(year=2035)
+            "with **at most EUR 2.5 m of investment** from 2025 to 2035." + _RULES.format(year=2035)
         ),
         hint="composting and landfill-gas capture act on the same landfilled waste; a measure "
         "only counts if the inventory has the emissions it removes.",
@@ -774,8 +773,9 @@ register(
             "Design a first-stage portfolio for **Suceava's** Climate City Contract: BASIC "
             "emissions **30% below 2021 by 2035** (a teaching target; the contract itself aims "
             "at about 80% below 2021 by 2030, with measures beyond these eighteen archetypes), "
-            "with **at most EUR 55 m of investment** from 2025 to 2035 (all sources). The cost is counted from the **city's** point of view: grants lower it, "
-            "loans add their interest." + _RULES.format(year=2035)
+            "with **at most EUR 55 m of investment** from 2025 to 2035 (all sources). The cost "
+            "is counted from the **city's** point of view: grants lower it, loans add their "
+            "interest." + _RULES.format(year=2035)
         ),
         hint="from the city's point of view a measure that grants pay for is cheap, and one "
         "that saves energy may pay for itself; enabling programmes (one-stop shop, energy "
