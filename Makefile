@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 EXTRAS := dev,notebooks,book
 
-.PHONY: demo test lint format install clean lock book chromium notebooks exercise-notebooks bench
+.PHONY: demo test lint format install clean lock book book-ro book-catalogues chromium notebooks exercise-notebooks bench
 
 install: $(STAMP)
 
@@ -39,6 +39,22 @@ test: lint chromium book
 # any warning, broken reference or cell error fails the build.
 book: $(STAMP)
 	$(BIN)/jupyter-book build . --path-output book --builder html -W -n --keep-going
+
+# The Romanian edition in book/_build/html/ro, from the same sources and the message
+# catalogues in locales/ro/LC_MESSAGES (same execution cache, so the same numbers).
+book-ro: book
+	$(BIN)/python scripts/book_edition.py ro book/_build/_config_ro.yml
+	$(BIN)/jupyter-book build . --config book/_build/_config_ro.yml --path-output book/_build/ro \
+		--builder html -W -n --keep-going
+	rm -rf book/_build/html/ro && cp -r book/_build/ro/_build/html book/_build/html/ro
+
+# After the English pages change: extract their messages (book/_build/pot/_build/gettext)
+# and bring the catalogues up to date (new messages empty, changed ones marked fuzzy).
+POT := book/_build/pot/_build/gettext
+book-catalogues: $(STAMP)
+	$(BIN)/jupyter-book build . --path-output book/_build/pot --builder custom \
+		--custom-builder gettext
+	$(BIN)/sphinx-intl update -p $(POT) -l ro -d locales
 
 # Debian's Chromium, for the book's offline browser test: installed when missing.
 chromium:

@@ -105,7 +105,26 @@ def number_per_page(app, env) -> list[str]:
     return sorted(set(changed))
 
 
+def add_edition_switch(app, pagename, templatename, context, doctree) -> None:
+    """A link at the top of every page to the same page in the other language edition(s).
+
+    ``m100_editions`` lists ``[language, name, root]``, ``root`` being where that edition's
+    pages are relative to this edition's root (``ro/`` from English, ``../`` from Romanian).
+    """
+    editions = app.config.m100_editions
+    if not editions or "body" not in context:
+        return
+    up = "../" * pagename.count("/")
+    links = " · ".join(
+        f'<a href="{up}{root}{pagename}.html" hreflang="{lang}" lang="{lang}">{name}</a>'
+        for lang, name, root in editions
+    )
+    context["body"] = f'<p class="m100-edition-switch">{links}</p>\n' + context["body"]
+
+
 def setup(app):
+    app.add_config_value("m100_editions", [], "html")
+    app.connect("html-page-context", add_edition_switch)
     app.connect("config-inited", add_bibfiles)
     app.connect("env-get-updated", number_per_page, priority=900)
     app.connect("builder-inited", write_bundle)

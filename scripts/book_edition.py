@@ -1,0 +1,70 @@
+"""The configuration of one language edition of the course book.
+
+The book has one source per page (English, in ``book/``) and one gettext message catalogue
+per page and language (``locales/<lang>/LC_MESSAGES/``), the usual Sphinx workflow. The
+English edition is built from ``_config.yml``; this script writes the configuration of
+another edition from it, so that the two cannot drift apart::
+
+    python scripts/book_edition.py ro book/_build/_config_ro.yml
+
+The edition differs only in its language, its title and search text, the link back to the
+English edition, and it reuses the English build's execution cache (the code cells, and so
+every number glued into the text, are the same in both editions).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+EDITIONS = {
+    "ro": {
+        "title": "Orașe M100 neutre climatic: kitul cursului",
+        "search": "Căutați în curs...",
+        # Where the other edition is, relative to this edition's root, and its name.
+        "links": [["en", "English", "../"]],
+    },
+}
+
+
+def edition_config(lang: str) -> dict:
+    """``_config.yml`` with the settings of the ``lang`` edition."""
+    if lang not in EDITIONS:
+        raise SystemExit(f"no edition '{lang}': known are {', '.join(sorted(EDITIONS))}")
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    edition = EDITIONS[lang]
+    config["title"] = edition["title"]
+    config.setdefault("execute", {})["cache"] = str(ROOT / "book" / "_build" / ".jupyter_cache")
+    # The configuration file is written elsewhere (book/_build): paths that Sphinx and
+    # Jupyter Book resolve against the configuration's folder become absolute.
+    local = config.setdefault("sphinx", {}).setdefault("local_extensions", {})
+    for name, folder in local.items():
+        local[name] = str(ROOT / folder)
+    sphinx = config["sphinx"].setdefault("config", {})
+    for key in ("html_static_path", "html_extra_path", "locale_dirs"):
+        if key in sphinx:
+            sphinx[key] = [str(ROOT / folder) for folder in sphinx[key]]
+    if "html_favicon" in sphinx:
+        sphinx["html_favicon"] = str(ROOT / sphinx["html_favicon"])
+    sphinx["language"] = lang
+    sphinx["m100_editions"] = edition["links"]
+    sphinx.setdefault("html_theme_options", {})["search_bar_text"] = edition["search"]
+    return config
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("lang", help="language code of the edition, e.g. ro")
+    parser.add_argument("out", type=Path, help="the configuration file to write")
+    args = parser.parse_args()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    text = yaml.safe_dump(edition_config(args.lang), allow_unicode=True, sort_keys=False)
+    args.out.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
