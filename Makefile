@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 EXTRAS := dev,notebooks,book
 
-.PHONY: demo test lint format install clean lock book book-ro book-catalogues chromium notebooks exercise-notebooks bench
+.PHONY: demo test lint format install clean lock book book-ro book-catalogues handouts chromium notebooks exercise-notebooks bench
 
 install: $(STAMP)
 
@@ -48,12 +48,17 @@ book-ro: book
 		--builder html -W -n --keep-going
 	rm -rf book/_build/html/ro && cp -r book/_build/ro/_build/html book/_build/html/ro
 
+# Printable handouts: each module page as a PDF per built edition (book/_build/handouts).
+handouts: book-ro chromium
+	$(BIN)/python scripts/handouts.py
+
 # After the English pages change: extract their messages (book/_build/pot/_build/gettext)
 # and bring the catalogues up to date (new messages empty, changed ones marked fuzzy).
 POT := book/_build/pot/_build/gettext
-book-catalogues: $(STAMP)
-	$(BIN)/jupyter-book build . --path-output book/_build/pot --builder custom \
-		--custom-builder gettext
+book-catalogues: book
+	$(BIN)/python scripts/book_edition.py en book/_build/_config_pot.yml
+	$(BIN)/jupyter-book build . --config book/_build/_config_pot.yml --path-output book/_build/pot \
+		--builder custom --custom-builder gettext
 	$(BIN)/sphinx-intl update -p $(POT) -l ro -d locales
 
 # Debian's Chromium, for the book's offline browser test: installed when missing.

@@ -22,6 +22,10 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 
 EDITIONS = {
+    # The English edition as configured in _config.yml, but reading the English build's
+    # execution cache: for extracting the messages (`make book-catalogues`) without running
+    # every page again.
+    "en": {},
     "ro": {
         "title": "Orașe M100 neutre climatic: kitul cursului",
         "search": "Căutați în curs...",
@@ -37,7 +41,7 @@ def edition_config(lang: str) -> dict:
         raise SystemExit(f"no edition '{lang}': known are {', '.join(sorted(EDITIONS))}")
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
     edition = EDITIONS[lang]
-    config["title"] = edition["title"]
+    config["title"] = edition.get("title", config["title"])
     config.setdefault("execute", {})["cache"] = str(ROOT / "book" / "_build" / ".jupyter_cache")
     # The configuration file is written elsewhere (book/_build): paths that Sphinx and
     # Jupyter Book resolve against the configuration's folder become absolute.
@@ -51,8 +55,10 @@ def edition_config(lang: str) -> dict:
     if "html_favicon" in sphinx:
         sphinx["html_favicon"] = str(ROOT / sphinx["html_favicon"])
     sphinx["language"] = lang
-    sphinx["m100_editions"] = edition["links"]
-    sphinx.setdefault("html_theme_options", {})["search_bar_text"] = edition["search"]
+    if "links" in edition:
+        sphinx["m100_editions"] = edition["links"]
+    if "search" in edition:
+        sphinx.setdefault("html_theme_options", {})["search_bar_text"] = edition["search"]
     return config
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CEDILLA = re.compile(r"[\u015e\u015f\u0162\u0163]|\\c\{?\s*[sStT]\}?")
-SUFFIXES = {".md", ".bib", ".py", ".ipynb", ".csv", ".yml", ".yaml", ".txt", ".cfg"}
-FOLDERS = ["book", "data", "exercises", "m100model", "notebooks", "scripts"]
+SUFFIXES = {".md", ".bib", ".py", ".ipynb", ".csv", ".yml", ".yaml", ".txt", ".cfg", ".po"}
+FOLDERS = ["book", "data", "exercises", "locales", "m100model", "notebooks", "scripts"]
 
 
 def test_no_cedilla_forms_of_s_and_t() -> None:

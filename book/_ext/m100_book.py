@@ -9,6 +9,7 @@ by vl-convert) into the build folder, once, and adds it to the pages that hold a
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 BUNDLE = "vega-bundle.js"
@@ -122,8 +123,36 @@ def add_edition_switch(app, pagename, templatename, context, doctree) -> None:
     context["body"] = f'<p class="m100-edition-switch">{links}</p>\n' + context["body"]
 
 
+_NUMBER = re.compile(r"^[+\-\u2212]?[\d,]*\d(?:\.\d+)?%?$")
+
+
+def romanian_number(text: str) -> str:
+    """A number formatted the English way ("1,234.5", "0.701", "12.5%") written the
+    Romanian way ("1.234,5", "0,701", "12,5%"); any other text unchanged."""
+    if not _NUMBER.match(text):
+        return text
+    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+
+
+def glue_numbers_in_language(app, config) -> None:
+    """In the Romanian edition, numbers glued into the text ({glue:text}`key:,.1f`) use the
+    decimal comma and the thousands dot: the pages' format specifications stay those of
+    Python (one source), only the printed result follows the edition's language."""
+    if config.language != "ro":
+        return
+    from myst_nb.ext.glue import roles
+
+    english = roles.format_plain_text
+
+    def formatted(value, spec):
+        return romanian_number(english(value, spec))
+
+    roles.format_plain_text = formatted
+
+
 def setup(app):
     app.add_config_value("m100_editions", [], "html")
+    app.connect("config-inited", glue_numbers_in_language)
     app.connect("html-page-context", add_edition_switch)
     app.connect("config-inited", add_bibfiles)
     app.connect("env-get-updated", number_per_page, priority=900)
