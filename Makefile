@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 EXTRAS := dev,notebooks,book
 
-.PHONY: demo test lint format install clean lock book book-ro book-catalogues handouts chromium notebooks exercise-notebooks bench
+.PHONY: demo test lint format install clean lock book book-catalogues handouts chromium notebooks exercise-notebooks bench
 
 install: $(STAMP)
 
@@ -37,25 +37,29 @@ test: lint chromium book
 # The course book (Jupyter Book 1) as HTML in book/_build/html. Code cells run at build
 # time, cached in book/_build/.jupyter_cache (delete book/_build to run them all again);
 # any warning, broken reference or cell error fails the build.
+# Then the English pages' messages (book/_build/pot/_build/gettext, checked against the
+# catalogues by tests/test_translations.py) and the Romanian edition in book/_build/html/ro,
+# built from the same sources and the catalogues in locales/ro/LC_MESSAGES with the same
+# execution cache (so the same numbers).
 book: $(STAMP)
 	$(BIN)/jupyter-book build . --path-output book --builder html -W -n --keep-going
-
-# The Romanian edition in book/_build/html/ro, from the same sources and the message
-# catalogues in locales/ro/LC_MESSAGES (same execution cache, so the same numbers).
-book-ro: book
+	$(BIN)/python scripts/book_edition.py en book/_build/_config_pot.yml
+	$(BIN)/jupyter-book build . --config book/_build/_config_pot.yml --path-output book/_build/pot \
+		--builder custom --custom-builder gettext -W -n --keep-going
 	$(BIN)/python scripts/book_edition.py ro book/_build/_config_ro.yml
 	$(BIN)/jupyter-book build . --config book/_build/_config_ro.yml --path-output book/_build/ro \
 		--builder html -W -n --keep-going
 	rm -rf book/_build/html/ro && cp -r book/_build/ro/_build/html book/_build/html/ro
 
 # Printable handouts: each module page as a PDF per built edition (book/_build/handouts).
-handouts: book-ro chromium
+handouts: book chromium
 	$(BIN)/python scripts/handouts.py
 
 # After the English pages change: extract their messages (book/_build/pot/_build/gettext)
 # and bring the catalogues up to date (new messages empty, changed ones marked fuzzy).
 POT := book/_build/pot/_build/gettext
-book-catalogues: book
+book-catalogues: $(STAMP)
+	$(BIN)/jupyter-book build . --path-output book --builder html -W -n --keep-going
 	$(BIN)/python scripts/book_edition.py en book/_build/_config_pot.yml
 	$(BIN)/jupyter-book build . --config book/_build/_config_pot.yml --path-output book/_build/pot \
 		--builder custom --custom-builder gettext

@@ -150,8 +150,47 @@ def glue_numbers_in_language(app, config) -> None:
     roles.format_plain_text = formatted
 
 
+def glue_in_translations(app, config) -> None:
+    """Let {glue:...} roles in a translated message find the page's glued values.
+
+    Sphinx parses each translated message as a small document of its own, after MyST-NB
+    has finished the page and dropped its notebook renderer from the page's document, so
+    every glued value of a translated paragraph would be lost ("No key ... found in glue
+    data"). The renderer MyST-NB made last (the one of the page being read, since the
+    translation transforms run at the end of reading that page) answers such a lookup.
+    """
+    if config.language == "en":
+        return
+    from myst_nb import sphinx_
+    from myst_nb.ext.glue import directives, roles, utils
+
+    last: dict[str, object] = {}
+    original_load = sphinx_.load_renderer
+
+    def load_renderer(name):
+        renderer_class = original_load(name)
+
+        def make(*args, **kwargs):
+            last["renderer"] = renderer_class(*args, **kwargs)
+            return last["renderer"]
+
+        return make
+
+    original_retrieve = utils.retrieve_glue_data
+
+    def retrieve(document, key):
+        if "nb_renderer" not in document and "renderer" in last:
+            document = {"nb_renderer": last["renderer"]}
+        return original_retrieve(document, key)
+
+    sphinx_.load_renderer = load_renderer
+    for module in (utils, roles, directives):
+        module.retrieve_glue_data = retrieve
+
+
 def setup(app):
     app.add_config_value("m100_editions", [], "html")
+    app.connect("config-inited", glue_in_translations)
     app.connect("config-inited", glue_numbers_in_language)
     app.connect("html-page-context", add_edition_switch)
     app.connect("config-inited", add_bibfiles)
