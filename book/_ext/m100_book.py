@@ -188,8 +188,34 @@ def glue_in_translations(app, config) -> None:
         module.retrieve_glue_data = retrieve
 
 
+def translate_toc_captions(app, doctree) -> None:
+    """Part captions of the table of contents ("Start here", ...) in the edition's language.
+
+    Sphinx extracts them into the root page's catalogue but does not translate the captions
+    of the toctree that Jupyter Book writes into that page; this does, from the same
+    catalogue, after the page is read.
+    """
+    if app.config.language == "en":
+        return
+    from sphinx import addnodes
+    from sphinx.locale import init as init_locale
+    from sphinx.util.i18n import docname_to_domain
+
+    toctrees = [node for node in doctree.findall(addnodes.toctree) if node.get("caption")]
+    if not toctrees:
+        return
+    dirs = [str(Path(app.srcdir, folder)) for folder in app.config.locale_dirs]
+    domain = docname_to_domain(app.env.docname, app.config.gettext_compact)
+    catalog, found = init_locale(dirs, app.config.language, domain)
+    if not found:
+        return
+    for node in toctrees:
+        node["caption"] = node["rawcaption"] = catalog.gettext(node["caption"])
+
+
 def setup(app):
     app.add_config_value("m100_editions", [], "html")
+    app.connect("doctree-read", translate_toc_captions)
     app.connect("config-inited", glue_in_translations)
     app.connect("config-inited", glue_numbers_in_language)
     app.connect("html-page-context", add_edition_switch)
