@@ -31,6 +31,11 @@ EDITIONS = {
         "search": "Căutați în curs...",
         # Where the other edition is, relative to this edition's root, and its name.
         "links": [["en", "English", "../"]],
+        # Sphinx settings of the edition (MyST-NB's labels of a hidden code cell).
+        "config": {
+            "nb_code_prompt_show": "Arată codul celulei",
+            "nb_code_prompt_hide": "Ascunde codul celulei",
+        },
     },
 }
 
@@ -57,6 +62,7 @@ def edition_config(lang: str) -> dict:
     sphinx["language"] = lang
     if "links" in edition:
         sphinx["m100_editions"] = edition["links"]
+    sphinx.update(edition.get("config", {}))
     if "search" in edition:
         sphinx.setdefault("html_theme_options", {})["search_bar_text"] = edition["search"]
     return config
