@@ -11,8 +11,10 @@ one step::
 ``{"id": English, "str": current translation}``; ``apply`` reads such a list back (after
 the ``str`` fields are filled in), sets each translation and clears its fuzzy flag, and
 refuses a translation that drops or changes a MyST role, a ``$...$`` formula or a code span
-of its English message; ``status`` counts, per catalogue, the messages and those still
-untranslated or fuzzy. Catalogues are read and written with Babel, as sphinx-intl does.
+of its English message (a glued ``key`` may become ``key_ro``, the Romanian variant a page
+glues for words or numbers that must read in Romanian); ``status`` counts, per catalogue,
+the messages and those still untranslated or fuzzy. Catalogues are read and written with
+Babel, as sphinx-intl does.
 """
 
 from __future__ import annotations
@@ -40,7 +42,12 @@ def _role_targets(text: str) -> list[str]:
         target = re.search(r"<([^<>]+)>\s*$", body)
         if name in {"term", "doc", "ref", "numref"}:
             out.append(f"{name}:{(target.group(1) if target else body).strip()}")
-        else:  # glue, cite, eq, math ...: the content is a key, a list of keys or maths
+        elif name.startswith("glue"):
+            # A page may glue a Romanian variant of a value as ``key_ro`` (words, or a
+            # number in Romanian notation): a translation may use it in place of ``key``.
+            key, _, spec = body.strip().partition(":")
+            out.append(f"{name}:{key.removesuffix('_ro')}:{spec}")
+        else:  # cite, eq, math ...: the content is a key, a list of keys or maths
             out.append(f"{name}:{body.strip()}")
     return sorted(out)
 
