@@ -166,6 +166,14 @@ def test_the_curriculum_table_gives_each_module_the_hours_of_its_page():
     )
     assert total_row and [float(x) for x in total_row.groups()] == pytest.approx(sums)
     assert f"Full course ({sums[3]:g} h)" in index
+    # The table of the six modules repeats each module's hours and their total.
+    modules = re.findall(r"^\| \{doc\}`(\d)\. [^|]+\|[^|]+\|[^|]+\| ([\d.]+) \|$", index, re.M)
+    assert len(modules) == 6
+    for number, hours in modules:
+        page = next((ROOT / "book" / "cpd").glob(f"0{number}_*.md"))
+        assert float(hours) == _glance_hours(page)[0], f"module {number} in the modules table"
+    total = re.search(r"^\| \| \| \*\*Total\*\* \| \*\*([\d.]+)\*\* \|$", index, re.M)
+    assert total and float(total.group(1)) == pytest.approx(sums[3])
 
 
 class _Tables(HTMLParser):
