@@ -98,22 +98,80 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+LANGUAGES = ("en", "ro")
+"""Languages of the self-assessments: English, and Romanian in the ``*_ro`` fields."""
+
+
+def _language(lang: str) -> str:
+    if lang not in LANGUAGES:
+        raise ValueError(f"language '{lang}': known are {', '.join(LANGUAGES)}")
+    return lang
+
+
 class Statement(_Strict):
     id: str = Field(min_length=1)
     text: str = Field(min_length=1)
+    text_ro: str | None = Field(default=None, min_length=1)
     unit: str | None = None
+
+    def text_in(self, lang: str = "en") -> str:
+        """The statement in ``lang`` (English where it has no Romanian)."""
+        return (self.text_ro if _language(lang) == "ro" else None) or self.text
 
 
 class Question(_Strict):
     id: str = Field(min_length=1)
     type: Literal["choice", "numeric"]
     text: str = Field(min_length=1)
+    text_ro: str | None = Field(default=None, min_length=1)
     statement: str | None = None
     choices: dict[str, str] | None = None
+    choices_ro: dict[str, str] | None = None
     answer: str | float
     unit: str = Field(default="", max_length=64)
     tolerance: float = Field(default=0.01, ge=0, allow_inf_nan=False)
     explanation: str = Field(min_length=1)
+    explanation_ro: str | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _romanian(self) -> Question:
+        """The Romanian of a question is all there or not at all: text, explanation and,
+        for a choice question, every choice under the same keys."""
+        given = [self.text_ro, self.explanation_ro, self.choices_ro]
+        if all(v is None for v in given):
+            return self
+        missing = [
+            name
+            for name, value in (("text_ro", self.text_ro), ("explanation_ro", self.explanation_ro))
+            if value is None
+        ]
+        if self.type == "choice" and self.choices_ro is None:
+            missing.append("choices_ro")
+        if missing:
+            raise ValueError(f"question {self.id}: the Romanian needs {', '.join(missing)} too")
+        if self.type == "numeric" and self.choices_ro is not None:
+            raise ValueError(f"question {self.id}: a numeric question has no choices_ro")
+        if self.choices_ro is not None and list(self.choices_ro) != list(self.choices or {}):
+            raise ValueError(f"question {self.id}: choices_ro must have the keys of choices")
+        if self.choices_ro is not None and not all(v.strip() for v in self.choices_ro.values()):
+            raise ValueError(f"question {self.id}: a Romanian choice is empty")
+        return self
+
+    def text_in(self, lang: str = "en") -> str:
+        """The question in ``lang`` (English where it has no Romanian)."""
+        return (self.text_ro if _language(lang) == "ro" else None) or self.text
+
+    def choices_in(self, lang: str = "en") -> dict[str, str] | None:
+        """The choices in ``lang`` (English where the question has no Romanian)."""
+        return (self.choices_ro if _language(lang) == "ro" else None) or self.choices
+
+    def explanation_in(self, lang: str = "en") -> str:
+        """The explanation in ``lang`` (English where the question has no Romanian)."""
+        return (self.explanation_ro if _language(lang) == "ro" else None) or self.explanation
+
+    @property
+    def has_romanian(self) -> bool:
+        return self.text_ro is not None
 
     @model_validator(mode="after")
     def _consistent(self) -> Question:
@@ -169,6 +227,7 @@ class Assessment(_Strict):
 
     module: str = Field(min_length=1)
     title: str = Field(min_length=1)
+    title_ro: str | None = Field(default=None, min_length=1)
     book: str | None = None
     statements: list[Statement] = Field(min_length=1)
     questions: list[Question] = Field(min_length=1)
@@ -190,21 +249,56 @@ class Assessment(_Strict):
     def question(self, qid: str) -> Question:
         return next(q for q in self.questions if q.id == qid)
 
-    def form(self, *, answers: bool = False) -> str:
-        """The self-assessment as text (with answers and explanations for the trainer)."""
-        lines = [f"{self.title}: self-assessment", ""]
-        lines.append("Rate each statement from 1 (I could not do this) to 5 (I could teach this):")
-        lines += [f"  {s.id}. {s.text}" for s in self.statements]
+    def title_in(self, lang: str = "en") -> str:
+        """The module's title in ``lang`` (English where it has no Romanian)."""
+        return (self.title_ro if _language(lang) == "ro" else None) or self.title
+
+    def missing_romanian(self) -> list[str]:
+        """What has no Romanian yet: ``title``, statement and question ids."""
+        missing = [] if self.title_ro else ["title"]
+        missing += [s.id for s in self.statements if s.text_ro is None]
+        return missing + [q.id for q in self.questions if not q.has_romanian]
+
+    def form(self, *, answers: bool = False, lang: str = "en") -> str:
+        """The self-assessment as text (with answers and explanations for the trainer), in
+        English or Romanian (``lang="ro"``; English where a text has no Romanian)."""
+        words = _FORM_WORDS[_language(lang)]
+        lines = [f"{self.title_in(lang)}: {words['title']}", ""]
+        lines.append(words["rate"])
+        lines += [f"  {s.id}. {s.text_in(lang)}" for s in self.statements]
         lines.append("")
         for q in self.questions:
-            lines.append(f"{q.id}. {q.text}")
-            if q.choices:
-                lines += [f"    ({k}) {v}" for k, v in q.choices.items()]
+            lines.append(f"{q.id}. {q.text_in(lang)}")
+            choices = q.choices_in(lang)
+            if choices:
+                lines += [f"    ({k}) {v}" for k, v in choices.items()]
             elif q.unit:
-                lines.append(f"    (answer in {q.unit}, or any equivalent unit)")
+                lines.append("    " + words["unit"].format(unit=q.unit))
             if answers:
-                lines.append(f"    Answer: {q.answer}. {q.explanation}")
+                answer = q.answer
+                if lang == "ro" and isinstance(answer, float | int):
+                    answer = str(answer).replace(".", ",")
+                lines.append(f"    {words['answer']}: {answer}. {q.explanation_in(lang)}")
         return "\n".join(lines)
+
+
+_FORM_WORDS = {
+    "en": {
+        "title": "self-assessment",
+        "rate": "Rate each statement from 1 (I could not do this) to 5 (I could teach this):",
+        "unit": "(answer in {unit}, or any equivalent unit)",
+        "answer": "Answer",
+    },
+    "ro": {
+        "title": "autoevaluare",
+        "rate": (
+            "Evaluați fiecare afirmație de la 1 (nu aș putea face acest lucru) la 5 (aș putea "
+            "preda acest lucru):"
+        ),
+        "unit": "(răspuns în {unit} sau în orice unitate echivalentă)",
+        "answer": "Răspuns",
+    },
+}
 
 
 def load_assessment(module: str, folder: str | Path | None = None) -> Assessment:
