@@ -4,7 +4,10 @@ Every page of ``book/_build/html`` is opened in headless Chromium (Debian's ``ch
 installed by ``make chromium``), served from a local HTTP server, with every network request
 outside the build folder blocked through the DevTools protocol. Each page must log no console
 error or uncaught exception, request nothing from outside, and draw every chart (an SVG or
-a canvas in each chart container).
+a canvas in each chart container). On a page with a self-check quiz (``{m100-quiz}``, in both
+editions) one question is answered right and one wrong, choices clicked and numbers typed
+(with the edition's decimal mark), and the feedback ("Correct" / "Corect", "Not yet" /
+"Nu încă") and the explanation must appear.
 
 The book is built by ``make book`` (``make test`` runs it first). Run alone, this test builds
 it the same way when it is missing. Set ``M100_BOOK_SCREENSHOTS=<folder>`` to also save a
@@ -38,6 +41,44 @@ PAGES_WITH_CHARTS = [
     "book/mrv/04_achievements.html",
     "book/mrv/05_accounting_training.html",
 ]
+
+# What a quiz says to a right and a wrong answer, by edition (book/_ext/m100_quiz.py).
+QUIZ_WORDS = {"en": ("Correct", "Not yet"), "ro": ("Corect", "Nu încă")}
+# Answers one choice question right and another wrong, then one numeric question right
+# (typed with the edition's decimal mark) and wrong: what each question then shows.
+ANSWER_QUIZ = r"""
+(() => {
+  const quiz = document.querySelector('.m100-quiz');
+  if (!quiz) return null;
+  const ro = quiz.getAttribute('lang') === 'ro';
+  const items = [...quiz.querySelectorAll('.m100-quiz-question')];
+  const seen = (item) => ({
+    feedback: item.querySelector('.m100-quiz-feedback').textContent,
+    live: item.querySelector('.m100-quiz-feedback').getAttribute('aria-live'),
+    explained: !item.querySelector('.m100-quiz-explanation').hidden,
+  });
+  const choices = items.filter((i) => i.dataset.type === 'choice');
+  const numbers = items.filter((i) => i.dataset.type === 'numeric');
+  const out = {questions: items.length, choice: [], numeric: []};
+  const pick = (item, right) => [...item.querySelectorAll('button.m100-quiz-choice')]
+    .find((b) => (b.dataset.choice === item.dataset.answer) === right);
+  pick(choices[0], true).click();
+  out.choice.push(seen(choices[0]));
+  pick(choices[1], false).click();
+  out.choice.push(seen(choices[1]));
+  if (numbers.length) {
+    const item = numbers[0];
+    const input = item.querySelector('input');
+    const typed = (x) => (ro ? String(x).replace('.', ',') : String(x));
+    for (const value of [Number(item.dataset.answer), Number(item.dataset.answer) * 3 + 1]) {
+      input.value = typed(value);
+      item.querySelector('button.m100-quiz-check').click();
+      out.numeric.push(Object.assign({typed: input.value}, seen(item)));
+    }
+  }
+  return out;
+})()
+"""
 
 pytestmark = pytest.mark.slow
 
@@ -124,6 +165,29 @@ class Browser(Chromium):
         path.write_bytes(base64.b64decode(data))
 
 
+def answer_quiz(browser: Browser, lang: str) -> list[str]:
+    """Answer a page's quiz right and wrong (:data:`ANSWER_QUIZ`); what went amiss."""
+    right, wrong = QUIZ_WORDS[lang]
+    got = browser.evaluate(ANSWER_QUIZ)
+    browser.pump(0.2)  # errors raised by the click handlers
+    if not got:
+        return ["no quiz found on the page"]
+    problems = []
+    expected = [("choice", 0, right), ("choice", 1, wrong)]
+    if got["numeric"]:
+        expected += [("numeric", 0, right), ("numeric", 1, wrong)]
+    for kind, index, word in expected:
+        shown = got[kind][index]
+        other = wrong if word == right else right
+        if word not in shown["feedback"] or other in shown["feedback"]:
+            problems.append(f"{kind} answer {index}: feedback {shown['feedback']!r}, not {word!r}")
+        if not shown["explained"]:
+            problems.append(f"{kind} answer {index}: no explanation shown")
+        if shown["live"] != "polite":
+            problems.append(f"{kind} answer {index}: the feedback is not aria-live")
+    return problems
+
+
 def test_built_pages_reference_nothing_outside(book_html: Path) -> None:
     """No page names a script, stylesheet or font on another host."""
     pattern = re.compile(r"<(?:script|link|img)\b[^>]*?(?:src|href)=\"(?:https?:)?//", re.I)
@@ -145,19 +209,25 @@ def test_every_page_works_offline_in_chromium(book_html: Path) -> None:
         Path(shots).mkdir(parents=True, exist_ok=True)
     problems: dict[str, dict] = {}
     chart_counts: dict[str, int] = {}
+    quiz_pages: list[str] = []
     with LocalServer(book_html) as server:
         browser = Browser(server.base)
         try:
             for page in pages:
                 seen = browser.open(server.base + page)
                 chart_counts[page] = seen["charts"]["total"]
+                quiz_problems = []
+                if 'class="m100-quiz"' in (book_html / page).read_text(encoding="utf-8"):
+                    quiz_problems = answer_quiz(browser, "ro" if page.startswith("ro/") else "en")
+                    quiz_pages.append(page)
                 bad = {
                     k: v
                     for k, v in {
                         "not loaded": not seen["loaded"],
-                        "console errors": seen["errors"],
+                        "console errors": seen["errors"] + browser.errors[len(seen["errors"]) :],
                         "blocked requests": seen["blocked"],
                         "charts not drawn": seen["charts"]["empty"],
+                        "quiz": quiz_problems,
                     }.items()
                     if v
                 }
@@ -167,6 +237,8 @@ def test_every_page_works_offline_in_chromium(book_html: Path) -> None:
                     browser.screenshot(Path(shots) / (page.replace("/", "__") + ".png"))
         finally:
             browser.close()
-    assert not problems, json.dumps(problems, indent=1)
+    assert not problems, json.dumps(problems, indent=1, ensure_ascii=False)
+    # Six CPD modules and the MRV module, in both editions.
+    assert len(quiz_pages) == 14, quiz_pages
     for page in PAGES_WITH_CHARTS:
         assert chart_counts[page] >= 1, f"{page} should show at least one chart"
