@@ -61,3 +61,19 @@ _LINE_BREAKS = {
 def one_line(text: str) -> str:
     """``text`` with line breaks and control characters escaped (``\\n``, ``\\x85``)."""
     return text.translate(_LINE_BREAKS)
+
+
+def from_validation(file: str | Path, exc, *, top_level: str | None = None) -> InputError:
+    """The first problem a pydantic ``ValidationError`` found, as an :class:`InputError`
+    naming its field (``a.b.0``). A model-level check names its field first
+    (``"target.year: must be ..."``); ``top_level`` is the field shown when there is none."""
+    err = exc.errors()[0]
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    field = ".".join(str(p) for p in err["loc"]) or top_level
+    if not err["loc"] and ": " in msg:
+        field, msg = msg.split(": ", 1)
+    if err["type"] == "extra_forbidden":
+        msg = "unknown field"
+    elif err["type"] == "missing":
+        msg = "missing (required)"
+    return InputError(file, msg, field=field)

@@ -37,7 +37,7 @@ from pydantic import (
     model_validator,
 )
 
-from m100model.errors import InputError
+from m100model.errors import InputError, from_validation
 from m100model.inputs import check_file, read_yaml
 from m100model.io import ScipyResults
 from m100model.projects import THEMES
@@ -578,10 +578,6 @@ class Scenario(_Strict):
         return list(range(self.first_year, self.horizon + 1))
 
 
-def _field_path(loc: tuple) -> str:
-    return ".".join(str(p) for p in loc) or "(top level)"
-
-
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario YAML file.
 
@@ -604,13 +600,4 @@ def load_scenario(path: str | Path) -> Scenario:
             scn = Scenario.model_validate(raw, context={_BASE: base})
         return scn
     except ValidationError as exc:
-        err = exc.errors()[0]
-        msg = err["msg"].removeprefix("Value error, ")
-        where = _field_path(err["loc"])
-        if not err["loc"] and ": " in msg:  # model-level checks name their field first
-            where, msg = msg.split(": ", 1)
-        if err["type"] == "extra_forbidden":
-            msg = "unknown field"
-        elif err["type"] == "missing":
-            msg = "missing (required)"
-        raise InputError(shown, msg, field=where) from None
+        raise from_validation(shown, exc, top_level="(top level)") from None

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from m100model.errors import InputError
+from m100model.errors import InputError, from_validation
 from m100model.tables import data_dir, read_table
 
 #: The EN 15978 stages the calculator reports, in order (module D is reported separately).
@@ -161,16 +161,7 @@ def _validated(model: type[BaseModel], data: Any, what: str) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        msg = err["msg"].removeprefix("Value error, ")
-        field = ".".join(str(p) for p in err["loc"]) or None
-        if not err["loc"] and ": " in msg:  # model-level checks name their field first
-            field, msg = msg.split(": ", 1)
-        if err["type"] == "extra_forbidden":
-            msg = "unknown field"
-        elif err["type"] == "missing":
-            msg = "missing (required)"
-        raise InputError(what, msg, field=field) from None
+        raise from_validation(what, exc) from None
 
 
 # -- factors ------------------------------------------------------------------------------
