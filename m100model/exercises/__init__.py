@@ -5,6 +5,7 @@ A learner checks an answer with :func:`check`::
     from m100model.exercises import check
 
     check("ghg-1", "2.03 kt")  # ghg-1: correct / not yet, with a hint
+    check("ghg-1", "2,03 kt", lang="ro")  # the same in Romanian: corect / încă nu, indiciu
 
 Numeric answers may be plain numbers (read in the exercise's unit), pint quantities or
 strings with a unit, and are accepted within the exercise's stated tolerance. Open
@@ -33,6 +34,7 @@ from m100model.exercises.registry import (
     exercise_table,
     get,
 )
+from m100model.i18n import tr
 
 __all__ = [
     "LEVELS",
@@ -51,14 +53,15 @@ __all__ = [
 ]
 
 
-def exercise(exercise_id: str) -> Exercise:
-    """The exercise with this id (``"ghg-1"``, ``"mob-3"``, ...)."""
-    return get(exercise_id)
+def exercise(exercise_id: str, lang: str | None = None) -> Exercise:
+    """The exercise with this id (``"ghg-1"``, ``"mob-3"``, ...), its texts in ``lang``
+    (``"en"`` or ``"ro"``; the current language by default)."""
+    return get(exercise_id).in_language(lang)
 
 
-def exercises(module: str | None = None) -> pd.DataFrame:
-    """A table of the exercises (of one module: ``"mrv"``, ``"mobility"``, ...)."""
-    return exercise_table(module)
+def exercises(module: str | None = None, lang: str | None = None) -> pd.DataFrame:
+    """A table of the exercises (of one module: ``"mrv"``, ``"mobility"``, ...), in ``lang``."""
+    return exercise_table(module, lang)
 
 
 def data(exercise_id: str) -> dict[str, Any]:
@@ -67,9 +70,9 @@ def data(exercise_id: str) -> dict[str, Any]:
     return get(exercise_id).inputs()
 
 
-def hint(exercise_id: str) -> str:
-    """The exercise's hint: the concept to use, never the answer."""
-    return get(exercise_id).hint
+def hint(exercise_id: str, lang: str | None = None) -> str:
+    """The exercise's hint: the concept to use, never the answer (in ``lang``)."""
+    return tr(get(exercise_id).hint, lang)
 
 
 def expected(exercise_id: str) -> Any:

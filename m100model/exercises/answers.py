@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 import pint
 
+from m100model.i18n import _, language, number, use_language
 from m100model.units import parse_unit, ureg
 
 # Units the exercises need that the kit's registry does not define (money, peak power).
@@ -66,13 +67,15 @@ def brief(value: object, limit: int = 60) -> str:
             text = value
         elif isinstance(value, pd.Series | pd.DataFrame | dict | list | tuple | set):
             n = len(value)
-            return f"a {type(value).__name__} of {n:,} item{'s' if n != 1 else ''}"
+            template = _("a {kind} of {n} item") if n == 1 else _("a {kind} of {n} items")
+            return template.format(kind=type(value).__name__, n=number(n, ",d"))
         elif isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
-            return f"a whole number of about {int(value.bit_length() * math.log10(2)) + 1:,} digits"
+            digits = int(value.bit_length() * math.log10(2)) + 1
+            return _("a whole number of about {n} digits").format(n=number(digits, ",d"))
         else:
             text = repr(value)
     except Exception:  # a value that cannot show itself
-        return f"a {type(value).__name__}"
+        return _("a {kind}").format(kind=type(value).__name__)
     text = text[: 4 * limit]
     text = _SPACES.sub(" ", "".join(ch if ch.isprintable() else " " for ch in text)).strip()
     return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
@@ -83,14 +86,18 @@ def answer_text(answer: str) -> str:
     :data:`MAX_ANSWER_CHARS` characters; an :class:`AnswerError` says so otherwise."""
     if len(answer) > MAX_RAW_CHARS:
         raise AnswerError(
-            f"your answer is {len(answer):,} characters long; give one number with its unit, "
-            "such as '12.5 t'"
+            _(
+                "your answer is {n} characters long; give one number with its unit, such as "
+                "'12.5 t'"
+            ).format(n=number(len(answer), ",d"))
         )
     text = _SPACES.sub(" ", answer).strip()
     if len(text) > MAX_ANSWER_CHARS:
         raise AnswerError(
-            f"your answer is {len(text):,} characters long (beginning '{brief(text, 30)}'); a "
-            f"number with its unit takes at most {MAX_ANSWER_CHARS}, such as '12.5 t'"
+            _(
+                "your answer is {n} characters long (beginning '{start}'); a number with its "
+                "unit takes at most {limit}, such as '12.5 t'"
+            ).format(n=number(len(text), ",d"), start=brief(text, 30), limit=MAX_ANSWER_CHARS)
         )
     return text
 
@@ -130,8 +137,14 @@ _TEXT_UNITS = (
 
 def _number(text: str) -> float:
     """A number written with thousands separators or a decimal comma: ``2,025.6``,
-    ``2.025,6``, ``2 025,6``, ``2025.6``, ``0,27``, ``1e3``."""
+    ``2.025,6``, ``2 025,6``, ``2025.6``, ``0,27``, ``1e3``.
+
+    A lone separator followed by three digits is read as the current language writes
+    numbers: in English ``2,025`` is two thousand and twenty-five and ``2.025`` two and a
+    bit; in Romanian the other way round."""
     s = re.sub(r"[\s'\u202f\u00a0]", "", text)
+    if language() == "ro":  # swap the roles of the two marks, then read it the English way
+        s = s.replace(",", "\0").replace(".", ",").replace("\0", ".")
     mantissa, _, exp = s.replace("E", "e").partition("e")
     if "," in mantissa and "." in mantissa:
         decimal = "," if mantissa.rfind(",") > mantissa.rfind(".") else "."
@@ -164,15 +177,17 @@ def _parse_unit(text: str, original: str) -> pint.Unit:
         unit = parse_unit(text)
     except ValueError as exc:
         raise AnswerError(
-            f"could not read the unit '{brief(original)}' (write it like 't', 'kt', 'MWh', "
-            "'t/MWh', 'EUR/t', 'M EUR', '%')"
+            _(
+                "could not read the unit '{unit}' (write it like 't', 'kt', 'MWh', 't/MWh', "
+                "'EUR/t', 'M EUR', '%')"
+            ).format(unit=brief(original))
         ) from exc
     return unit
 
 
 def unit_label(unit: str) -> str:
     """How an exercise's unit is shown to learners."""
-    return unit or "(a pure number)"
+    return unit or _("(a pure number)")
 
 
 def read_quantity(answer: object, unit: str) -> float:
@@ -187,41 +202,57 @@ def read_quantity(answer: object, unit: str) -> float:
         When the answer is not a number or cannot be converted to ``unit``.
     """
     if is_missing(answer):
-        raise MissingAnswer("no answer yet: replace the ... with your answer")
+        raise MissingAnswer(_("no answer yet: replace the ... with your answer"))
     target = parse_unit(_unit_text(unit, yearly=False)) if unit else ureg.dimensionless
     yearly = "[time]" not in (1 * target).dimensionality
     if isinstance(answer, bool):
-        raise AnswerError(f"expected a number, got {answer!r}")
+        raise AnswerError(_("expected a number, got {value}").format(value=repr(answer)))
     if isinstance(answer, pint.Quantity):
         try:
             magnitude = float(answer.magnitude)
         except OverflowError:
-            raise AnswerError("expected a finite number, got a number too large to use") from None
+            raise AnswerError(
+                _("expected a finite number, got a number too large to use")
+            ) from None
         except (TypeError, ValueError):
-            raise AnswerError(f"expected one number, got {brief(answer)}") from None
+            raise AnswerError(
+                _("expected one number, got {value}").format(value=brief(answer))
+            ) from None
         if answer._REGISTRY is not ureg:  # a quantity of another pint registry
             return read_quantity(f"{magnitude!r} {answer.units}", unit)
         if not math.isfinite(magnitude):
-            raise AnswerError(f"expected a finite number, got {brief(answer)}")
+            raise AnswerError(
+                _("expected a finite number, got {value}").format(value=brief(answer))
+            )
         return _convert(answer, target, f"{answer.units:~}", yearly=yearly)
     if isinstance(answer, numbers.Real):
         try:
             value = float(answer)
         except OverflowError:
             raise AnswerError(
-                f"expected a finite number, got {brief(answer)} (too large to use)"
+                _("expected a finite number, got {value} (too large to use)").format(
+                    value=brief(answer)
+                )
             ) from None
         except (TypeError, ValueError):
-            raise AnswerError(f"expected one number, got {brief(answer)}") from None
+            raise AnswerError(
+                _("expected one number, got {value}").format(value=brief(answer))
+            ) from None
         if not math.isfinite(value):
-            raise AnswerError(f"expected a finite number, got {brief(answer)}")
+            raise AnswerError(
+                _("expected a finite number, got {value}").format(value=brief(answer))
+            )
         return value
     if isinstance(answer, pd.Series | pd.DataFrame | dict | list | tuple | set):
         raise AnswerError(
-            f"expected one number (optionally with a unit), got a {type(answer).__name__}"
+            _("expected one number (optionally with a unit), got a {kind}").format(
+                kind=type(answer).__name__
+            )
         )
     if not isinstance(answer, str):
-        raise AnswerError(f"expected a number or a text like '12.5 t', got {brief(answer)}")
+        raise AnswerError(
+            _("expected a number or a text like '12.5 t', got {value}").format(value=brief(answer))
+        )
     text = answer_text(str(answer)).replace("\u2212", "-")
     text = _APPROX.sub("", text)
     currency = _CURRENCY_PREFIX.match(text)
@@ -229,13 +260,19 @@ def read_quantity(answer: object, unit: str) -> float:
         text = text[currency.end() :]
     match = _NUMBER.match(text)
     if not match:
-        raise AnswerError(f"could not read a number at the start of '{brief(text)}'")
+        raise AnswerError(
+            _("could not read a number at the start of '{text}'").format(text=brief(text))
+        )
     try:
         value = _number(match.group(0).strip())
     except ValueError as exc:
-        raise AnswerError(f"could not read the number '{brief(match.group(0))}'") from exc
+        raise AnswerError(
+            _("could not read the number '{text}'").format(text=brief(match.group(0)))
+        ) from exc
     if not math.isfinite(value):
-        raise AnswerError(f"expected a finite number, got '{brief(match.group(0))}'")
+        raise AnswerError(
+            _("expected a finite number, got '{text}'").format(text=brief(match.group(0)))
+        )
     rest = text[match.end() :].strip()
     if currency:
         rest = f"EUR {rest}"
@@ -253,10 +290,10 @@ def read_quantity(answer: object, unit: str) -> float:
 
 
 def _not_an_amount(unit: str) -> str:
-    return (
-        f"the unit '{brief(unit)}' cannot be used for an amount (a temperature or a "
-        "logarithmic unit such as dB): write the unit the question asks for"
-    )
+    return _(
+        "the unit '{unit}' cannot be used for an amount (a temperature or a logarithmic unit "
+        "such as dB): write the unit the question asks for"
+    ).format(unit=brief(unit))
 
 
 def _convert(quantity: pint.Quantity, target: pint.Unit, shown: str, *, yearly: bool) -> float:
@@ -283,26 +320,29 @@ def _convert_quantity(
     try:
         value = float(q.to(target).magnitude)
     except pint.DimensionalityError:
-        want = f"{target:~}" if str(target) != "dimensionless" else "a pure number or %"
+        want = f"{target:~}" if str(target) != "dimensionless" else _("a pure number or %")
         raise AnswerError(
-            f"'{brief(shown)}' cannot be converted to {want}: check what the question asks for"
+            _("'{shown}' cannot be converted to {unit}: check what the question asks for").format(
+                shown=brief(shown), unit=want
+            )
         ) from None
     if not math.isfinite(value):
-        raise AnswerError("expected a finite number")
+        raise AnswerError(_("expected a finite number"))
     return value
 
 
 def format_number(value: float, unit: str = "") -> str:
-    """A number for a message, with a sensible number of digits."""
+    """A number for a message, with a sensible number of digits, in the current language's
+    notation (English "2,025.6", Romanian "2.025,6")."""
     if value == 0 or not math.isfinite(value):
-        text = f"{value:g}"
+        spec = "g"
     elif abs(value) >= 100:
-        text = f"{value:,.0f}"
+        spec = ",.0f"
     elif abs(value) >= 1:
-        text = f"{value:,.2f}"
+        spec = ",.2f"
     else:
-        text = f"{value:.3g}"
-    return f"{text} {unit}".strip()
+        spec = ".3g"
+    return f"{number(value, spec)} {unit}".strip()
 
 
 # ---------------------------------------------------------------------------------------
@@ -324,11 +364,13 @@ class CheckResult:
     details: pd.DataFrame | None = field(default=None, repr=False)
     figures: dict = field(default_factory=dict, repr=False)
     answered: bool = True
+    lang: str = field(default_factory=language)
 
     @property
     def status(self) -> str:
-        """``"correct"`` or ``"not yet"``."""
-        return "correct" if self.correct else "not yet"
+        """``"correct"`` or ``"not yet"`` (in Romanian ``"corect"`` or ``"încă nu"``)."""
+        with use_language(self.lang):
+            return _("correct") if self.correct else _("not yet")
 
     def __bool__(self) -> bool:
         return self.correct
@@ -339,7 +381,8 @@ class CheckResult:
         if self.message:
             lines.append(self.message)
         if self.hint:
-            lines.append(f"Hint: {self.hint}")
+            with use_language(self.lang):
+                lines.append(_("Hint: {hint}").format(hint=self.hint))
         if self.details is not None and not self.details.empty:
             lines.append("")
             lines.append(self.details.to_string(index=False))

@@ -8,7 +8,7 @@ runs, so the checkers stay right when the data change; no expected answer is wri
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -21,17 +21,19 @@ from m100model.exercises.answers import (
     format_number,
     read_quantity,
 )
+from m100model.i18n import N_, _, language, number, tr, use_language
 
 MODULES: dict[str, str] = {
-    "mrv": "GHG accounting and MRV",
-    "mobility": "Module 1: Sustainable mobility and urban transport",
-    "buildings": "Module 2: The built environment and climate-responsive architecture",
-    "energy": "Module 3: Energy systems and renewable integration",
-    "nature": "Module 4: Nature-based solutions and green infrastructure",
-    "circular": "Module 5: Circular economy and zero waste",
-    "governance": "Module 6: Policy, governance and community",
+    "mrv": N_("GHG accounting and MRV"),
+    "mobility": N_("Module 1: Sustainable mobility and urban transport"),
+    "buildings": N_("Module 2: The built environment and climate-responsive architecture"),
+    "energy": N_("Module 3: Energy systems and renewable integration"),
+    "nature": N_("Module 4: Nature-based solutions and green infrastructure"),
+    "circular": N_("Module 5: Circular economy and zero waste"),
+    "governance": N_("Module 6: Policy, governance and community"),
 }
-"""Course modules, in the order of the book (keys are the folder names in ``exercises/``)."""
+"""Course modules, in the order of the book (keys are the folder names in ``exercises/``);
+``tr(MODULES[key], "ro")`` gives a title in Romanian."""
 
 PREFIXES = {
     "ghg": "mrv",
@@ -54,6 +56,10 @@ class Exercise:
     ``expected`` computes the answer from the library and the exercise's data; ``inputs``
     returns the data a learner works with; ``slips`` gives the values that common mistakes
     produce, each with a hint about the concept behind the mistake.
+
+    The texts (title, objective, data, question, hint, judged, the slips' hints) are written
+    in English and marked with ``N_``; :meth:`in_language` gives the exercise as a learner of
+    another language reads it.
     """
 
     id: str
@@ -84,14 +90,31 @@ class Exercise:
 
     @property
     def tolerance_text(self) -> str:
-        """How the answer is judged, for the exercise's header."""
+        """How the answer is judged, for the exercise's header (in the current language)."""
         if not self.numeric:
-            return self.judged or "Any valid answer is accepted."
-        pct = f"{self.rtol * 100:g}%"
-        return (
-            f"Answer in {self.unit_label or self.unit or 'a pure number'} or any equivalent "
-            f"unit (a bare number is read in {self.unit_label or 'that unit'}); answers within "
-            f"±{pct} are accepted."
+            return tr(self.judged) if self.judged else _("Any valid answer is accepted.")
+        label = self.unit_label or self.unit
+        if label:
+            text = _(
+                "Answer in {unit} or any equivalent unit (a bare number is read in {unit}); "
+                "answers within ±{pct} are accepted."
+            )
+        else:
+            text = _("Answer with a pure number; answers within ±{pct} are accepted.")
+        return text.format(unit=label, pct=number(self.rtol * 100, "g") + "%")
+
+    def in_language(self, lang: str | None = None) -> Exercise:
+        """The exercise with its texts in ``lang`` (the current language by default)."""
+        if (lang or language()) == "en":
+            return self
+        return replace(
+            self,
+            title=tr(self.title, lang),
+            objective=tr(self.objective, lang),
+            data=tr(self.data, lang),
+            question=tr(self.question, lang),
+            hint=tr(self.hint, lang),
+            judged=tr(self.judged, lang),
         )
 
     def check(self, answer: object) -> CheckResult:
@@ -113,25 +136,32 @@ def check_numeric(ex: Exercise, answer: object) -> CheckResult:
     try:
         value = read_quantity(answer, ex.unit)
     except MissingAnswer as exc:
-        return CheckResult(ex.id, False, str(exc), hint=ex.hint, answered=False)
+        return CheckResult(ex.id, False, str(exc), hint=tr(ex.hint), answered=False)
     except AnswerError as exc:
-        example = f"12.5 {label}".strip() if label else "0.25"
+        example = f"{number(12.5, 'g')} {label}".strip() if label else number(0.25, "g")
         return CheckResult(
             ex.id,
             False,
-            f"could not read your answer: {exc}.",
-            hint=f"give one number, with its unit if you like, e.g. {example!r}",
+            _("could not read your answer: {reason}.").format(reason=exc),
+            hint=_("give one number, with its unit if you like, e.g. '{example}'").format(
+                example=example
+            ),
         )
     expected = float(ex.expected())
-    pct = f"{ex.rtol * 100:g}%"
+    pct = number(ex.rtol * 100, "g") + "%"
     if _close(value, expected, ex.rtol):
         return CheckResult(
             ex.id,
             True,
-            f"Your answer is within ±{pct} of the value the kit computes from the same data.",
+            _(
+                "Your answer is within ±{pct} of the value the kit computes from the same data."
+            ).format(pct=pct),
         )
     return CheckResult(
-        ex.id, False, f"{format_number(value, label)} is not it yet.", hint=_diagnose(ex, value)
+        ex.id,
+        False,
+        _("{value} is not it yet.").format(value=format_number(value, label)),
+        hint=_diagnose(ex, value),
     )
 
 
@@ -140,21 +170,30 @@ def _diagnose(ex: Exercise, value: float) -> str:
     expected = float(ex.expected())
     for slip_value, slip_hint in ex.slips() if ex.slips else []:
         if _close(value, slip_value, ex.rtol):
-            return slip_hint
+            return tr(slip_hint)
     if expected != 0:
         ratio = value / expected
-        for factor, what in ((1e3, "1,000"), (1e6, "a million"), (100, "100")):
+        for factor in (1e3, 1e6, 100):
             if _close(ratio, factor, ex.rtol) or _close(ratio, 1 / factor, ex.rtol):
-                bigger = "larger" if ratio > 1 else "smaller"
-                return (
-                    f"your answer is {what} times {bigger} than it should be: check the "
-                    f"units (the question asks for {ex.unit_label or 'a pure number'}; a bare "
-                    "number is read in that unit)."
-                )
+                what = number(factor, ",.0f")
+                if ratio > 1:
+                    text = _(
+                        "your answer is {factor} times larger than it should be: check the "
+                        "units (the question asks for {unit}; a bare number is read in that "
+                        "unit)."
+                    )
+                else:
+                    text = _(
+                        "your answer is {factor} times smaller than it should be: check the "
+                        "units (the question asks for {unit}; a bare number is read in that "
+                        "unit)."
+                    )
+                return text.format(factor=what, unit=ex.unit_label or _("a pure number"))
         if _close(-value, expected, ex.rtol):
-            return "the size looks right but the sign does not: which way does the change go?"
-    direction = "higher" if value > expected else "lower"
-    return f"your answer is {direction} than the kit's value; {ex.hint}"
+            return _("the size looks right but the sign does not: which way does the change go?")
+    if value > expected:
+        return _("your answer is higher than the kit's value; {hint}").format(hint=tr(ex.hint))
+    return _("your answer is lower than the kit's value; {hint}").format(hint=tr(ex.hint))
 
 
 # ---------------------------------------------------------------------------------------
@@ -194,8 +233,9 @@ def get(exercise_id: str) -> Exercise:
     key = str(exercise_id).strip().lower() if isinstance(exercise_id, str) else None
     if key not in reg:
         raise KeyError(
-            f"unknown exercise '{brief(exercise_id, 30)}' (known: "
-            f"{', '.join(sorted(reg, key=_sort_key))})"
+            _("unknown exercise '{given}' (known: {known})").format(
+                given=brief(exercise_id, 30), known=", ".join(sorted(reg, key=_sort_key))
+            )
         )
     return reg[key]
 
@@ -206,17 +246,18 @@ def all_exercises() -> list[Exercise]:
     return [reg[k] for k in sorted(reg, key=_sort_key)]
 
 
-def exercise_table(module: str | None = None) -> pd.DataFrame:
-    """One row per exercise: id, module, title, level, minutes, objective, data used."""
+def exercise_table(module: str | None = None, lang: str | None = None) -> pd.DataFrame:
+    """One row per exercise: id, module, title, level, minutes, objective, data used (the
+    texts in ``lang``, the current language by default)."""
     rows = [
         dict(
             id=ex.id,
             module=ex.module,
-            title=ex.title,
+            title=tr(ex.title, lang),
             level=ex.level,
             minutes=ex.minutes,
-            objective=ex.objective,
-            data=ex.data,
+            objective=tr(ex.objective, lang),
+            data=tr(ex.data, lang),
         )
         for ex in all_exercises()
         if module is None or ex.module == module
@@ -224,7 +265,7 @@ def exercise_table(module: str | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def check(exercise_id: str, answer: object) -> CheckResult:
+def check(exercise_id: str, answer: object, lang: str | None = None) -> CheckResult:
     """Check an answer to an exercise: ``correct`` or ``not yet``, with a hint.
 
     Numeric answers may be plain numbers (read in the exercise's unit), pint quantities or
@@ -236,21 +277,27 @@ def check(exercise_id: str, answer: object) -> CheckResult:
     numeric answer of more than :data:`~m100model.exercises.answers.MAX_ANSWER_CHARS`
     characters (once runs of white space are collapsed), a table or a design of more rows
     than the exercise can use, is refused with a message saying so.
+
+    ``lang="ro"`` gives the feedback and hints in Romanian (and reads a number the Romanian
+    way: ``"2,03 kt"``, ``"2.025,6 t"``); by default, the current language
+    (:func:`m100model.i18n.set_language`, ``M100_LANG``), else English.
     """
-    try:
-        ex = get(exercise_id)
-    except KeyError as exc:
-        return CheckResult(brief(exercise_id, 30), False, str(exc.args[0]), answered=False)
-    try:
-        return ex.check(answer)
-    except Exception as exc:  # a checker must never crash a learner's notebook
-        return CheckResult(
-            ex.id,
-            False,
-            f"the checker could not use your answer ({type(exc).__name__}: "
-            f"{brief(_exception_text(exc), 200)}).",
-            hint="check the form of your answer against the exercise's example.",
-        )
+    with use_language(lang):
+        try:
+            ex = get(exercise_id)
+        except KeyError as exc:
+            return CheckResult(brief(exercise_id, 30), False, str(exc.args[0]), answered=False)
+        try:
+            return ex.check(answer)
+        except Exception as exc:  # a checker must never crash a learner's notebook
+            return CheckResult(
+                ex.id,
+                False,
+                _("the checker could not use your answer ({kind}: {reason}).").format(
+                    kind=type(exc).__name__, reason=brief(_exception_text(exc), 200)
+                ),
+                hint=_("check the form of your answer against the exercise's example."),
+            )
 
 
 def _exception_text(exc: Exception) -> str:
