@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LOCALES = ROOT / "m100model" / "locales"
 TARGETS = ("ro",)
 KEYWORDS = {"_": None, "N_": None}
-SOURCES = ("m100model", "exercises/make_notebooks.py")
+SOURCES = ("m100model", "exercises/make_notebooks.py", "scripts/make_figures.py")
 """Where marked texts are looked for (every .py file below these)."""
 
 
