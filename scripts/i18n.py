@@ -19,27 +19,47 @@ import argparse
 import datetime
 import io
 import json
+import re
 import sys
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_file
+from babel.messages.extract import extract
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCALES = ROOT / "m100model" / "locales"
 TARGETS = ("ro",)
 KEYWORDS = {"_": None, "N_": None}
-SOURCES = ("m100model", "exercises/make_notebooks.py", "scripts/make_figures.py")
-"""Where marked texts are looked for (every .py file below these)."""
+SOURCES = ("m100model", "exercises/make_notebooks.py", "scripts/make_figures.py", "book")
+"""Where marked texts are looked for: every .py file below these, and the code cells of the
+book's pages (``book/**/*.md``: their charts' titles and their tables' labels)."""
+CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 
 def source_files() -> list[Path]:
     files: list[Path] = []
     for entry in SOURCES:
         path = ROOT / entry
-        files.extend(sorted(path.rglob("*.py")) if path.is_dir() else [path])
-    return [f for f in files if "locales" not in f.parts]
+        if path.is_dir():
+            files.extend(sorted(path.rglob("*.py")) + sorted(path.rglob("*.md")))
+        else:
+            files.append(path)
+    return [f for f in files if "locales" not in f.parts and "_build" not in f.parts]
+
+
+def _code_of(path: Path) -> bytes:
+    """The Python of a file: a .py file whole; a book page's code cells, each at its own
+    line (their option lines, ``:tags: ...``, blanked), so locations stay the page's lines."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix != ".md":
+        return text.encode()
+    lines = [""] * text.count("\n")
+    for cell in CODE_CELL.finditer(text):
+        first = text.count("\n", 0, cell.start(1))
+        for i, line in enumerate(cell.group(1).splitlines()):
+            lines[first + i] = "" if line.startswith(":") else line
+    return "\n".join(lines).encode()
 
 
 def catalogue_name(source: Path) -> str:
@@ -47,14 +67,14 @@ def catalogue_name(source: Path) -> str:
     return ".".join(source.relative_to(ROOT).with_suffix("").parts)
 
 
-def extract() -> dict[str, Catalog]:
+def templates_from_code() -> dict[str, Catalog]:
     """One template catalogue per source file that has marked texts."""
     templates: dict[str, Catalog] = {}
     for path in source_files():
         found = list(
-            extract_from_file(
+            extract(
                 "python",
-                str(path),
+                io.BytesIO(_code_of(path)),
                 keywords=KEYWORDS,
                 comment_tags=("TRANSLATORS:",),
                 strip_comment_tags=True,
@@ -103,7 +123,7 @@ def write(cat: Catalog, path: Path) -> None:
 
 def update(only: list[str] | None = None) -> None:
     """Bring the catalogues (or ``only`` these) in step with the code."""
-    templates = extract()
+    templates = templates_from_code()
     for lang in TARGETS:
         folder = LOCALES / lang
         for name, template in templates.items():
@@ -129,7 +149,7 @@ def problems() -> list[str]:
     """Every way the catalogues are not ready: out of step with the code, untranslated,
     fuzzy, or one text translated two ways."""
     out: list[str] = []
-    templates = extract()
+    templates = templates_from_code()
     for lang in TARGETS:
         folder = LOCALES / lang
         seen: dict[str, tuple[str, str]] = {}
