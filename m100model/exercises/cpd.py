@@ -12,6 +12,7 @@ import functools
 import pandas as pd
 
 from m100model.exercises.registry import Exercise, register
+from m100model.i18n import N_, _, use_language
 
 
 @functools.lru_cache(maxsize=1)
@@ -66,33 +67,41 @@ def _mob1_expected(buses: int | None = None, with_electricity: bool = True) -> f
 register(
     Exercise(
         id="mob-1",
-        title="Fifty electric buses",
+        title=N_("Fifty electric buses"),
         level="guided",
         minutes=10,
         book="cpd/01_mobility",
-        objective="Calculate the yearly emissions saved by electric buses, counting the grid "
-        "electricity they use.",
-        data="The kit's electric-bus archetype (data/projects/archetype_effects.csv), the IPCC "
-        "CO2 factor of diesel and the 2022 production-mix grid factor (data/factors/).",
-        question=(
+        objective=N_(
+            "Calculate the yearly emissions saved by electric buses, counting the grid "
+            "electricity they use."
+        ),
+        data=N_(
+            "The kit's electric-bus archetype (data/projects/archetype_effects.csv), the IPCC "
+            "CO2 factor of diesel and the 2022 production-mix grid factor (data/factors/)."
+        ),
+        question=N_(
             "Cluj-Napoca replaces **50 diesel buses** by electric buses. With the kit's "
             "values per bus (diesel no longer burnt, grid electricity added), the CO2 factor "
             "of diesel and Romania's **2022 production-mix** grid factor, how many **tonnes "
             "of CO2 a year** do the 50 buses save?"
         ),
-        hint="saving per bus = diesel MWh × diesel factor − electricity MWh × grid factor; "
-        "then multiply by the number of buses.",
+        hint=N_(
+            "saving per bus = diesel MWh × diesel factor − electricity MWh × grid factor; "
+            "then multiply by the number of buses."
+        ),
         unit="t",
         unit_label="t CO2 per year",
         rtol=0.01,
         expected=_mob1_expected,
         inputs=_mob1_inputs,
         slips=lambda: [
-            (_mob1_expected(buses=1), "that is the saving of one bus: the city buys fifty."),
+            (_mob1_expected(buses=1), N_("that is the saving of one bus: the city buys fifty.")),
             (
                 _mob1_expected(with_electricity=False),
-                "that counts the diesel saved but not the electricity used: an electric bus "
-                "draws grid electricity, which emits CO2 (GPC II.1.2, scope 2).",
+                N_(
+                    "that counts the diesel saved but not the electricity used: an electric bus "
+                    "draws grid electricity, which emits CO2 (GPC II.1.2, scope 2)."
+                ),
             ),
         ],
     )
@@ -179,33 +188,41 @@ def _mob2_inputs() -> dict:
 register(
     Exercise(
         id="mob-2",
-        title="How fragile is a cycle lane's cost per tonne?",
+        title=N_("How fragile is a cycle lane's cost per tonne?"),
         level="structured",
         minutes=20,
         book="cpd/01_mobility",
-        objective="Compute a measure's cost per tonne (the height of its MACC bar) and see "
-        "how it depends on the modal-shift assumption.",
-        data="Cluj-Napoca's cycle-lane project as the portfolio model assembles it "
-        "(data/projects/, data/drivers/energy_prices.csv), the 4% discount rate.",
-        question=(
+        objective=N_(
+            "Compute a measure's cost per tonne (the height of its MACC bar) and see "
+            "how it depends on the modal-shift assumption."
+        ),
+        data=N_(
+            "Cluj-Napoca's cycle-lane project as the portfolio model assembles it "
+            "(data/projects/, data/drivers/energy_prices.csv), the 4% discount rate."
+        ),
+        question=N_(
             "The kit's MACC gives the cost per tonne of Cluj-Napoca's protected cycle lanes "
             "with its modal-shift assumption (20% of new bicycle trips come from cars). What "
             "is the cost per tonne if **only half as many trips come from cars** (10%)? "
             "Answer in **EUR per t CO2e**."
         ),
-        hint="cost per tonne = (capex × CRF + opex − fuel saved × fuel price) / (fuel saved "
-        "× emission factor); a smaller modal shift scales the fuel saved, not the investment.",
+        hint=N_(
+            "cost per tonne = (capex × CRF + opex − fuel saved × fuel price) / (fuel saved "
+            "× emission factor); a smaller modal shift scales the fuel saved, not the investment."
+        ),
         unit="EUR/t",
         unit_label="EUR per t CO2e",
         rtol=0.02,
         expected=lambda: _mob2_cost(MOB2["shift_factor"]),
         inputs=_mob2_inputs,
         slips=lambda: [
-            (_mob2_cost(1.0), "that is the cost per tonne at the kit's full modal shift."),
+            (_mob2_cost(1.0), N_("that is the cost per tonne at the kit's full modal shift.")),
             (
                 2 * _mob2_cost(1.0),
-                "halving the shift halves the tonnes, but also the fuel (and money) saved: "
-                "recompute the numerator too.",
+                N_(
+                    "halving the shift halves the tonnes, but also the fuel (and money) saved: "
+                    "recompute the numerator too."
+                ),
             ),
         ],
     )
@@ -235,22 +252,28 @@ def _bld1_expected(hours: float = 24.0, efficiency: bool = True) -> float:
 register(
     Exercise(
         id="bld-1",
-        title="What an insulated wall saves",
+        title=N_("What an insulated wall saves"),
         level="guided",
         minutes=15,
         book="cpd/02_built_environment",
-        objective="Estimate a heat-demand saving from the envelope and the climate and turn it "
-        "into operational emissions.",
-        data="An illustrative block wall (area, U-values, heating degree days, boiler "
-        "efficiency); the Covenant of Mayors CO2 factor of natural gas (data/factors/).",
-        question=(
+        objective=N_(
+            "Estimate a heat-demand saving from the envelope and the climate and turn it "
+            "into operational emissions."
+        ),
+        data=N_(
+            "An illustrative block wall (area, U-values, heating degree days, boiler "
+            "efficiency); the Covenant of Mayors CO2 factor of natural gas (data/factors/)."
+        ),
+        question=N_(
             "A block of flats has **800 m²** of external wall with **U = 1.1 W/m²K**; "
             "insulation brings it to **U = 0.22 W/m²K**. With **3,200 heating degree days**, "
             "a gas boiler of efficiency **0.975** and the kit's CO2 factor of natural gas, how "
             "many **tonnes of CO2 a year** does the insulation save (ignore gains)?"
         ),
-        hint="ΔH = ΔU × A (W/K); heat saved = 24 h × ΔH × HDD / 1000 (kWh); gas saved = heat / "
-        "boiler efficiency; CO2 = gas (MWh) × factor.",
+        hint=N_(
+            "ΔH = ΔU × A (W/K); heat saved = 24 h × ΔH × HDD / 1000 (kWh); gas saved = heat / "
+            "boiler efficiency; CO2 = gas (MWh) × factor."
+        ),
         unit="t",
         unit_label="t CO2 per year",
         rtol=0.01,
@@ -259,12 +282,14 @@ register(
         slips=lambda: [
             (
                 _bld1_expected(hours=1.0),
-                "degree days count kelvin × days: multiply by 24 hours to get watt-hours.",
+                N_("degree days count kelvin × days: multiply by 24 hours to get watt-hours."),
             ),
             (
                 _bld1_expected(efficiency=False),
-                "the boiler burns more gas than the heat it delivers: divide the heat by its "
-                "efficiency.",
+                N_(
+                    "the boiler burns more gas than the heat it delivers: divide the heat by its "
+                    "efficiency."
+                ),
             ),
         ],
     )
@@ -310,23 +335,29 @@ def _bld2_expected(*, with_renovation: bool = True, with_demolition: bool = True
 register(
     Exercise(
         id="bld-2",
-        title="The carbon payback of rebuilding",
+        title=N_("The carbon payback of rebuilding"),
         level="structured",
         minutes=20,
         book="cpd/02_built_environment",
-        objective="Compare renovation with demolition and new build with the whole-life carbon "
-        "formula and find the carbon payback time.",
-        data="The kit's deep-renovation and heat-pump archetypes, the CO2 factor of gas and the "
-        "NECP grid projection; illustrative embodied carbon values.",
-        question=(
+        objective=N_(
+            "Compare renovation with demolition and new build with the whole-life carbon "
+            "formula and find the carbon payback time."
+        ),
+        data=N_(
+            "The kit's deep-renovation and heat-pump archetypes, the CO2 factor of gas and the "
+            "NECP grid projection; illustrative embodied carbon values."
+        ),
+        question=N_(
             "A gas-heated block is either **deeply renovated** (gas boilers kept) or "
             "**demolished and rebuilt** as an nZEB heated by a heat pump. Take the operational "
             "emissions of both as constant at their **2030** values (gas factor for the "
             "renovated block, the kit's 2030 NECP grid factor for the new one). After how many "
             "**years** does the new building pay back its extra embodied carbon?"
         ),
-        hint="T* = (e_demolition + e_new − e_renovation) / (q_renovated − q_new), with q in kg "
-        "CO2e per m² a year: kWh per m² × t per MWh gives kg per m².",
+        hint=N_(
+            "T* = (e_demolition + e_new − e_renovation) / (q_renovated − q_new), with q in kg "
+            "CO2e per m² a year: kWh per m² × t per MWh gives kg per m²."
+        ),
         unit="year",
         unit_label="years",
         rtol=0.02,
@@ -335,12 +366,14 @@ register(
         slips=lambda: [
             (
                 _bld2_expected(with_renovation=False),
-                "renovation has embodied carbon too: the new building only has to pay back "
-                "the difference.",
+                N_(
+                    "renovation has embodied carbon too: the new building only has to pay back "
+                    "the difference."
+                ),
             ),
             (
                 _bld2_expected(with_demolition=False),
-                "demolition emits as well: count it with the new building's upfront carbon.",
+                N_("demolition emits as well: count it with the new building's upfront carbon."),
             ),
         ],
     )
@@ -369,21 +402,26 @@ def _en1_expected(grid: float | None = None) -> float:
 register(
     Exercise(
         id="en-1",
-        title="A school roof",
+        title=N_("A school roof"),
         level="guided",
         minutes=10,
         book="cpd/03_energy",
-        objective="Calculate what a rooftop PV system avoids, and see that it depends on the "
-        "grid factor.",
-        data="The kit's public-building PV archetype (yield per kWp) and the 2022 "
-        "production-mix grid factor (data/factors/).",
-        question=(
+        objective=N_(
+            "Calculate what a rooftop PV system avoids, and see that it depends on the grid factor."
+        ),
+        data=N_(
+            "The kit's public-building PV archetype (yield per kWp) and the 2022 "
+            "production-mix grid factor (data/factors/)."
+        ),
+        question=N_(
             "A school in Iași installs **150 kWp** of rooftop PV with the kit's yield per kWp. "
             "How many **tonnes of CO2** does it avoid in its first year at Romania's **2022 "
             "production-mix** grid factor?"
         ),
-        hint="electricity (MWh) = kWp × yield (kWh per kWp) / 1000; avoided CO2 = electricity "
-        "× grid factor.",
+        hint=N_(
+            "electricity (MWh) = kWp × yield (kWh per kWp) / 1000; avoided CO2 = electricity "
+            "× grid factor."
+        ),
         unit="t",
         unit_label="t CO2 per year",
         rtol=0.01,
@@ -392,7 +430,7 @@ register(
         slips=lambda: [
             (
                 _en1_expected(grid=_necp(2030)),
-                "that uses the 2030 projection: the question asks for the 2022 factor.",
+                N_("that uses the 2030 projection: the question asks for the 2022 factor."),
             )
         ],
     )
@@ -423,21 +461,25 @@ def _en2_expected(mode: str = "right") -> float:
 register(
     Exercise(
         id="en-2",
-        title="A heat pump on old radiators",
+        title=N_("A heat pump on old radiators"),
         level="guided",
         minutes=15,
         book="cpd/03_energy",
-        objective="Find the grid factor below which a heat pump emits less than a gas boiler.",
-        data="An illustrative heat pump (seasonal COP) and old boiler (efficiency); the CO2 "
-        "factor of natural gas (data/factors/).",
-        question=(
+        objective=N_("Find the grid factor below which a heat pump emits less than a gas boiler."),
+        data=N_(
+            "An illustrative heat pump (seasonal COP) and old boiler (efficiency); the CO2 "
+            "factor of natural gas (data/factors/)."
+        ),
+        question=N_(
             "In a badly insulated house a heat pump reaches a seasonal **COP of 2.8**. It "
             "replaces an old gas boiler with an efficiency of **0.88**. Using the kit's CO2 "
             "factor of natural gas, what is the **break-even grid emission factor** (t CO2 "
             "per MWh of electricity), below which the heat pump emits less per unit of heat?"
         ),
-        hint="per MWh of heat the heat pump emits EF_grid / COP and the boiler EF_gas / η; "
-        "set them equal and solve for EF_grid.",
+        hint=N_(
+            "per MWh of heat the heat pump emits EF_grid / COP and the boiler EF_gas / η; "
+            "set them equal and solve for EF_grid."
+        ),
         unit="t/MWh",
         unit_label="t CO2 per MWh",
         rtol=0.01,
@@ -446,12 +488,14 @@ register(
         slips=lambda: [
             (
                 _en2_expected("times_efficiency"),
-                "a boiler with efficiency η burns 1/η MWh of gas per MWh of heat: divide by "
-                "the efficiency.",
+                N_(
+                    "a boiler with efficiency η burns 1/η MWh of gas per MWh of heat: divide by "
+                    "the efficiency."
+                ),
             ),
             (
                 _en2_expected("no_cop"),
-                "one MWh of electricity gives COP MWh of heat: the COP belongs in the formula.",
+                N_("one MWh of electricity gives COP MWh of heat: the COP belongs in the formula."),
             ),
         ],
     )
@@ -474,20 +518,24 @@ def _nbs1_expected() -> float:
 register(
     Exercise(
         id="nbs-1",
-        title="A street-tree programme",
+        title=N_("A street-tree programme"),
         level="guided",
         minutes=10,
         book="cpd/04_nature_based",
-        objective="Calculate the carbon sequestered by street trees and tell carbon from CO2.",
-        data="The kit's street-tree archetype (sequestration per m² of crown and an "
-        "illustrative crown area, data/projects/).",
-        question=(
+        objective=N_("Calculate the carbon sequestered by street trees and tell carbon from CO2."),
+        data=N_(
+            "The kit's street-tree archetype (sequestration per m² of crown and an "
+            "illustrative crown area, data/projects/)."
+        ),
+        question=N_(
             "Brașov plants **8,000 street trees**. Once established, each sequesters **0.28 kg "
             "of carbon per m² of crown** a year, with a crown of **25 m²**. How many **tonnes "
             "of CO2 a year** do the trees take up?"
         ),
-        hint="carbon per tree = rate × crown area; CO2 = carbon × 44/12 (the mass ratio of CO2 "
-        "to carbon); then multiply by the number of trees.",
+        hint=N_(
+            "carbon per tree = rate × crown area; CO2 = carbon × 44/12 (the mass ratio of CO2 "
+            "to carbon); then multiply by the number of trees."
+        ),
         unit="t",
         unit_label="t CO2 per year",
         rtol=0.01,
@@ -496,7 +544,7 @@ register(
         slips=lambda: [
             (
                 NBS1["trees"] * NBS1["kg_carbon_per_m2_crown"] * NBS1["crown_m2"] / 1000,
-                "that is the carbon: a tonne of carbon is 44/12 tonnes of CO2.",
+                N_("that is the carbon: a tonne of carbon is 44/12 tonnes of CO2."),
             )
         ],
     )
@@ -520,21 +568,27 @@ def _nbs2_expected(kind: str = "difference") -> float:
 register(
     Exercise(
         id="nbs-2",
-        title="A green roof and the sewer",
+        title=N_("A green roof and the sewer"),
         level="guided",
         minutes=10,
         book="cpd/04_nature_based",
-        objective="Estimate how much rainwater a green roof keeps out of the sewer with the "
-        "runoff coefficient.",
-        data="An illustrative school roof (area, runoff coefficients before and after, yearly "
-        "rainfall).",
-        question=(
+        objective=N_(
+            "Estimate how much rainwater a green roof keeps out of the sewer with the "
+            "runoff coefficient."
+        ),
+        data=N_(
+            "An illustrative school roof (area, runoff coefficients before and after, yearly "
+            "rainfall)."
+        ),
+        question=N_(
             "A school replaces **3,500 m²** of bituminous flat roof (runoff coefficient "
             "**0.9**) with an extensive green roof (**0.4**). With **650 mm** of rain a year, "
             "how many **cubic metres of rainwater a year** stay out of the sewer?"
         ),
-        hint="runoff volume V = C × P × A with the rainfall P in metres; what stays out of the "
-        "sewer is the runoff before minus the runoff after.",
+        hint=N_(
+            "runoff volume V = C × P × A with the rainfall P in metres; what stays out of the "
+            "sewer is the runoff before minus the runoff after."
+        ),
         unit="m**3",
         unit_label="m³ per year",
         rtol=0.01,
@@ -543,12 +597,14 @@ register(
         slips=lambda: [
             (
                 _nbs2_expected("after"),
-                "that is what still runs off the green roof: the question asks for the "
-                "difference it makes.",
+                N_(
+                    "that is what still runs off the green roof: the question asks for the "
+                    "difference it makes."
+                ),
             ),
             (
                 _nbs2_expected("before"),
-                "that is the runoff of the old roof: subtract what the green roof still sheds.",
+                N_("that is the runoff of the old roof: subtract what the green roof still sheds."),
             ),
         ],
     )
@@ -575,21 +631,27 @@ def _circ1_expected(*, oxidation: bool = True, gwp: bool = True) -> float:
 register(
     Exercise(
         id="circ-1",
-        title="Methane from a tonne of waste",
+        title=N_("Methane from a tonne of waste"),
         level="guided",
         minutes=15,
         book="cpd/05_circular",
-        objective="Calculate landfill methane with the IPCC mass balance and convert it to CO2e.",
-        data="Illustrative waste parameters (DOC) with the IPCC 2006 defaults; the AR5 GWP of "
-        "non-fossil methane (data/factors/gwp.csv).",
-        question=(
+        objective=N_(
+            "Calculate landfill methane with the IPCC mass balance and convert it to CO2e."
+        ),
+        data=N_(
+            "Illustrative waste parameters (DOC) with the IPCC 2006 defaults; the AR5 GWP of "
+            "non-fossil methane (data/factors/gwp.csv)."
+        ),
+        question=N_(
             "Residual waste with **DOC = 0.16 t C per tonne** goes to a managed, covered "
             "landfill (**MCF = 1**, **OX = 0.1**) with the IPCC defaults **DOCf = 0.5** and "
             "**F = 0.5**, and no gas recovery. How many **tonnes of CO2e per tonne of waste** "
             "does it commit, with the AR5 GWP of non-fossil methane?"
         ),
-        hint="L0 = MCF × DOC × DOCf × F × 16/12 (t CH4 per t); subtract the share oxidised in "
-        "the cover, (1 − OX); then multiply by the GWP of methane.",
+        hint=N_(
+            "L0 = MCF × DOC × DOCf × F × 16/12 (t CH4 per t); subtract the share oxidised in "
+            "the cover, (1 − OX); then multiply by the GWP of methane."
+        ),
         unit="",
         unit_label="t CO2e per t of waste",
         rtol=0.01,
@@ -598,11 +660,11 @@ register(
         slips=lambda: [
             (
                 _circ1_expected(gwp=False),
-                "that is tonnes of methane: weight it by methane's GWP to get CO2e.",
+                N_("that is tonnes of methane: weight it by methane's GWP to get CO2e."),
             ),
             (
                 _circ1_expected(oxidation=False),
-                "part of the methane is oxidised in the cover soil: multiply by (1 − OX).",
+                N_("part of the methane is oxidised in the cover soil: multiply by (1 − OX)."),
             ),
         ],
     )
@@ -651,23 +713,29 @@ def _circ2_expected(mode: str = "right") -> float:
 register(
     Exercise(
         id="circ-2",
-        title="Divert and capture",
+        title=N_("Divert and capture"),
         level="structured",
         minutes=20,
         book="cpd/05_circular",
-        objective="Compare composting and landfill-gas capture per tonne of waste and combine "
-        "them without counting the same waste twice.",
-        data="Suceava's landfilled waste and its landfill factor in the illustrative 2021 "
-        "inventory (GPC III.1.2); the IPCC composting factors (data/factors/).",
-        question=(
+        objective=N_(
+            "Compare composting and landfill-gas capture per tonne of waste and combine "
+            "them without counting the same waste twice."
+        ),
+        data=N_(
+            "Suceava's landfilled waste and its landfill factor in the illustrative 2021 "
+            "inventory (GPC III.1.2); the IPCC composting factors (data/factors/)."
+        ),
+        question=N_(
             "Suceava diverts **5,000 t** of biowaste a year from the landfill to composting, "
             "and the landfill operator captures **50%** of the methane of the waste that is "
             "still landfilled. Starting from the landfilled waste and its factor in the kit's "
             "2021 inventory, how much **CO2e a year** do the two measures save together, in "
             "**kt**?"
         ),
-        hint="composting saves (landfill factor − compost factor) per tonne diverted; capture "
-        "then saves its share of the methane of the waste that is left.",
+        hint=N_(
+            "composting saves (landfill factor − compost factor) per tonne diverted; capture "
+            "then saves its share of the methane of the waste that is left."
+        ),
         unit="kt",
         unit_label="kt CO2e per year",
         rtol=0.01,
@@ -676,13 +744,17 @@ register(
         slips=lambda: [
             (
                 _circ2_expected("double"),
-                "the two measures share the same waste: capture only acts on what is still "
-                "landfilled after diversion.",
+                N_(
+                    "the two measures share the same waste: capture only acts on what is still "
+                    "landfilled after diversion."
+                ),
             ),
             (
                 _circ2_expected("no_compost"),
-                "composting emits some CH4 and N2O too: a diverted tonne saves the difference "
-                "between the two factors.",
+                N_(
+                    "composting emits some CH4 and N2O too: a diverted tonne saves the difference "
+                    "between the two factors."
+                ),
             ),
         ],
     )
@@ -708,21 +780,27 @@ def _gov1_inputs() -> dict:
 register(
     Exercise(
         id="gov-1",
-        title="How big must a programme be for a direct EIB loan?",
+        title=N_("How big must a programme be for a direct EIB loan?"),
         level="guided",
         minutes=10,
         book="cpd/06_governance",
-        objective="Explain why a bundle reaches a minimum loan ticket that single projects cannot.",
-        data="The EIB direct loan's minimum ticket and maximum co-financing share for mobility "
-        "(data/funding/).",
-        question=(
+        objective=N_(
+            "Explain why a bundle reaches a minimum loan ticket that single projects cannot."
+        ),
+        data=N_(
+            "The EIB direct loan's minimum ticket and maximum co-financing share for mobility "
+            "(data/funding/)."
+        ),
+        question=N_(
             "The EIB lends directly only to an operation whose **cost** is at least its "
             "**minimum ticket**, and for at most a **share** of that cost. With the kit's values "
             "for a mobility programme, what is the **largest direct EIB loan** (in **M EUR**) "
             "that the smallest eligible programme can get?"
         ),
-        hint="the smallest eligible programme costs exactly the minimum ticket T; the loan is at "
-        "most share × programme cost.",
+        hint=N_(
+            "the smallest eligible programme costs exactly the minimum ticket T; the loan is at "
+            "most share × programme cost."
+        ),
         unit="MEUR",
         unit_label="M EUR",
         rtol=0.01,
@@ -731,12 +809,14 @@ register(
         slips=lambda: [
             (
                 _gov1_inputs()["min_ticket_meur"],
-                "that is the smallest programme the EIB finances directly; it lends only a "
-                "share of its cost.",
+                N_(
+                    "that is the smallest programme the EIB finances directly; it lends only a "
+                    "share of its cost."
+                ),
             ),
             (
                 _gov1_inputs()["min_ticket_meur"] / _gov1_inputs()["max_share_of_cost"],
-                "the minimum applies to the cost of the operation, not to the loan itself.",
+                N_("the minimum applies to the cost of the operation, not to the loan itself."),
             ),
         ],
     )
@@ -774,23 +854,28 @@ def _gov2_expected(mode: str = "right") -> float:
 register(
     Exercise(
         id="gov-2",
-        title="What a euro borrowed costs",
+        title=N_("What a euro borrowed costs"),
         level="structured",
         minutes=20,
         book="cpd/06_governance",
-        objective="Compare the cost of finance of loans with the annuity formula and a "
-        "discount rate.",
-        data="The interest rate and tenor of the EIB loan through commercial banks "
-        "(data/funding/); the kit's 4% discount rate.",
-        question=(
+        objective=N_(
+            "Compare the cost of finance of loans with the annuity formula and a discount rate."
+        ),
+        data=N_(
+            "The interest rate and tenor of the EIB loan through commercial banks "
+            "(data/funding/); the kit's 4% discount rate."
+        ),
+        question=N_(
             "A city borrows through the **EIB intermediated loan** (interest rate and tenor "
             "from the kit's funding data) and repays in equal yearly annuities. Discounting "
             "the repayments at **4%**, what does **one euro borrowed** cost the city in present "
             "value, over and above the euro itself? Answer as a fraction (0.05) or in percent "
             "or cents per euro (5%)."
         ),
-        hint="annuity a = i / (1 − (1 + i)^−n) per euro; present value of n annuities at rate "
-        "r = a (1 − (1 + r)^−n) / r; the cost is that present value minus the euro borrowed.",
+        hint=N_(
+            "annuity a = i / (1 − (1 + i)^−n) per euro; present value of n annuities at rate "
+            "r = a (1 − (1 + r)^−n) / r; the cost is that present value minus the euro borrowed."
+        ),
         unit="",
         unit_label="EUR per EUR borrowed",
         rtol=0.02,
@@ -799,22 +884,30 @@ register(
         slips=lambda: [
             (
                 _gov2_expected("undiscounted"),
-                "that adds the repayments without discounting them: a euro repaid in twelve "
-                "years is worth less than a euro today.",
+                N_(
+                    "that adds the repayments without discounting them: a euro repaid in twelve "
+                    "years is worth less than a euro today."
+                ),
             ),
             (
                 _gov2_expected("annuity"),
-                "that is the yearly repayment per euro: the cost is the present value of all "
-                "repayments minus the euro borrowed.",
+                N_(
+                    "that is the yearly repayment per euro: the cost is the present value of all "
+                    "repayments minus the euro borrowed."
+                ),
             ),
         ],
     )
 )
 
 
-def inputs_table(values: dict) -> pd.DataFrame:
-    """An exercise's scalar inputs as a two-column table (for notebooks)."""
+def inputs_table(values: dict, lang: str | None = None) -> pd.DataFrame:
+    """An exercise's scalar inputs as a two-column table (for notebooks; the column labels in
+    ``lang``, the current language by default; the inputs' names are the keys a learner uses
+    in code, so they stay as they are)."""
+    with use_language(lang):
+        columns = [_("input"), _("value")]
     return pd.DataFrame(
         [(k, v) for k, v in values.items() if not isinstance(v, pd.DataFrame)],
-        columns=["input", "value"],
+        columns=columns,
     )

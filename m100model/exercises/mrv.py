@@ -5,11 +5,16 @@ from __future__ import annotations
 import functools
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from m100model.exercises.answers import CheckResult, brief, is_missing
 from m100model.exercises.registry import Exercise, register
+from m100model.i18n import N_, _, number, tr
+
+if TYPE_CHECKING:
+    from m100model.errors import InputError
 
 QUALITY = "illustrative"
 
@@ -83,20 +88,24 @@ def _ghg1_inputs() -> dict:
 register(
     Exercise(
         id="ghg-1",
-        title="Gas burnt in homes",
+        title=N_("Gas burnt in homes"),
         level="guided",
         minutes=10,
         book="mrv/01_frameworks",
-        objective="Apply E = A × EF to each gas and add the gases up as CO2e with their GWPs.",
-        data="One activity row (10,000 MWh of natural gas, GPC I.1.1); the IPCC 2006 "
-        "residential factors and the AR5 GWP set from data/factors/.",
-        question=(
+        objective=N_("Apply E = A × EF to each gas and add the gases up as CO2e with their GWPs."),
+        data=N_(
+            "One activity row (10,000 MWh of natural gas, GPC I.1.1); the IPCC 2006 "
+            "residential factors and the AR5 GWP set from data/factors/."
+        ),
+        question=N_(
             "Homes in a city burn **10,000 MWh of natural gas** in a year (GPC I.1.1, scope "
             "1). Using the IPCC residential factors for natural gas (kg of CO2, CH4 and N2O "
             "per TJ) and the **AR5** GWP values, how many **tonnes of CO2e** is that?"
         ),
-        hint="convert the energy to TJ (1 MWh = 0.0036 TJ), multiply by each gas's factor, "
-        "then weight CH4 and N2O by their GWP and add the three gases.",
+        hint=N_(
+            "convert the energy to TJ (1 MWh = 0.0036 TJ), multiply by each gas's factor, "
+            "then weight CH4 and N2O by their GWP and add the three gases."
+        ),
         unit="t",
         unit_label="t CO2e",
         rtol=0.0025,  # CH4 and N2O are 0.3% of the total: a tighter tolerance sees them
@@ -105,7 +114,7 @@ register(
         slips=lambda: [
             (
                 float(_gas_inventory().emissions.query("gas == 'CO2'")["emissions_t"].sum()),
-                "that is the CO2 alone: CH4 and N2O count too, each weighted by its GWP.",
+                N_("that is the CO2 alone: CH4 and N2O count too, each weighted by its GWP."),
             ),
         ],
     )
@@ -145,12 +154,14 @@ def _ghg2_slips() -> list[tuple[float, str]]:
     return [
         (
             1_500 * co2_kg_per_tj / 1000,
-            "diesel is given as a mass: turn the tonnes into energy (TJ) with the net "
-            "calorific value before you apply a factor given per TJ.",
+            N_(
+                "diesel is given as a mass: turn the tonnes into energy (TJ) with the net "
+                "calorific value before you apply a factor given per TJ."
+            ),
         ),
         (
             float(_diesel_inventory().basic_tco2e),
-            "that is the CO2e of all three gases: the question asks for the CO2 alone.",
+            N_("that is the CO2e of all three gases: the question asks for the CO2 alone."),
         ),
     ]
 
@@ -158,21 +169,27 @@ def _ghg2_slips() -> list[tuple[float, str]]:
 register(
     Exercise(
         id="ghg-2",
-        title="Diesel by hand: from tonnes to TJ to CO2",
+        title=N_("Diesel by hand: from tonnes to TJ to CO2"),
         level="guided",
         minutes=15,
         book="mrv/05_accounting_training",
-        objective="Convert fuel measured as a mass to energy with its net calorific value, "
-        "then compute its CO2, and check the kit's figure by hand.",
-        data="One activity row (1,500 t of diesel on the roads, GPC II.1.1); the IPCC 2006 net "
-        "calorific value and road-transport factors of diesel from data/factors/.",
-        question=(
+        objective=N_(
+            "Convert fuel measured as a mass to energy with its net calorific value, "
+            "then compute its CO2, and check the kit's figure by hand."
+        ),
+        data=N_(
+            "One activity row (1,500 t of diesel on the roads, GPC II.1.1); the IPCC 2006 net "
+            "calorific value and road-transport factors of diesel from data/factors/."
+        ),
+        question=N_(
             "The buses and cars of a town burn **1,500 t of diesel** in a year (GPC II.1.1). "
             "With the IPCC net calorific value of diesel and its CO2 factor for road "
             "transport, how many **tonnes of CO2** (CO2 only, not CO2e) does that emit?"
         ),
-        hint="energy = mass × net calorific value (43 TJ per Gg means 0.043 TJ per tonne); "
-        "CO2 = energy × the CO2 factor in kg per TJ.",
+        hint=N_(
+            "energy = mass × net calorific value (43 TJ per Gg means 0.043 TJ per tonne); "
+            "CO2 = energy × the CO2 factor in kg per TJ."
+        ),
         unit="t",
         unit_label="t CO2",
         rtol=0.005,
@@ -204,24 +221,30 @@ def _ghg3_inputs() -> dict:
 register(
     Exercise(
         id="ghg-3",
-        title="The grid factor changes the answer",
+        title=N_("The grid factor changes the answer"),
         level="structured",
         minutes=20,
         book="mrv/05_accounting_training",
-        objective="Show how the choice of grid emission factor changes a city's total, and "
-        "state that choice next to the total.",
-        data="Suceava's illustrative 2021 inventory (data/inventories/suceava_2021.csv); the "
-        "AIB production-mix and Electricity Maps life-cycle factors for Romania "
-        "(data/factors/).",
-        question=(
+        objective=N_(
+            "Show how the choice of grid emission factor changes a city's total, and "
+            "state that choice next to the total."
+        ),
+        data=N_(
+            "Suceava's illustrative 2021 inventory (data/inventories/suceava_2021.csv); the "
+            "AIB production-mix and Electricity Maps life-cycle factors for Romania "
+            "(data/factors/)."
+        ),
+        question=N_(
             "Compute Suceava's 2021 BASIC inventory twice: with the **production-mix** grid "
             "factor (the default, location-based) and with the **life-cycle** factor (which "
             "adds the upstream emissions of the power plants). By how many **kt CO2e** is the "
             "life-cycle total **higher** than the production-mix total (life-cycle minus "
             "production mix)?"
         ),
-        hint="only the rows that use grid electricity change (scope 2); load the inventory "
-        "with grid_method='life_cycle' and compare the two BASIC totals.",
+        hint=N_(
+            "only the rows that use grid electricity change (scope 2); load the inventory "
+            "with grid_method='life_cycle' and compare the two BASIC totals."
+        ),
         unit="kt",
         unit_label="kt CO2e",
         rtol=0.01,
@@ -230,7 +253,7 @@ register(
         slips=lambda: [
             (
                 _grid_difference_kt() / (city_inventory("suceava").basic_tco2e / 1000),
-                "that is the difference as a share of the total: the question asks for kt.",
+                N_("that is the difference as a share of the total: the question asks for kt."),
             )
         ],
     )
@@ -262,21 +285,23 @@ def _mission_path() -> pd.Series:
 register(
     Exercise(
         id="ghg-4",
-        title="A target is a path and a carbon budget",
+        title=N_("A target is a path and a carbon budget"),
         level="structured",
         minutes=25,
         book="mrv/03_targets_timeframes",
-        objective="Turn a target into a yearly path and compute its carbon budget.",
-        data="Suceava's illustrative 2021 BASIC total (data/inventories/suceava_2021.csv).",
-        question=(
+        objective=N_("Turn a target into a yearly path and compute its carbon budget."),
+        data=N_("Suceava's illustrative 2021 BASIC total (data/inventories/suceava_2021.csv)."),
+        question=N_(
             "Suceava's Mission target, as the kit models it: BASIC emissions fall along a "
             "**straight line** from the 2021 inventory value to **80% below it in 2030**. What "
             "is the **carbon budget** of that path, the sum of the yearly caps from **2021 to "
             "2030, both years included**, in **kt CO2e**?"
         ),
-        hint="write the cap of each year, T_t = E0 - (E0 - (1 - r) E0) (t - 2021) / (2030 - "
-        "2021), and add the ten values; the budget is the area under the path, not its "
-        "end point.",
+        hint=N_(
+            "write the cap of each year, T_t = E0 - (E0 - (1 - r) E0) (t - 2021) / (2030 - "
+            "2021), and add the ten values; the budget is the area under the path, not its "
+            "end point."
+        ),
         unit="kt",
         unit_label="kt CO2e",
         rtol=0.01,
@@ -288,16 +313,18 @@ register(
         slips=lambda: [
             (
                 float(_mission_path().iloc[1:].sum()),
-                "count every year from 2021 to 2030, both included (ten caps).",
+                N_("count every year from 2021 to 2030, both included (ten caps)."),
             ),
             (
                 float(_mission_path().iloc[-1] * 10),
-                "that is ten times the final cap: the cap falls year by year, so add each "
-                "year's value (the area under the path).",
+                N_(
+                    "that is ten times the final cap: the cap falls year by year, so add each "
+                    "year's value (the area under the path)."
+                ),
             ),
             (
                 float(_mission_path().iloc[-1]),
-                "that is the 2030 cap alone: the budget adds the caps of every year.",
+                N_("that is the 2030 cap alone: the budget adds the caps of every year."),
             ),
         ],
     )
@@ -318,12 +345,12 @@ TOWN_ROWS = [
     dict(
         gpc_ref="II.3.1",
         notation_key="NO",
-        comment="No waterborne navigation: the town has no river port.",
+        comment=N_("No waterborne navigation: the town has no river port."),
     ),
     dict(
         gpc_ref="I.8.1",
         notation_key="NE",
-        comment="Gas network leakage occurs but the operator has not given its losses yet.",
+        comment=N_("Gas network leakage occurs but the operator has not given its losses yet."),
     ),
 ]
 
@@ -331,42 +358,56 @@ TOWN_FACTS = [
     (
         ("I.3.1", "I.3.2"),
         ("IE",),
-        "The town has no factories. A few workshops buy gas and "
-        "electricity on commercial contracts, so their energy is already in I.2.1 and I.2.2.",
+        N_(
+            "The town has no factories. A few workshops buy gas and electricity on commercial "
+            "contracts, so their energy is already in I.2.1 and I.2.2."
+        ),
     ),
-    (("I.4.1", "I.4.2"), ("NO",), "There is no power plant and no district-heating plant."),
-    (("II.4.1", "II.4.2"), ("NO",), "There is no airport or airfield."),
+    (("I.4.1", "I.4.2"), ("NO",), N_("There is no power plant and no district-heating plant.")),
+    (("II.4.1", "II.4.2"), ("NO",), N_("There is no airport or airfield.")),
     (
         ("II.2.1",),
         ("NE",),
-        "A diesel regional train stops at the station; the railway company "
-        "has not sent its fuel data yet.",
+        N_(
+            "A diesel regional train stops at the station; the railway company has not sent "
+            "its fuel data yet."
+        ),
     ),
-    (("II.2.2",), ("NO",), "No electric train runs in the town."),
+    (("II.2.2",), ("NO",), N_("No electric train runs in the town.")),
     (
         ("III.1.1",),
         ("IE", "NO"),
-        "There is no landfill inside the boundary: all the town's "
-        "landfilled waste goes to the county landfill and is reported in III.1.2.",
+        N_(
+            "There is no landfill inside the boundary: all the town's landfilled waste goes to "
+            "the county landfill and is reported in III.1.2."
+        ),
     ),
     (
         ("III.3.1",),
         ("NE",),
-        "Garden waste is burnt in the open in spring, but nobody has estimated the quantities.",
+        N_("Garden waste is burnt in the open in spring, but nobody has estimated the quantities."),
     ),
     (
         ("III.4.1",),
         ("NE",),
-        "The town's sewage goes to an aerobic treatment plant inside the "
-        "boundary; the water utility has not sent its data yet.",
+        N_(
+            "The town's sewage goes to an aerobic treatment plant inside the boundary; the water "
+            "utility has not sent its data yet."
+        ),
     ),
 ]
-"""What the exercise tells the learner about the town, and the keys that fit each fact."""
+"""What the exercise tells the learner about the town, and the keys that fit each fact (the
+facts in English, marked for translation: ``tr(fact)`` where a learner reads one)."""
 
 
-def town_activity() -> pd.DataFrame:
-    """The made-up town of unit 6.5 (illustrative data), as an activity table."""
-    rows = [{"city": "example_town", "year": 2022, **r, "quality": QUALITY} for r in TOWN_ROWS]
+def town_activity(lang: str | None = None) -> pd.DataFrame:
+    """The made-up town of unit 6.5 (illustrative data), as an activity table (its comments
+    in ``lang``, the current language by default)."""
+    rows = [
+        {"city": "example_town", "year": 2022, **r, "quality": QUALITY}
+        | ({"comment": tr(r["comment"], lang)} if "comment" in r else {})
+        for r in TOWN_ROWS
+    ]
     cols = ["city", "year", "gpc_ref", "fuel", "amount", "unit", "notation_key", "comment"]
     return pd.DataFrame(rows).reindex(columns=[*cols, "quality"])
 
@@ -379,7 +420,7 @@ def _town_gaps() -> list[str]:
 def _ghg5_expected() -> dict[str, tuple[str, ...] | None]:
     """Every gap of the town's inventory, with the keys its facts allow (``None``: any key
     with an explanation, or a figure)."""
-    fits = {ref: keys for refs, keys, _ in TOWN_FACTS for ref in refs}
+    fits = {ref: keys for refs, keys, _fact in TOWN_FACTS for ref in refs}
     return {ref: fits.get(ref) for ref in _town_gaps()}
 
 
@@ -393,7 +434,7 @@ MAX_CELL_CHARS = 1_000
 def _as_table(answer: object) -> pd.DataFrame:
     """The learner's table, within :data:`MAX_TABLE_ROWS` rows, :data:`MAX_TABLE_COLUMNS`
     columns and :data:`MAX_CELL_CHARS` characters a cell; every cell a number, a text or
-    blank (a ``ValueError`` for the learner otherwise)."""
+    blank (a ``ValueError`` for the learner otherwise, in the current language)."""
     if isinstance(answer, pd.DataFrame):
         rows, columns = answer.shape
     elif isinstance(answer, list):
@@ -401,49 +442,81 @@ def _as_table(answer: object) -> pd.DataFrame:
         columns = 0
     else:
         raise ValueError(
-            f"expected the activity table as a DataFrame (or a list of row dicts), got a "
-            f"{type(answer).__name__}"
+            _(
+                "expected the activity table as a DataFrame (or a list of row dicts), got a {kind}"
+            ).format(kind=type(answer).__name__)
         )
     if rows > MAX_TABLE_ROWS:
         raise ValueError(
-            f"your table has {rows:,} rows; the town's table needs a few dozen (at most "
-            f"{MAX_TABLE_ROWS} are read)"
+            _(
+                "your table has {rows} rows; the town's table needs a few dozen (at most "
+                "{limit} are read)"
+            ).format(rows=number(rows, ",d"), limit=MAX_TABLE_ROWS)
         )
     if isinstance(answer, list):
         for i, r in enumerate(answer, start=1):
             if not isinstance(r, dict):
                 raise ValueError(
-                    f"row {i} of your list is a {type(r).__name__}; expected a dict such as "
-                    "dict(gpc_ref=..., notation_key=..., comment=...)"
+                    _(
+                        "row {row} of your list is a {kind}; expected a dict such as "
+                        "dict(gpc_ref=..., notation_key=..., comment=...)"
+                    ).format(row=i, kind=type(r).__name__)
                 )
             columns = max(columns, len(r))
             if columns > MAX_TABLE_COLUMNS:
                 break
     if columns > MAX_TABLE_COLUMNS:
         raise ValueError(
-            f"your table has {columns:,} columns; the activity table has about ten (at most "
-            f"{MAX_TABLE_COLUMNS} are read)"
+            _(
+                "your table has {columns} columns; the activity table has about ten (at most "
+                "{limit} are read)"
+            ).format(columns=number(columns, ",d"), limit=MAX_TABLE_COLUMNS)
         )
     table = answer.copy() if isinstance(answer, pd.DataFrame) else pd.DataFrame(answer)
     if not table.columns.is_unique:
-        raise ValueError("two columns of your table have the same name")
+        raise ValueError(_("two columns of your table have the same name"))
     for col in table.columns:
         if not isinstance(col, str):
-            raise ValueError(f"column {brief(col, 30)} of your table: a column name is a text")
+            raise ValueError(
+                _("column {column} of your table: a column name is a text").format(
+                    column=brief(col, 30)
+                )
+            )
         for i, value in enumerate(table[col], start=1):
             if isinstance(value, str):
                 if len(value) > MAX_CELL_CHARS:
                     raise ValueError(
-                        f"row {i}, column '{brief(col, 30)}': a text of {len(value):,} "
-                        f"characters; a comment is a sentence or two (at most "
-                        f"{MAX_CELL_CHARS:,} characters)"
+                        _(
+                            "row {row}, column '{column}': a text of {n} characters; a "
+                            "comment is a sentence or two (at most {limit} characters)"
+                        ).format(
+                            row=i,
+                            column=brief(col, 30),
+                            n=number(len(value), ",d"),
+                            limit=number(MAX_CELL_CHARS, ",d"),
+                        )
                     )
             elif not pd.api.types.is_scalar(value):
                 raise ValueError(
-                    f"row {i}, column '{brief(col, 30)}': expected a number or a text, got "
-                    f"{brief(value, 40)}"
+                    _(
+                        "row {row}, column '{column}': expected a number or a text, got {value}"
+                    ).format(row=i, column=brief(col, 30), value=brief(value, 40))
                 )
     return table
+
+
+def _unreadable(exc: InputError) -> str:
+    """Where and why the kit cannot read the learner's table (an InputError), one sentence."""
+    message = brief(exc.message, 300)
+    if exc.row and exc.column:
+        text = _("the kit cannot read row {row} of your table, column '{column}': {message}")
+    elif exc.row:
+        text = _("the kit cannot read row {row} of your table: {message}")
+    elif exc.column:
+        text = _("the kit cannot read your table, column '{column}': {message}")
+    else:
+        text = _("the kit cannot read your table: {message}")
+    return text.format(row=(exc.row or 0) - 1, column=exc.column, message=message)
 
 
 def _check_ghg5(ex: Exercise, answer: object) -> CheckResult:
@@ -453,29 +526,33 @@ def _check_ghg5(ex: Exercise, answer: object) -> CheckResult:
         return CheckResult(
             ex.id,
             False,
-            "no answer yet: give your completed activity table.",
-            hint=ex.hint,
+            _("no answer yet: give your completed activity table."),
+            hint=tr(ex.hint),
             answered=False,
         )
     try:
         table = _as_table(answer)
     except ValueError as exc:
-        return CheckResult(ex.id, False, f"could not read your answer: {exc}.", hint=ex.hint)
+        return CheckResult(
+            ex.id,
+            False,
+            _("could not read your answer: {reason}.").format(reason=exc),
+            hint=tr(ex.hint),
+        )
     for col, default in (("city", "example_town"), ("year", 2022)):
         if col not in table or table[col].isna().all():
             table[col] = default
     try:
         inv = inventory_of(table)
     except InputError as exc:
-        message = brief(exc.message, 300)
-        where = f"row {exc.row - 1} of your table" if exc.row else "your table"
-        col = f", column '{exc.column}'" if exc.column else ""
         return CheckResult(
             ex.id,
             False,
-            f"the kit cannot read {where}{col}: {message}",
-            hint="each row needs a gpc_ref, and either a fuel, amount and unit, or a "
-            "notation_key (NO, IE, NE, C) with a comment.",
+            _unreadable(exc),
+            hint=_(
+                "each row needs a gpc_ref, and either a fuel, amount and unit, or a "
+                "notation_key (NO, IE, NE, C) with a comment."
+            ),
         )
     original = inventory_of(town_activity())
     lost = [
@@ -487,19 +564,25 @@ def _check_ghg5(ex: Exercise, answer: object) -> CheckResult:
         return CheckResult(
             ex.id,
             False,
-            f"your table has lost data rows of the town: {', '.join(lost)}.",
-            hint="keep every row that has a figure; add rows, do not replace them.",
+            _("your table has lost data rows of the town: {rows}.").format(rows=", ".join(lost)),
+            hint=_("keep every row that has a figure; add rows, do not replace them."),
         )
     if not inv.gaps.empty:
         n = len(inv.gaps)
+        if n > 1:
+            text = _(
+                "{n} BASIC sub-sectors still have neither a figure nor a notation key: {refs}."
+            )
+        else:
+            text = _("{n} BASIC sub-sector still has neither a figure nor a notation key: {refs}.")
         return CheckResult(
             ex.id,
             False,
-            f"{n} BASIC sub-sector{'s' if n > 1 else ''} still "
-            f"{'have' if n > 1 else 'has'} neither a figure nor a notation key: "
-            f"{', '.join(inv.gaps['gpc_ref'])}.",
-            hint="a gap is not a zero: give each BASIC sub-sector a figure or a key (NO not "
-            "occurring, IE included elsewhere, NE not estimated, C confidential).",
+            text.format(n=n, refs=", ".join(inv.gaps["gpc_ref"])),
+            hint=_(
+                "a gap is not a zero: give each BASIC sub-sector a figure or a key (NO not "
+                "occurring, IE included elsewhere, NE not estimated, C confidential)."
+            ),
         )
     keys = inv.notation_keys
     bare = keys[keys["comment"].isna() | (keys["comment"].astype(str).str.strip().str.len() < 10)]
@@ -507,9 +590,13 @@ def _check_ghg5(ex: Exercise, answer: object) -> CheckResult:
         return CheckResult(
             ex.id,
             False,
-            f"these notation keys have no real explanation: {', '.join(bare['gpc_ref'])}.",
-            hint="the GPC asks for every notation key to come with an explanation "
-            "(a short sentence in the comment column).",
+            _("these notation keys have no real explanation: {refs}.").format(
+                refs=", ".join(bare["gpc_ref"])
+            ),
+            hint=_(
+                "the GPC asks for every notation key to come with an explanation "
+                "(a short sentence in the comment column)."
+            ),
         )
     wrong = []
     facts = {ref: (keys_ok, fact) for refs, keys_ok, fact in TOWN_FACTS for ref in refs}
@@ -518,50 +605,61 @@ def _check_ghg5(ex: Exercise, answer: object) -> CheckResult:
         if allowed is None or ref not in given:
             continue  # any key, or a figure instead of a key
         if given[ref] not in allowed:
-            wrong.append(f"{ref} ({given[ref]}): {facts[ref][1]}")
+            wrong.append(f"{ref} ({given[ref]}): {tr(facts[ref][1])}")
     if wrong:
         return CheckResult(
             ex.id,
             False,
-            "every gap is closed, but some keys do not fit what we know about the town:\n- "
-            + "\n- ".join(wrong),
-            hint="NO: the activity does not occur; IE: it occurs and is counted in another "
-            "sub-sector; NE: it occurs but nobody has estimated it.",
+            _(
+                "every gap is closed, but some keys do not fit what we know about the town:"
+                "\n- {keys}"
+            ).format(keys="\n- ".join(wrong)),
+            hint=_(
+                "NO: the activity does not occur; IE: it occurs and is counted in another "
+                "sub-sector; NE: it occurs but nobody has estimated it."
+            ),
         )
     return CheckResult(
         ex.id,
         True,
-        "no gaps left, every key is explained and fits the facts. BASIC total: "
-        f"{inv.basic_tco2e:,.0f} t CO2e.",
+        _(
+            "no gaps left, every key is explained and fits the facts. BASIC total: {total} t CO2e."
+        ).format(total=number(inv.basic_tco2e, ",.0f")),
     )
 
 
 register(
     Exercise(
         id="ghg-5",
-        title="Close the gaps with notation keys",
+        title=N_("Close the gaps with notation keys"),
         level="open",
         minutes=40,
         book="mrv/05_accounting_training",
-        objective="Use notation keys correctly and leave no gap in an inventory.",
-        data="The made-up town of unit 6.5 (illustrative activity data) and a description of "
-        "what does and does not happen in it; the GPC reference table (data/gpc/).",
-        question=(
+        objective=N_("Use notation keys correctly and leave no gap in an inventory."),
+        data=N_(
+            "The made-up town of unit 6.5 (illustrative activity data) and a description of "
+            "what does and does not happen in it; the GPC reference table (data/gpc/)."
+        ),
+        question=N_(
             "The town's inventory has gaps: BASIC sub-sectors with neither a figure nor a "
             "notation key. Add rows to its activity table so that **no gap is left**: a "
             "notation key (NO, IE, NE or C) with a one-sentence explanation for each, "
             "chosen from what you know about the town. Keep every row that has a figure. "
             "Any key that fits the facts is accepted."
         ),
-        hint="list inv.gaps, read the facts about the town, and add one row per gap: "
-        "dict(gpc_ref=..., notation_key=..., comment=...).",
-        judged="Any table is accepted that leaves no gap, keeps every figure and gives each "
-        "notation key an explanation that fits the facts about the town.",
+        hint=N_(
+            "list inv.gaps, read the facts about the town, and add one row per gap: "
+            "dict(gpc_ref=..., notation_key=..., comment=...)."
+        ),
+        judged=N_(
+            "Any table is accepted that leaves no gap, keeps every figure and gives each "
+            "notation key an explanation that fits the facts about the town."
+        ),
         expected=_ghg5_expected,
         inputs=lambda: {
             "activity": town_activity(),
             "facts": pd.DataFrame(
-                [dict(gpc_refs=", ".join(refs), fact=fact) for refs, _, fact in TOWN_FACTS]
+                [dict(gpc_refs=", ".join(refs), fact=tr(fact)) for refs, _keys, fact in TOWN_FACTS]
             ),
         },
         checker=_check_ghg5,
