@@ -39,15 +39,16 @@ test: lint chromium book
 # any warning, broken reference or cell error fails the build.
 # Then the English pages' messages (book/_build/pot/_build/gettext, checked against the
 # catalogues by tests/test_translations.py) and the Romanian edition in book/_build/html/ro,
-# built from the same sources and the catalogues in locales/ro/LC_MESSAGES with the same
-# execution cache (so the same numbers).
+# built from the same sources and the catalogues in locales/ro/LC_MESSAGES; its code cells
+# run again with M100_LANG=ro (their own cache, book/_build/.jupyter_cache_ro), so that the
+# charts and tables they draw are in Romanian; the numbers are the same.
 book: $(STAMP)
 	$(BIN)/jupyter-book build . --path-output book --builder html -W -n --keep-going
 	$(BIN)/python scripts/book_edition.py en book/_build/_config_pot.yml
 	$(BIN)/jupyter-book build . --config book/_build/_config_pot.yml --path-output book/_build/pot \
 		--builder custom --custom-builder gettext -W -n --keep-going
 	$(BIN)/python scripts/book_edition.py ro book/_build/_config_ro.yml
-	$(BIN)/jupyter-book build . --config book/_build/_config_ro.yml --path-output book/_build/ro \
+	M100_LANG=ro $(BIN)/jupyter-book build . --config book/_build/_config_ro.yml --path-output book/_build/ro \
 		--builder html -W -n --keep-going
 	rm -rf book/_build/html/ro && cp -r book/_build/ro/_build/html book/_build/html/ro
 

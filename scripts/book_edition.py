@@ -7,9 +7,11 @@ another edition from it, so that the two cannot drift apart::
 
     python scripts/book_edition.py ro book/_build/_config_ro.yml
 
-The edition differs only in its language, its title and search text, the link back to the
-English edition, and it reuses the English build's execution cache (the code cells, and so
-every number glued into the text, are the same in both editions).
+The edition differs only in its language, its title and search text, and the link back to
+the English edition. Its code cells run again with ``M100_LANG`` set to its language, in an
+execution cache of its own: the code is the same (so every number glued into the text is
+the same in both editions), but the charts' titles, axes and legends and the tables' labels
+that the code writes are in the edition's language (``m100model.i18n``).
 """
 
 from __future__ import annotations
@@ -47,7 +49,12 @@ def edition_config(lang: str) -> dict:
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
     edition = EDITIONS[lang]
     config["title"] = edition.get("title", config["title"])
-    config.setdefault("execute", {})["cache"] = str(ROOT / "book" / "_build" / ".jupyter_cache")
+    # English pages run once (the English build's cache); a translated edition runs its
+    # pages again in its own language (`M100_LANG`, set by the Makefile for its build), so
+    # that charts, tables and texts the code writes are in that language, with a cache of
+    # its own.
+    cache = ".jupyter_cache" if lang == "en" else f".jupyter_cache_{lang}"
+    config.setdefault("execute", {})["cache"] = str(ROOT / "book" / "_build" / cache)
     # The configuration file is written elsewhere (book/_build): paths that Sphinx and
     # Jupyter Book resolve against the configuration's folder become absolute.
     local = config.setdefault("sphinx", {}).setdefault("local_extensions", {})
