@@ -114,8 +114,7 @@ class Exercise:
             data=tr(self.data, lang),
             question=tr(self.question, lang),
             hint=tr(self.hint, lang),
-            judged=tr(self.judged, lang),
-        )
+        )  # ``judged`` is shown through tolerance_text, which translates it
 
     def check(self, answer: object) -> CheckResult:
         """Check an answer (never raises: a bad answer gives a clear message)."""
