@@ -26,6 +26,7 @@ import pandas as pd
 
 from m100model.exercises.answers import MAX_RAW_CHARS, CheckResult, brief, is_missing
 from m100model.exercises.registry import Exercise, register
+from m100model.i18n import N_, _, number, tr
 
 TARGET_TOL = 1e-3  # a target counts as met within 0.1% of the cap (rounded units)
 BUDGET_TOL = 1e-3  # and the budget within 0.1%
@@ -231,9 +232,18 @@ class PortfolioEvaluator:
             reachable = min(float(pr.at[p, "max_units"]), float(pr.at[p, "max_rate"]) * years)
             if u > reachable * (1 + 1e-6) + 1e-9:
                 problems.append(
-                    f"{a}: at most {reachable:,.4g} {pr.at[p, 'unit']} can be in service by "
-                    f"{year} (the first can be in service in {first}, and at most "
-                    f"{float(pr.at[p, 'max_rate']):,.4g} can be added a year)"
+                    _(
+                        "{measure}: at most {units} {unit} can be in service by {year} (the "
+                        "first can be in service in {first}, and at most {rate} can be added a "
+                        "year)"
+                    ).format(
+                        measure=a,
+                        units=number(reachable, ",.4g"),
+                        unit=pr.at[p, "unit"],
+                        year=year,
+                        first=first,
+                        rate=number(float(pr.at[p, "max_rate"]), ",.4g"),
+                    )
                 )
         share = {a: u / float(pr.at[self.project_of[a], "max_units"]) for a, u in units.items()}
         arch_of = dict(zip(pr.index, pr["archetype_id"], strict=True))
@@ -241,10 +251,17 @@ class PortfolioEvaluator:
             a = arch_of[pa]
             b = arch_of.get(pb, "")
             if share.get(a, 0.0) > 1e-9 and share.get(b, 0.0) < share[a] - 1e-6:
-                need = b or "a prerequisite that is not among the candidates"
-                problems.append(
-                    f"{a} needs {need} at least as far along (as a share of its city maximum)"
-                )
+                if b:
+                    text = _(
+                        "{measure} needs {prerequisite} at least as far along (as a share of "
+                        "its city maximum)"
+                    )
+                else:
+                    text = _(
+                        "{measure} needs a prerequisite that is not among the candidates at "
+                        "least as far along (as a share of its city maximum)"
+                    )
+                problems.append(text.format(measure=a, prerequisite=b))
         by_pool: dict[str, float] = {}
         for e in d.effects.itertuples():
             a = arch_of[e.project_id]
@@ -260,10 +277,15 @@ class PortfolioEvaluator:
                         if e.pool_id == k and arch_of[e.project_id] in units and e.delta < 0
                     }
                 )
-                _, sub, fuel = k.split("|")
+                _pool, sub, fuel = k.split("|")
+                measures = users[0]
+                for other in users[1:]:
+                    measures = _("{first} and {second}").format(first=measures, second=other)
                 problems.append(
-                    f"{' and '.join(users)} together cut more {fuel} in GPC {sub} than the city "
-                    f"uses in {year}: the same energy (or waste) cannot be saved twice"
+                    _(
+                        "{measures} together cut more {fuel} in GPC {sub} than the city uses in "
+                        "{year}: the same energy (or waste) cannot be saved twice"
+                    ).format(measures=measures, fuel=fuel, sub=sub, year=year)
                 )
         return problems
 
@@ -293,37 +315,41 @@ def read_portfolio(answer: object, candidates: pd.DataFrame) -> dict[str, float]
     maximum = dict(zip(candidates["archetype"], candidates["city_maximum"], strict=True))
     if isinstance(answer, pd.Series | pd.DataFrame | dict) and len(answer) > MAX_PORTFOLIO_ENTRIES:
         raise PortfolioInputError(
-            f"your answer has {len(answer):,} entries; this exercise has {len(maximum)} "
-            "candidates (give each at most once)"
+            _(
+                "your answer has {n} entries; this exercise has {candidates} candidates (give "
+                "each at most once)"
+            ).format(n=number(len(answer), ",d"), candidates=len(maximum))
         )
     if isinstance(answer, pd.Series):
         answer = answer.to_dict()
     if isinstance(answer, pd.DataFrame):
         df = answer
         if not df.columns.is_unique:
-            raise PortfolioInputError("two columns of the table have the same name")
+            raise PortfolioInputError(_("two columns of the table have the same name"))
         key = next((c for c in ("archetype", "archetype_id") if c in df.columns), None)
         if key is None:
-            raise PortfolioInputError("the table needs a column 'archetype' (or 'archetype_id')")
+            raise PortfolioInputError(_("the table needs a column 'archetype' (or 'archetype_id')"))
         if "units" in df.columns and "peak_share" not in df.columns:
             answer = dict(zip(df[key], df["units"], strict=True))
         elif "peak_share" in df.columns or "share" in df.columns:
             col = "peak_share" if "peak_share" in df.columns else "share"
             answer = {a: _share(a, s) for a, s in zip(df[key], df[col], strict=True)}
         else:
-            raise PortfolioInputError("the table needs a column 'units' (or 'share')")
+            raise PortfolioInputError(_("the table needs a column 'units' (or 'share')"))
     if not isinstance(answer, dict):
         raise PortfolioInputError(
-            f"expected a dict {{archetype: units}}, e.g. {_example(candidates)}, not a "
-            f"{type(answer).__name__}"
+            _("expected a dict {{archetype: units}}, e.g. {example}, not a {kind}").format(
+                example=_example(candidates), kind=type(answer).__name__
+            )
         )
     units: dict[str, float] = {}
     for raw_key, value in answer.items():
         a = raw_key.strip().split(":")[-1] if isinstance(raw_key, str) else None
         if a not in maximum:
             raise PortfolioInputError(
-                f"'{brief(raw_key, 40)}' is not a candidate of this exercise (candidates: "
-                f"{', '.join(maximum)})"
+                _("'{given}' is not a candidate of this exercise (candidates: {known})").format(
+                    given=brief(raw_key, 40), known=", ".join(maximum)
+                )
             )
         if is_missing(value):
             continue
@@ -335,8 +361,10 @@ def read_portfolio(answer: object, candidates: pd.DataFrame) -> dict[str, float]
             text = text.replace(",", ".")
             if len(text) > MAX_VALUE_CHARS:
                 raise PortfolioInputError(
-                    f"{a}: a text of {len(value):,} characters is not a number of units (give "
-                    "a number, or a share like '50%')"
+                    _(
+                        "{measure}: a text of {n} characters is not a number of units (give a "
+                        "number, or a share like '50%')"
+                    ).format(measure=a, n=number(len(value), ",d"))
                 )
             match = _SHARE.fullmatch(text)
             if match:
@@ -346,23 +374,35 @@ def read_portfolio(answer: object, candidates: pd.DataFrame) -> dict[str, float]
                     amount = float(text)
                 except ValueError:
                     raise PortfolioInputError(
-                        f"{a}: could not read '{brief(value, 40)}' (give a number of units, or "
-                        "a share like '50%')"
+                        _(
+                            "{measure}: could not read '{given}' (give a number of units, or a "
+                            "share like '50%')"
+                        ).format(measure=a, given=brief(value, 40))
                     ) from None
         elif isinstance(value, bool) or not isinstance(value, int | float | np.number):
-            raise PortfolioInputError(f"{a}: expected a number of units, got {brief(value, 40)}")
+            raise PortfolioInputError(
+                _("{measure}: expected a number of units, got {given}").format(
+                    measure=a, given=brief(value, 40)
+                )
+            )
         else:
             try:
                 amount = float(value)
             except OverflowError:
                 amount = math.inf
         if not math.isfinite(amount):
-            raise PortfolioInputError(f"{a}: expected a finite number of units")
+            raise PortfolioInputError(
+                _("{measure}: expected a finite number of units").format(measure=a)
+            )
         if amount < 0:
-            raise PortfolioInputError(f"{a}: expected a number of units of at least 0")
+            raise PortfolioInputError(
+                _("{measure}: expected a number of units of at least 0").format(measure=a)
+            )
         if amount > maximum[a] * (1 + 1e-6) + 1e-9:
             raise PortfolioInputError(
-                f"{a}: {amount:,.4g} is more than the city's maximum of {maximum[a]:,.4g}"
+                _("{measure}: {units} is more than the city's maximum of {maximum}").format(
+                    measure=a, units=number(amount, ",.4g"), maximum=number(maximum[a], ",.4g")
+                )
             )
         units[a] = units.get(a, 0.0) + min(amount, maximum[a])
     return units
@@ -373,16 +413,17 @@ class _Share(float):
 
 
 def _share(archetype: object, value: object) -> _Share:
-    number = isinstance(value, int | float | np.number) and not isinstance(value, bool)
+    numeric = isinstance(value, int | float | np.number) and not isinstance(value, bool)
     text = isinstance(value, str) and len(value) <= MAX_VALUE_CHARS
     try:
-        if number or text:
+        if numeric or text:
             return _Share(float(value))
     except (ValueError, OverflowError):
         pass
     raise PortfolioInputError(
-        f"{brief(archetype, 40)}: expected a share of the city maximum (0.5 for half), got "
-        f"{brief(value, 40)}"
+        _("{measure}: expected a share of the city maximum (0.5 for half), got {given}").format(
+            measure=brief(archetype, 40), given=brief(value, 40)
+        )
     )
 
 
@@ -422,8 +463,24 @@ def _differences(ev: PortfolioEvaluator, units: dict[str, float]) -> pd.DataFram
     return df.rename(columns={"share_difference": "difference_pct_of_max"}).reset_index(drop=True)
 
 
+def _labelled(table: pd.DataFrame) -> pd.DataFrame:
+    """The comparison table with its column labels in the current language."""
+    labels = {
+        # TRANSLATORS: column labels of the table comparing a learner's design with the
+        # least-cost one (the English labels are the columns' names in the code).
+        "archetype": _("archetype"),
+        "unit": _("unit"),
+        "yours": _("yours"),
+        "least_cost": _("least_cost"),
+        "difference": _("difference"),
+        "difference_pct_of_max": _("difference_pct_of_max"),
+        "cost_eur_per_t": _("cost_eur_per_t"),
+    }
+    return table.rename(columns=labels)
+
+
 def _meur(x: float) -> str:
-    return f"{x:,.2f} M EUR"
+    return number(x, ",.2f") + " M EUR"
 
 
 def check_portfolio(ex: Exercise, answer: object) -> CheckResult:
@@ -432,8 +489,8 @@ def check_portfolio(ex: Exercise, answer: object) -> CheckResult:
         return CheckResult(
             ex.id,
             False,
-            "no answer yet: give your portfolio as a dict {archetype: units}.",
-            hint=ex.hint,
+            _("no answer yet: give your portfolio as a dict {archetype: units}."),
+            hint=tr(ex.hint),
             answered=False,
         )
     ev = evaluator(ex.id)
@@ -443,28 +500,36 @@ def check_portfolio(ex: Exercise, answer: object) -> CheckResult:
         return CheckResult(
             ex.id,
             False,
-            f"could not read your portfolio: {exc}.",
-            hint=f"write it like {_example(ev.candidates())}: units of each measure in service "
-            "by the target year, or a share of the city maximum.",
+            _("could not read your portfolio: {reason}.").format(reason=exc),
+            hint=_(
+                "write it like {example}: units of each measure in service by the target year, "
+                "or a share of the city maximum."
+            ).format(example=_example(ev.candidates())),
         )
     problems = ev.precheck(units)
     if problems:
         return CheckResult(
             ex.id,
             False,
-            "your portfolio cannot be built as chosen:\n- " + "\n- ".join(problems),
-            hint="measures need lead time and are built at a limited pace; some need an enabling "
-            "programme first; two measures cannot save the same gas twice.",
+            _("your portfolio cannot be built as chosen:") + "\n- " + "\n- ".join(problems),
+            hint=_(
+                "measures need lead time and are built at a limited pace; some need an enabling "
+                "programme first; two measures cannot save the same gas twice."
+            ),
         )
     result, why = ev.evaluate(units)
     if result is None:
         return CheckResult(
             ex.id,
             False,
-            "your portfolio cannot be financed as chosen: the funding instruments open to the "
-            "city do not cover its spending in some years.",
-            hint="each grant or loan pays only a share of a project and has a yearly envelope; "
-            "spread the investment over more years or choose measures other instruments fund.",
+            _(
+                "your portfolio cannot be financed as chosen: the funding instruments open to the "
+                "city do not cover its spending in some years."
+            ),
+            hint=_(
+                "each grant or loan pays only a share of a project and has a yearly envelope; "
+                "spread the investment over more years or choose measures other instruments fund."
+            ),
         )
     spent = float(result.portfolio["capex_meur"].sum()) if not result.portfolio.empty else 0.0
     em = result.emissions.set_index("year")
@@ -480,10 +545,14 @@ def check_portfolio(ex: Exercise, answer: object) -> CheckResult:
         return CheckResult(
             ex.id,
             False,
-            f"your portfolio needs {_meur(spent)} of investment when built at least cost, more "
-            f"than the budget of {_meur(ev.spec.budget_meur)}.",
-            hint="look at the cost per tonne and the investment per unit of each measure: some "
-            "cut more per euro invested than others.",
+            _(
+                "your portfolio needs {spent} of investment when built at least cost, more than "
+                "the budget of {budget}."
+            ).format(spent=_meur(spent), budget=_meur(ev.spec.budget_meur)),
+            hint=_(
+                "look at the cost per tonne and the investment per unit of each measure: some "
+                "cut more per euro invested than others."
+            ),
             figures=figures,
         )
     short = em["shortfall_kt"]
@@ -494,49 +563,66 @@ def check_portfolio(ex: Exercise, answer: object) -> CheckResult:
         return CheckResult(
             ex.id,
             False,
-            f"your portfolio misses the target path in {span} (by up to "
-            f"{missed.max():,.1f} kt CO2e in a year). In {year} it reaches "
-            f"{figures['emissions_kt']:,.1f} kt against a cap of {figures['target_kt']:,.1f} kt.",
-            hint="the target is a path: every year counts, not only the target year. Measures "
-            "with large potential and early start cut more along the way.",
+            _(
+                "your portfolio misses the target path in {years} (by up to {gap} kt CO2e in a "
+                "year). In {year} it reaches {emissions} kt against a cap of {cap} kt."
+            ).format(
+                years=span,
+                gap=number(missed.max(), ",.1f"),
+                year=year,
+                emissions=number(figures["emissions_kt"], ",.1f"),
+                cap=number(figures["target_kt"], ",.1f"),
+            ),
+            hint=_(
+                "the target is a path: every year counts, not only the target year. Measures "
+                "with large potential and early start cut more along the way."
+            ),
             figures=figures,
         )
     opt = ev.optimum()
     best = float(opt.npv_meur)
     extra = figures["npv_meur"] - best
     figures.update(least_cost_npv_meur=best, extra_meur=extra)
-    table = _differences(ev, units)
-    head = (
-        f"Your portfolio meets the target path ({figures['emissions_kt']:,.1f} kt in {year}, cap "
-        f"{figures['target_kt']:,.1f} kt) within the budget ({_meur(spent)} of "
-        f"{_meur(ev.spec.budget_meur)}). Its net present cost is {_meur(figures['npv_meur'])}."
+    table = _labelled(_differences(ev, units).head(5))
+    head = _(
+        "Your portfolio meets the target path ({emissions} kt in {year}, cap {cap} kt) within "
+        "the budget ({spent} of {budget}). Its net present cost is {npv}."
+    ).format(
+        emissions=number(figures["emissions_kt"], ",.1f"),
+        year=year,
+        cap=number(figures["target_kt"], ",.1f"),
+        spent=_meur(spent),
+        budget=_meur(ev.spec.budget_meur),
+        npv=_meur(figures["npv_meur"]),
     )
     if extra <= max(SAME_COST * abs(best), 0.05):
         return CheckResult(
             ex.id,
             True,
-            head + " That is as low as the least-cost portfolio: well done.",
-            details=table.head(5),
+            head + " " + _("That is as low as the least-cost portfolio: well done."),
+            details=table,
             figures=figures,
         )
     if best > 0:
         figures["extra_share"] = extra / best
-        compare = (
-            f"It costs {extra / best:.0%} more than the least-cost portfolio "
-            f"({_meur(best)}), {_meur(extra)} in present value."
-        )
+        compare = _(
+            "It costs {share} more than the least-cost portfolio ({best}), {extra} in present "
+            "value."
+        ).format(share=number(extra / best, ".0%"), best=_meur(best), extra=_meur(extra))
     else:
-        compare = (
-            f"The least-cost portfolio's net present cost is {_meur(best)} (negative: its "
-            f"savings outweigh its costs), {_meur(extra)} less than yours."
-        )
+        compare = _(
+            "The least-cost portfolio's net present cost is {best} (negative: its savings "
+            "outweigh its costs), {extra} less than yours."
+        ).format(best=_meur(best), extra=_meur(extra))
     return CheckResult(
         ex.id,
         True,
-        head + " " + compare + " Here is where your portfolio differs most from it:",
-        hint="measures with a low (or negative) cost per tonne lower the net present cost; "
-        "compare your choices with the MACC.",
-        details=table.head(5),
+        head + " " + compare + " " + _("Here is where your portfolio differs most from it:"),
+        hint=_(
+            "measures with a low (or negative) cost per tonne lower the net present cost; "
+            "compare your choices with the MACC."
+        ),
+        details=table,
         figures=figures,
     )
 
@@ -667,119 +753,161 @@ def _portfolio_exercise(
         data=data,
         question=question,
         hint=hint,
-        judged="Any portfolio is accepted that can be built and financed, meets the target "
-        "path in every year and stays within the budget; it is then scored against the "
-        "least-cost portfolio (the target and the budget count as met within 0.1%).",
+        judged=N_(
+            "Any portfolio is accepted that can be built and financed, meets the target path in "
+            "every year and stays within the budget; it is then scored against the least-cost "
+            "portfolio (the target and the budget count as met within 0.1%)."
+        ),
         expected=lambda: _portfolio_expected(exercise_id),
         inputs=lambda: portfolio_inputs(exercise_id),
         checker=check_portfolio,
     )
 
 
-_RULES = (
-    " Give the units of each measure you want **in service by {year}** (the model chooses "
-    "when to build them before that, and how to finance them). Any portfolio that can be "
-    "built and financed, meets the target path **in every year** and stays **within the "
-    "budget** is accepted; it is then scored against the least-cost portfolio."
-)
-
 register(
     _portfolio_exercise(
         "mob-3",
-        title="A mobility programme for Cluj-Napoca",
+        title=N_("A mobility programme for Cluj-Napoca"),
         minutes=45,
         book="cpd/01_mobility",
-        objective="Combine mobility measures into a least-cost programme and see why a "
-        "portfolio is not 'the cheapest bars of the MACC first'.",
-        data="Cluj-Napoca's illustrative inventory, seven of the kit's mobility archetypes "
-        "(data/projects/), energy prices and the kit's funding instruments; society "
-        "perspective, 4% discount rate.",
-        question=(
-            "Design a mobility programme for **Cluj-Napoca** that brings BASIC emissions "
-            "**12% below 2021 by 2030** (along a straight path from 2026), with **at most EUR "
-            "25 m of investment** from 2025 to 2030 (all sources)." + _RULES.format(year=2030)
+        objective=N_(
+            "Combine mobility measures into a least-cost programme and see why a portfolio is not "
+            "'the cheapest bars of the MACC first'."
         ),
-        hint="start from the MACC: measures that pay for themselves first, then the cheapest "
-        "tonnes; mind the lead times (a measure must be in service early enough to help the "
-        "path) and the budget per unit.",
+        data=N_(
+            "Cluj-Napoca's illustrative inventory, seven of the kit's mobility archetypes "
+            "(data/projects/), energy prices and the kit's funding instruments; society "
+            "perspective, 4% discount rate."
+        ),
+        question=N_(
+            "Design a mobility programme for **Cluj-Napoca** that brings BASIC emissions **12% "
+            "below 2021 by 2030** (along a straight path from 2026), with **at most EUR 25 m of "
+            "investment** from 2025 to 2030 (all sources). Give the units of each measure you want "
+            "**in service by 2030** (the model chooses when to build them before that, and how to "
+            "finance them). Any portfolio that can be built and financed, meets the target path "
+            "**in every year** and stays **within the budget** is accepted; it is then scored "
+            "against the least-cost portfolio."
+        ),
+        hint=N_(
+            "start from the MACC: measures that pay for themselves first, then the cheapest "
+            "tonnes; mind the lead times (a measure must be in service early enough to help the "
+            "path) and the budget per unit."
+        ),
     ),
     _portfolio_exercise(
         "bld-3",
-        title="Building measures for Bucharest Sector 2",
+        title=N_("Building measures for Bucharest Sector 2"),
         minutes=45,
         book="cpd/02_built_environment",
-        objective="Read the model's choice among renovation and heat pumps and explain why "
-        "they compete for the same gas.",
-        data="Bucharest Sector 2's illustrative inventory, six of the kit's building archetypes "
-        "and two governance programmes (data/projects/), energy prices and funding; society "
-        "perspective.",
-        question=(
+        objective=N_(
+            "Read the model's choice among renovation and heat pumps and explain why they compete "
+            "for the same gas."
+        ),
+        data=N_(
+            "Bucharest Sector 2's illustrative inventory, six of the kit's building archetypes and "
+            "two governance programmes (data/projects/), energy prices and funding; society "
+            "perspective."
+        ),
+        question=N_(
             "Design a building programme for **Bucharest Sector 2** that brings BASIC emissions "
             "**16% below 2021 by 2030**, with **at most EUR 40 m of investment** from 2025 to "
-            "2030." + _RULES.format(year=2030)
+            "2030. Give the units of each measure you want **in service by 2030** (the model "
+            "chooses when to build them before that, and how to finance them). Any portfolio that "
+            "can be built and financed, meets the target path **in every year** and stays **within "
+            "the budget** is accepted; it is then scored against the least-cost portfolio."
         ),
-        hint="heat pumps replace boilers at the end of their life (only the extra cost "
-        "counts); deep renovation needs the one-stop shop at least as far along; renovation and "
-        "heat pumps draw on the same gas.",
+        hint=N_(
+            "heat pumps replace boilers at the end of their life (only the extra cost counts); "
+            "deep renovation needs the one-stop shop at least as far along; renovation and heat "
+            "pumps draw on the same gas."
+        ),
     ),
     _portfolio_exercise(
         "en-3",
-        title="Iași's energy system",
+        title=N_("Iași's energy system"),
         minutes=45,
         book="cpd/03_energy",
-        objective="Use the portfolio model to see what the city's energy measures must add to "
-        "the grid's decarbonisation.",
-        data="Iași's illustrative inventory, eight of the kit's energy archetypes and two "
-        "governance programmes (data/projects/), the NECP grid path, energy prices and funding; "
-        "society perspective.",
-        question=(
-            "Design an energy programme for **Iași** that brings BASIC emissions **22% below "
-            "2021 by 2035**, with **at most EUR 70 m of investment** from 2025 to 2035."
-            + _RULES.format(year=2035)
+        objective=N_(
+            "Use the portfolio model to see what the city's energy measures must add to the grid's "
+            "decarbonisation."
         ),
-        hint="measures that save expensive electricity pay for themselves; district-heating "
-        "renewal is cheap per tonne but slow to start; residential PV needs the one-stop shop.",
+        data=N_(
+            "Iași's illustrative inventory, eight of the kit's energy archetypes and two "
+            "governance programmes (data/projects/), the NECP grid path, energy prices and "
+            "funding; society perspective."
+        ),
+        question=N_(
+            "Design an energy programme for **Iași** that brings BASIC emissions **22% below 2021 "
+            "by 2035**, with **at most EUR 70 m of investment** from 2025 to 2035. Give the units "
+            "of each measure you want **in service by 2035** (the model chooses when to build them "
+            "before that, and how to finance them). Any portfolio that can be built and financed, "
+            "meets the target path **in every year** and stays **within the budget** is accepted; "
+            "it is then scored against the least-cost portfolio."
+        ),
+        hint=N_(
+            "measures that save expensive electricity pay for themselves; district-heating renewal "
+            "is cheap per tonne but slow to start; residential PV needs the one-stop shop."
+        ),
     ),
     _portfolio_exercise(
         "circ-3",
-        title="Suceava's waste programme",
+        title=N_("Suceava's waste programme"),
         minutes=30,
         book="cpd/05_circular",
-        objective="Read the portfolio model's choice among circular measures and explain why a "
-        "measure counts only as far as the inventory holds the emissions it removes.",
-        data="Suceava's illustrative inventory (landfilled waste, GPC III.1.2; wastewater, "
-        "III.4), three of the kit's circular archetypes (data/projects/) and funding; society "
-        "perspective, ELENA left out.",
-        question=(
-            "Design a waste programme for **Suceava** with the three circular measures that "
-            "brings BASIC emissions **20% below 2021 by 2035** (a teaching target for one "
-            "theme; the city's Climate City Contract aims at about 80% below 2021 by 2030), "
-            "with **at most EUR 2.5 m of investment** from 2025 to 2035." + _RULES.format(year=2035)
+        objective=N_(
+            "Read the portfolio model's choice among circular measures and explain why a measure "
+            "counts only as far as the inventory holds the emissions it removes."
         ),
-        hint="composting and landfill-gas capture act on the same landfilled waste; a measure "
-        "only counts if the inventory has the emissions it removes.",
+        data=N_(
+            "Suceava's illustrative inventory (landfilled waste, GPC III.1.2; wastewater, III.4), "
+            "three of the kit's circular archetypes (data/projects/) and funding; society "
+            "perspective, ELENA left out."
+        ),
+        question=N_(
+            "Design a waste programme for **Suceava** with the three circular measures that brings "
+            "BASIC emissions **20% below 2021 by 2035** (a teaching target for one theme; the "
+            "city's Climate City Contract aims at about 80% below 2021 by 2030), with **at most "
+            "EUR 2.5 m of investment** from 2025 to 2035. Give the units of each measure you want "
+            "**in service by 2035** (the model chooses when to build them before that, and how to "
+            "finance them). Any portfolio that can be built and financed, meets the target path "
+            "**in every year** and stays **within the budget** is accepted; it is then scored "
+            "against the least-cost portfolio."
+        ),
+        hint=N_(
+            "composting and landfill-gas capture act on the same landfilled waste; a measure only "
+            "counts if the inventory has the emissions it removes."
+        ),
     ),
     _portfolio_exercise(
         "gov-3",
-        title="A Climate City Contract portfolio under a budget",
+        title=N_("A Climate City Contract portfolio under a budget"),
         minutes=60,
         book="cpd/06_governance",
-        objective="Match projects to financing and design a portfolio that meets a target "
-        "under a budget, from the city's point of view.",
-        data="Suceava's illustrative inventory, eighteen archetypes of all six themes "
-        "(data/projects/), the kit's funding instruments (grants, loans, the municipal "
-        "budget); city perspective (a grant costs the city nothing), 4% discount rate.",
-        question=(
-            "Design a first-stage portfolio for **Suceava's** Climate City Contract: BASIC "
-            "emissions **30% below 2021 by 2035** (a teaching target; the contract itself aims "
-            "at about 80% below 2021 by 2030, with measures beyond these eighteen archetypes), "
-            "with **at most EUR 55 m of investment** from 2025 to 2035 (all sources). The cost "
-            "is counted from the **city's** point of view: grants lower it, loans add their "
-            "interest." + _RULES.format(year=2035)
+        objective=N_(
+            "Match projects to financing and design a portfolio that meets a target under a "
+            "budget, from the city's point of view."
         ),
-        hint="from the city's point of view a measure that grants pay for is cheap, and one "
-        "that saves energy may pay for itself; enabling programmes (one-stop shop, energy "
-        "management) unlock others.",
+        data=N_(
+            "Suceava's illustrative inventory, eighteen archetypes of all six themes "
+            "(data/projects/), the kit's funding instruments (grants, loans, the municipal "
+            "budget); city perspective (a grant costs the city nothing), 4% discount rate."
+        ),
+        question=N_(
+            "Design a first-stage portfolio for **Suceava's** Climate City Contract: BASIC "
+            "emissions **30% below 2021 by 2035** (a teaching target; the contract itself aims at "
+            "about 80% below 2021 by 2030, with measures beyond these eighteen archetypes), with "
+            "**at most EUR 55 m of investment** from 2025 to 2035 (all sources). The cost is "
+            "counted from the **city's** point of view: grants lower it, loans add their interest. "
+            "Give the units of each measure you want **in service by 2035** (the model chooses "
+            "when to build them before that, and how to finance them). Any portfolio that can be "
+            "built and financed, meets the target path **in every year** and stays **within the "
+            "budget** is accepted; it is then scored against the least-cost portfolio."
+        ),
+        hint=N_(
+            "from the city's point of view a measure that grants pay for is cheap, and one that "
+            "saves energy may pay for itself; enabling programmes (one-stop shop, energy "
+            "management) unlock others."
+        ),
     ),
 )
 
@@ -887,8 +1015,8 @@ def _check_nbs3(ex: Exercise, answer: object) -> CheckResult:
         return CheckResult(
             ex.id,
             False,
-            "no answer yet: give your design as a dict {archetype: units}.",
-            hint=ex.hint,
+            _("no answer yet: give your design as a dict {archetype: units}."),
+            hint=tr(ex.hint),
             answered=False,
         )
     cand = nbs3_candidates()
@@ -898,35 +1026,44 @@ def _check_nbs3(ex: Exercise, answer: object) -> CheckResult:
         return CheckResult(
             ex.id,
             False,
-            f"could not read your design: {exc}.",
-            hint=f"write it like {_example(cand)}: units of each measure, or a share of the "
-            "city maximum.",
+            _("could not read your design: {reason}.").format(reason=exc),
+            hint=_(
+                "write it like {example}: units of each measure, or a share of the city maximum."
+            ).format(example=_example(cand)),
         )
     got = _nbs3_totals(units)
     s = NBS3
     problems = []
     if got["carbon_t"] < s.carbon_t * (1 - TARGET_TOL):
         problems.append(
-            f"it removes or avoids {got['carbon_t']:,.0f} t CO2e a year; the goal is at least "
-            f"{s.carbon_t:,.0f} t"
+            _("it removes or avoids {carbon} t CO2e a year; the goal is at least {goal} t").format(
+                carbon=number(got["carbon_t"], ",.0f"), goal=number(s.carbon_t, ",.0f")
+            )
         )
     if got["stormwater_m3"] < s.stormwater_m3 * (1 - TARGET_TOL):
         problems.append(
-            f"it keeps {got['stormwater_m3']:,.0f} m³ of rain a year out of the sewer; the goal "
-            f"is at least {s.stormwater_m3:,.0f} m³"
+            _(
+                "it keeps {water} m³ of rain a year out of the sewer; the goal is at least "
+                "{goal} m³"
+            ).format(
+                water=number(got["stormwater_m3"], ",.0f"), goal=number(s.stormwater_m3, ",.0f")
+            )
         )
     if got["investment_meur"] > s.budget_meur * (1 + BUDGET_TOL):
         problems.append(
-            f"it needs {_meur(got['investment_meur'])} of investment; the budget is "
-            f"{_meur(s.budget_meur)}"
+            _("it needs {investment} of investment; the budget is {budget}").format(
+                investment=_meur(got["investment_meur"]), budget=_meur(s.budget_meur)
+            )
         )
     if problems:
         return CheckResult(
             ex.id,
             False,
-            "your design does not meet every goal yet:\n- " + "\n- ".join(problems) + ".",
-            hint="each measure brings a different mix of benefits: compare carbon per euro, "
-            "stormwater per euro and the investment per unit.",
+            _("your design does not meet every goal yet:") + "\n- " + "\n- ".join(problems) + ".",
+            hint=_(
+                "each measure brings a different mix of benefits: compare carbon per euro, "
+                "stormwater per euro and the investment per unit."
+            ),
             figures=got,
         )
     best_units = dict(_nbs3_optimum())
@@ -948,26 +1085,48 @@ def _check_nbs3(ex: Exercise, answer: object) -> CheckResult:
             )
     table = pd.DataFrame(rows, columns=["archetype", "unit", "yours", "least_cost", "difference"])
     figures = {**got, "least_cost_net_cost_meur_per_year": best["net_cost_meur_per_year"]}
-    head = (
-        f"Your design meets both goals ({got['carbon_t']:,.0f} t CO2e and "
-        f"{got['stormwater_m3']:,.0f} m³ a year) within the budget "
-        f"({_meur(got['investment_meur'])}). Its net cost is "
-        f"{got['net_cost_meur_per_year']:,.3f} M EUR a year."
+    head = _(
+        "Your design meets both goals ({carbon} t CO2e and {water} m³ a year) within the budget "
+        "({investment}). Its net cost is {cost} M EUR a year."
+    ).format(
+        carbon=number(got["carbon_t"], ",.0f"),
+        water=number(got["stormwater_m3"], ",.0f"),
+        investment=_meur(got["investment_meur"]),
+        cost=number(got["net_cost_meur_per_year"], ",.3f"),
     )
     if extra <= max(SAME_COST * abs(best["net_cost_meur_per_year"]), 1e-3):
         return CheckResult(
-            ex.id, True, head + " That is the least-cost design: well done.", figures=figures
+            ex.id,
+            True,
+            head + " " + _("That is the least-cost design: well done."),
+            figures=figures,
         )
     share = extra / best["net_cost_meur_per_year"] if best["net_cost_meur_per_year"] > 0 else None
-    more = f" ({share:.0%} more)" if share is not None else ""
+    if share is not None:
+        compare = _(
+            "The least-cost design costs {best} M EUR a year: yours costs {extra} M EUR a year "
+            "more ({share} more). Where they differ:"
+        )
+    else:
+        compare = _(
+            "The least-cost design costs {best} M EUR a year: yours costs {extra} M EUR a year "
+            "more. Where they differ:"
+        )
     return CheckResult(
         ex.id,
         True,
-        head + f" The least-cost design costs {best['net_cost_meur_per_year']:,.3f} M EUR a "
-        f"year: yours costs {extra:,.3f} M EUR a year more{more}. Where they differ:",
-        hint="let each measure do what it does cheapest: compare cost per tonne of carbon and "
-        "per m³ of stormwater.",
-        details=table,
+        head
+        + " "
+        + compare.format(
+            best=number(best["net_cost_meur_per_year"], ",.3f"),
+            extra=number(extra, ",.3f"),
+            share=number(share or 0.0, ".0%"),
+        ),
+        hint=_(
+            "let each measure do what it does cheapest: compare cost per tonne of carbon and "
+            "per m³ of stormwater."
+        ),
+        details=_labelled(table),
         figures=figures,
     )
 
@@ -975,27 +1134,34 @@ def _check_nbs3(ex: Exercise, answer: object) -> CheckResult:
 register(
     Exercise(
         id="nbs-3",
-        title="Green infrastructure for carbon and water",
+        title=N_("Green infrastructure for carbon and water"),
         level="open",
         minutes=30,
         book="cpd/04_nature_based",
-        objective="Read the cost per tonne of nature-based solutions and make the case for "
-        "them on more than one benefit.",
-        data="Brașov's street-tree, urban-forest and green-roof archetypes with their city "
-        "ceilings and MACC costs (data/projects/); illustrative rainfall and runoff "
-        "coefficients.",
-        question=(
+        objective=N_(
+            "Read the cost per tonne of nature-based solutions and make the case for them on more "
+            "than one benefit."
+        ),
+        data=N_(
+            "Brașov's street-tree, urban-forest and green-roof archetypes with their city ceilings "
+            "and MACC costs (data/projects/); illustrative rainfall and runoff coefficients."
+        ),
+        question=N_(
             "Design a green-infrastructure programme for **Brașov** (street trees, urban forest, "
             "extensive green roofs on flat bituminous roofs) that at full canopy **removes or "
-            "avoids at least 1,000 t CO2e a year**, **keeps at least 20,000 m³ of rain a year "
-            "out of the sewers** and needs **at most EUR 15 m of investment**, at the lowest "
-            "net yearly cost you can find. Any design that meets the three goals within the "
-            "city's ceilings is accepted and scored against the least-cost one."
+            "avoids at least 1,000 t CO2e a year**, **keeps at least 20,000 m³ of rain a year out "
+            "of the sewers** and needs **at most EUR 15 m of investment**, at the lowest net "
+            "yearly cost you can find. Any design that meets the three goals within the city's "
+            "ceilings is accepted and scored against the least-cost one."
         ),
-        hint="only the green roofs keep rain out of the sewer here; carbon is cheapest where "
-        "the cost per tonne is lowest. Use each measure for what it does best.",
-        judged="Any design is accepted that meets the three goals within the city's "
-        "ceilings; it is then scored against the least-cost design.",
+        hint=N_(
+            "only the green roofs keep rain out of the sewer here; carbon is cheapest where the "
+            "cost per tonne is lowest. Use each measure for what it does best."
+        ),
+        judged=N_(
+            "Any design is accepted that meets the three goals within the city's ceilings; it is "
+            "then scored against the least-cost design."
+        ),
         expected=lambda: {
             "units": dict(_nbs3_optimum()),
             **_nbs3_totals(dict(_nbs3_optimum())),
