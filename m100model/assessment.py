@@ -70,6 +70,7 @@ from pydantic import (
 )
 
 from m100model.errors import InputError
+from m100model.i18n import N_, _, number, tr, use_language
 from m100model.inputs import read_json, read_yaml
 from m100model.tables import display_path
 
@@ -411,11 +412,16 @@ class Record(_Strict):
 
 
 class Submission(_Strict):
-    """A participant's file: a code (no name), optional role and organisation, records."""
+    """A participant's file: a code (no name), optional role and organisation, records,
+    and optionally the language the participant answered in (``lang``)."""
 
     participant: str = Field(min_length=1, max_length=40)
     role: str | None = Field(default=None, max_length=200)
     organisation: str | None = Field(default=None, max_length=200)
+    lang: Literal["en", "ro"] | None = None
+    """The language of the answers: a number such as ``1.010`` or ``1,010`` is read as
+    Romanian writes numbers (``1.010`` is one thousand and ten) in ``"ro"``, as English
+    does otherwise. It never depends on the language the summary is shown in."""
     records: list[Record] = Field(default_factory=list)
 
 
@@ -435,10 +441,12 @@ def save_submission(
     role: str | None = None,
     organisation: str | None = None,
     date: str | None = None,
+    lang: str | None = None,
 ) -> Path:
     """Add (or replace) a participant's record for a module and phase in
     ``folder/<participant>.json``; returns the file. The participant is a code such as
-    ``P07``, never a name."""
+    ``P07``, never a name. ``lang="ro"`` records that the participant answers in Romanian
+    (numbers are then read the Romanian way when graded)."""
     if not _CODE.match(participant):
         raise ValueError(
             f"participant '{participant}': use a code of letters, digits, '-', '_' or '.' "
@@ -462,7 +470,10 @@ def save_submission(
     sub.records = [r for r in sub.records if (r.module, r.phase) != (module, phase)] + [record]
     sub.role = role or sub.role
     sub.organisation = organisation or sub.organisation
-    path.write_text(json.dumps(sub.model_dump(), indent=2, ensure_ascii=False) + "\n", "utf-8")
+    if lang is not None:
+        sub.lang = _language(lang)  # type: ignore[assignment]
+    raw = sub.model_dump(exclude={"lang"} if sub.lang is None else None)
+    path.write_text(json.dumps(raw, indent=2, ensure_ascii=False) + "\n", "utf-8")
     return path
 
 
@@ -663,6 +674,133 @@ class Cohort:
             "warnings": self.warnings,
         }
 
+    # -- what a trainer reads ------------------------------------------------------------------
+    @property
+    def participants(self) -> int:
+        """How many participants the cohort's submissions name."""
+        return int(self.records["participant"].nunique()) if not self.records.empty else 0
+
+    def headline(self, where: str, *, lang: str | None = None) -> str:
+        """ "4 participants in <where>" (``where``: the folder as the caller shows it)."""
+        with use_language(lang):
+            n = self.participants
+            template = (
+                _("{n} participant in {folder}") if n == 1 else _("{n} participants in {folder}")
+            )
+            return template.format(n=number(n, ",d"), folder=where)
+
+    def module_titles(self, *, lang: str | None = None) -> str:
+        """The modules of the summary with their titles ("Modules: mrv = GHG accounting and
+        MRV; ..."), from the bank (the Romanian ``title_ro`` in Romanian)."""
+        with use_language(lang) as code:
+            present = set(self.records["module"]) if not self.records.empty else set()
+            titles = "; ".join(
+                _("{module} = {title}").format(module=m, title=a.title_in(code))
+                for m, a in self.assessments.items()
+                if m in present
+            )
+            return _("Modules: {titles}").format(titles=titles)
+
+    def display_tables(self, *, lang: str | None = None) -> list[DisplayTable]:
+        """The three tables as ``m100 assess`` prints them: headers, titles and words in
+        ``lang``; ids (participants, modules, questions) and numbers as in the data (the
+        caller writes the numbers in the language's notation)."""
+        with use_language(lang):
+            by_p = self.by_participant()
+            by_q = self.by_question()
+            by_s = self.by_statement()
+
+            def quiz(right: object, asked: int) -> str:
+                return "" if right is None or right != right else f"{int(right)}/{asked}"
+
+            def columns(values: dict) -> pd.DataFrame:
+                return pd.DataFrame({tr(k): v for k, v in values.items()})
+
+            participant = columns(
+                {
+                    N_("participant"): by_p["participant"],
+                    N_("module"): by_p["module"],
+                    N_("quiz before"): [
+                        quiz(r, a) for r, a in zip(by_p["right_before"], by_p["asked"], strict=True)
+                    ],
+                    N_("quiz after"): [
+                        quiz(r, a) for r, a in zip(by_p["right_after"], by_p["asked"], strict=True)
+                    ],
+                    N_("conf. before"): by_p["confidence_before"],
+                    N_("conf. after"): by_p["confidence_after"],
+                    N_("hours"): by_p["hours"],
+                    N_("exercises"): [len(e.split(", ")) if e else 0 for e in by_p["exercises"]],
+                }
+            )
+            question = columns(
+                {
+                    N_("module"): by_q["module"],
+                    N_("question"): by_q["question"],
+                    N_("type"): by_q["type"].map(lambda t: tr(QUESTION_TYPES.get(t, t))),
+                    N_("right before"): by_q["right_before"],
+                    N_("right after"): by_q["right_after"],
+                    N_("review"): by_q["review"].map({True: _("review"), False: ""}),
+                }
+            )
+            statement = columns(
+                {
+                    N_("module"): by_s["module"],
+                    N_("statement"): by_s["statement"],
+                    N_("before"): by_s["mean_before"],
+                    N_("after"): by_s["mean_after"],
+                    N_("gain"): by_s["gain"],
+                    N_("low gain"): by_s["low_gain"].map({True: _("low"), False: ""}),
+                }
+            )
+            return [
+                DisplayTable(
+                    _("Per participant: quiz (right/asked) and confidence (1-5)"), participant, 1
+                ),
+                DisplayTable(_("Per question: share of participants answering right"), question),
+                DisplayTable(_("Per statement: mean confidence (1-5)"), statement),
+            ]
+
+    def advice(self, *, lang: str | None = None) -> list[str]:
+        """What the summary asks of the trainer: the questions most participants still miss
+        after the module, the statements whose confidence hardly rose."""
+        with use_language(lang):
+            lines = []
+            review = self.by_question().query("review")
+            if not review.empty:
+                lines.append(
+                    _(
+                        "Questions most participants still miss after the module (review the "
+                        "unit): {questions}"
+                    ).format(
+                        questions=", ".join(f"{r.module} {r.question}" for r in review.itertuples())
+                    )
+                )
+            low = self.by_statement().query("low_gain")
+            if not low.empty:
+                lines.append(
+                    _(
+                        "Statements with little gain in confidence (rewrite or give more time): "
+                        "{statements}"
+                    ).format(
+                        statements=", ".join(f"{r.module} {r.statement}" for r in low.itertuples())
+                    )
+                )
+            return lines
+
+
+QUESTION_TYPES = {"choice": N_("choice"), "numeric": N_("numeric")}
+"""The kinds of question, as the summary names them."""
+
+
+@dataclass(frozen=True)
+class DisplayTable:
+    """A table of the trainer's summary as shown: its title, its columns under the labels
+    of the language, and the decimals of its numbers."""
+
+    title: str
+    table: pd.DataFrame
+    digits: int = 2
+
 
 def _check_folder(folder: Path) -> None:
     """Refuse, with one line, a path that is not a folder one can list."""
@@ -710,9 +848,17 @@ def _submission_files(folder: Path) -> list[Path]:
     return [folder / n for n in sorted(names)]
 
 
+def _quoted(text: str) -> str:
+    """A name from a file quoted in a message ('q9' in English, „q9” in Romanian)."""
+    # TRANSLATORS: quotation marks around a name from a participant's file.
+    return _("'{text}'").format(text=text)
+
+
 def _listing(ids: list[str], limit: int = 3) -> str:
-    shown = ", ".join(f"'{_one_line(i, 40)}'" for i in ids[:limit])
-    return shown + (f" and {len(ids) - limit:,} more" if len(ids) > limit else "")
+    shown = ", ".join(_quoted(_one_line(i, 40)) for i in ids[:limit])
+    if len(ids) <= limit:
+        return shown
+    return _("{shown} and {n} more").format(shown=shown, n=number(len(ids) - limit, ",d"))
 
 
 class _Warnings:
@@ -732,7 +878,11 @@ class _Warnings:
 
     def done(self) -> list[str]:
         if self.more:
-            self.lines.append(f"{self.name}: {self.more:,} more warnings like these")
+            self.lines.append(
+                _("{file}: {n} more warnings like these").format(
+                    file=self.name, n=number(self.more, ",d")
+                )
+            )
         return self.lines
 
 
@@ -742,9 +892,12 @@ def collect(
     modules: list[str] | None = None,
     assessments: dict[str, Assessment] | None = None,
     strict: bool = False,
+    lang: str | None = None,
 ) -> Cohort:
     """Read every ``*.json`` submission in ``folder`` (one per participant) and grade it,
-    for every module or only ``modules``.
+    for every module or only ``modules``. The warnings are in ``lang`` (``"en"`` or
+    ``"ro"``; ``None``: the current language, see :mod:`m100model.i18n`); the tables hold
+    data (ids and numbers), the same in every language.
 
     Refused with an :class:`~m100model.errors.InputError` (one line; ``m100 assess`` exits
     with status 2 and writes nothing): a ``folder`` that does not exist, is a file, is a
@@ -768,6 +921,17 @@ def collect(
 
     Takes time in proportion to the size of the files.
     """
+    with use_language(lang):
+        return _collect(folder, modules=modules, assessments=assessments, strict=strict)
+
+
+def _collect(
+    folder: str | Path,
+    *,
+    modules: list[str] | None,
+    assessments: dict[str, Assessment] | None,
+    strict: bool,
+) -> Cohort:
     folder = Path(folder)
     _check_folder(folder)
     known = assessments if assessments is not None else load_assessments()
@@ -800,18 +964,24 @@ def collect(
             )
             if strict:
                 raise exc from None
-            warnings.append(f"skipped {_one_line(str(exc), 400)}")
+            warnings.append(_("skipped {error}").format(error=_one_line(str(exc), 400)))
             continue
         notes = _Warnings(path.name)
         if len(sub.participant.split()) > 1:  # white space between words: a name
             notes.add(
-                f"participant '{sub.participant}' looks like a name; use a code such as P07 "
-                "in anything you share"
+                _(
+                    "participant {participant} looks like a name; use a code such as P07 in "
+                    "anything you share"
+                ).format(participant=_quoted(sub.participant))
             )
         unknown = Counter(r.module for r in sub.records if r.module not in known)
         if unknown:
-            what = "module" if len(unknown) == 1 else "modules"
-            notes.add(f"unknown {what} {_listing(list(unknown))} skipped")
+            template = (
+                _("unknown module {modules} skipped")
+                if len(unknown) == 1
+                else _("unknown modules {modules} skipped")
+            )
+            notes.add(template.format(modules=_listing(list(unknown))))
         # The last record of each module and phase in this file (earlier ones are replaced).
         last: dict[tuple[str, str], Record] = {}
         repeats: Counter = Counter()
@@ -821,23 +991,36 @@ def collect(
                     repeats[(rec.module, rec.phase)] += 1
                 last[(rec.module, rec.phase)] = rec
         for (module, phase), n in repeats.items():
+            template = (
+                _("{module} before of {participant} appears {n} times; the last one is used")
+                if phase == "before"
+                else _("{module} after of {participant} appears {n} times; the last one is used")
+            )
             notes.add(
-                f"{module} {phase} of {sub.participant} appears {n + 1} times; the last one is used"
+                template.format(module=module, participant=sub.participant, n=number(n + 1, "d"))
             )
         for rec in last.values():
             key = (sub.participant, rec.module, rec.phase)
             if key in seen:
+                template = (
+                    _("{module} before of {participant} also in {file}; the later file is used")
+                    if rec.phase == "before"
+                    else _("{module} after of {participant} also in {file}; the later file is used")
+                )
                 notes.add(
-                    f"{rec.module} {rec.phase} of {sub.participant} also in "
-                    f"{_one_line(seen[key], 120)}; the later file is used"
+                    template.format(
+                        module=rec.module,
+                        participant=sub.participant,
+                        file=_one_line(seen[key], 120),
+                    )
                 )
                 del graded[key]  # re-inserted below, in this file's place
             seen[key] = path.name
             graded[key] = _grade(sub, rec, quizzes[rec.module], notes)
         warnings += notes.done()
-    rec_rows = [r for r, _, _ in graded.values()]
-    ans_rows = [row for _, a, _ in graded.values() for row in a]
-    rat_rows = [row for _, _, r in graded.values() for row in r]
+    rec_rows = [r for r, _a, _r in graded.values()]
+    ans_rows = [row for _r, a, _s in graded.values() for row in a]
+    rat_rows = [row for _r, _a, r in graded.values() for row in r]
     answers = pd.DataFrame(
         ans_rows, columns=["participant", "module", "phase", "question", "answer", "correct"]
     )
@@ -869,12 +1052,20 @@ def _grade(
     sids = {s.id for s in quiz.statements}
     extra = sorted(set(rec.answers) - qids)
     if extra:
-        what = "question" if len(extra) == 1 else "questions"
-        notes.add(f"{rec.module} has no {what} {_listing(extra)}; ignored")
+        template = (
+            _("{module} has no question {ids}; ignored")
+            if len(extra) == 1
+            else _("{module} has no questions {ids}; ignored")
+        )
+        notes.add(template.format(module=rec.module, ids=_listing(extra)))
     extra = sorted(set(rec.confidence) - sids)
     if extra:
-        what = "statement" if len(extra) == 1 else "statements"
-        notes.add(f"{rec.module} has no {what} {_listing(extra)}; ignored")
+        template = (
+            _("{module} has no statement {ids}; ignored")
+            if len(extra) == 1
+            else _("{module} has no statements {ids}; ignored")
+        )
+        notes.add(template.format(module=rec.module, ids=_listing(extra)))
     base = {"participant": sub.participant, "module": rec.module, "phase": rec.phase}
     record = {
         **base,
@@ -885,11 +1076,12 @@ def _grade(
         "exercises": list(rec.exercises),
     }
     answers = []
-    for q in quiz.questions:
-        given = rec.answers.get(q.id)
-        answers.append(
-            {**base, "question": q.id, "answer": _plain(given), "correct": q.grade(given)}
-        )
+    with use_language(sub.lang or "en"):  # the participant's numbers, whatever is shown
+        for q in quiz.questions:
+            given = rec.answers.get(q.id)
+            answers.append(
+                {**base, "question": q.id, "answer": _plain(given), "correct": q.grade(given)}
+            )
     ratings = [
         {**base, "statement": s.id, "rating": rec.confidence.get(s.id)} for s in quiz.statements
     ]

@@ -31,6 +31,7 @@ import pandas as pd
 from m100model.assessment import Cohort
 from m100model.errors import InputError
 from m100model.exercises.registry import MODULES
+from m100model.i18n import N_, _, check_language, language, number, tr, use_language
 
 MODULE_HOURS: dict[str, float] = {
     "mrv": 12.0,
@@ -61,7 +62,36 @@ PASS_SCORE = 0.5
 MAX_TEXT = 200
 """Longest name, trainer or organisation printed on a certificate (characters)."""
 
-COURSE = "M100 climate-neutral cities course kit"
+COURSE = N_("M100 climate-neutral cities course kit")
+
+ROMANIAN_MONTHS = (
+    "ianuarie",
+    "februarie",
+    "martie",
+    "aprilie",
+    "mai",
+    "iunie",
+    "iulie",
+    "august",
+    "septembrie",
+    "octombrie",
+    "noiembrie",
+    "decembrie",
+)
+
+
+def format_date(value: str, lang: str | None = None) -> str:
+    """A date as a certificate prints it: ``2026-12-02`` in English, "2 decembrie 2026" in
+    Romanian. A text that is not a YYYY-MM-DD date (a participant's own ``date``) is printed
+    as it is."""
+    code = check_language(lang) if lang is not None else language()
+    if code != "ro":
+        return value
+    try:
+        day = dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        return value
+    return f"{day.day} {ROMANIAN_MONTHS[day.month - 1]} {day.year}"
 
 
 def module_hours() -> pd.DataFrame:
@@ -77,12 +107,20 @@ def module_hours() -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------
 # Who completed what
 # ---------------------------------------------------------------------------------------
-def completions(cohort: Cohort, *, pass_score: float = PASS_SCORE) -> pd.DataFrame:
+def completions(
+    cohort: Cohort, *, pass_score: float = PASS_SCORE, lang: str | None = None
+) -> pd.DataFrame:
     """One row per participant and module of the cohort: the evidence
     (``before``/``after`` submitted, ``right_after`` of ``asked``, ``exercises``, the
-    participant's own ``hours_recorded``), ``completed`` and, when not, ``why_not``."""
+    participant's own ``hours_recorded``), ``completed`` and, when not, ``why_not`` (in
+    ``lang``; ``None``: the current language)."""
     if not 0 < pass_score <= 1:
         raise ValueError("pass_score must lie in (0, 1]")
+    with use_language(lang):
+        return _completions(cohort, pass_score)
+
+
+def _completions(cohort: Cohort, pass_score: float) -> pd.DataFrame:
     part = cohort.by_participant()
     recs = cohort.records
     dates = (
@@ -96,13 +134,14 @@ def completions(cohort: Cohort, *, pass_score: float = PASS_SCORE) -> pd.DataFra
         after = not _nan(r["score_after"])
         reasons = []
         if not before:
-            reasons.append("no self-assessment before the module")
+            reasons.append(_("no self-assessment before the module"))
         if not after:
-            reasons.append("no self-assessment after the module")
+            reasons.append(_("no self-assessment after the module"))
         elif r["score_after"] + 1e-12 < pass_score:
             reasons.append(
-                f"quiz after the module {int(r['right_after'])}/{r['asked']} right, "
-                f"below {pass_score:.0%}"
+                _("quiz after the module {right}/{asked} right, below {share}").format(
+                    right=int(r["right_after"]), asked=r["asked"], share=number(pass_score, ".0%")
+                )
             )
         rows.append(
             dict(
@@ -157,6 +196,9 @@ class Certificate:
     pass_score: float = PASS_SCORE
     file: str = ""
     id: str = field(default="")
+    lang: str = "en"
+    """The language the certificate is printed in (``"en"`` or ``"ro"``; not part of its
+    ``id``: the same certificate in either language has the same number)."""
 
     @property
     def hours(self) -> float:
@@ -188,12 +230,16 @@ def issue(
     date: str | None = None,
     names: dict[str, str] | None = None,
     pass_score: float = PASS_SCORE,
+    lang: str | None = None,
 ) -> list[Certificate]:
     """A certificate for every participant who completed at least one module (see
     :func:`completions`), in participant order. ``names`` maps participant codes to the
     names to print (the code is printed where there is none). Bad text (an empty or too long
     trainer or organisation, a date that is not YYYY-MM-DD) raises an
-    :class:`~m100model.errors.InputError`."""
+    :class:`~m100model.errors.InputError`. The certificates are printed in ``lang``
+    (``"en"`` or ``"ro"``; ``None``: the current language), the module titles in Romanian
+    from the self-assessment bank's ``title_ro``."""
+    lang = check_language(lang) if lang is not None else language()
     trainer = clean_text(trainer, "--trainer")
     organisation = clean_text(organisation, "--organisation")
     issued = check_date(date) if date is not None else dt.date.today().isoformat()
@@ -209,11 +255,11 @@ def issue(
             modules.append(
                 dict(
                     module=r["module"],
-                    title=MODULES.get(r["module"], r["module"]),
+                    title=_module_title(cohort, r["module"], lang),
                     hours=MODULE_HOURS.get(r["module"], 0.0),
                     completed_on=r["completed_on"] or "",
-                    right_after=r["right_after"],
-                    asked=r["asked"],
+                    right_after=int(r["right_after"]),  # a completed module has one
+                    asked=int(r["asked"]),
                     exercises=len(r["exercises"].split(", ")) if r["exercises"] else 0,
                     hours_recorded=None if _nan(r["hours_recorded"]) else r["hours_recorded"],
                 )
@@ -226,10 +272,23 @@ def issue(
             trainer=trainer,
             organisation=organisation,
             pass_score=pass_score,
+            lang=lang,
         )
         cert.file = _file_name(str(p), used)
         certs.append(cert)
     return certs
+
+
+def _module_title(cohort: Cohort, module: str, lang: str) -> str:
+    """A module's title on a certificate: the course's title in English, the bank's
+    ``title_ro`` in Romanian (the catalogue's translation where the bank has none)."""
+    title = MODULES.get(module, module)
+    if lang == "en":
+        return title
+    quiz = cohort.assessments.get(module)
+    if quiz is not None and quiz.title_ro:
+        return quiz.title_in(lang)
+    return tr(title, lang) if module in MODULES else module
 
 
 def clean_text(value: str | None, what: str) -> str:
@@ -329,90 +388,143 @@ tfoot td { font-weight: bold; border-bottom: none; }
 
 
 def _hours(h: float) -> str:
-    return f"{h:g}"
+    return number(h, "g")
 
 
 def render_html(cert: Certificate) -> str:
-    """The certificate as one self-contained, printable HTML page. Every text from a file
-    or an option (name, code, trainer, organisation) is HTML-escaped."""
+    """The certificate as one self-contained, printable HTML page, in the certificate's
+    language. Every text from a file or an option (name, code, trainer, organisation) is
+    HTML-escaped."""
+    with use_language(cert.lang):
+        return _render_html(cert)
+
+
+def _render_html(cert: Certificate) -> str:
     e = html.escape
     rows = []
     for m in cert.modules:
         evidence = [
-            "self-assessment before and after",
-            f"quiz after: {m['right_after']}/{m['asked']} right",
+            _("self-assessment before and after"),
+            _("quiz after: {right}/{asked} right").format(right=m["right_after"], asked=m["asked"]),
         ]
         if m["exercises"]:
-            evidence.append(f"{m['exercises']} exercise{'s' if m['exercises'] != 1 else ''}")
+            n = m["exercises"]
+            template = _("{n} exercise") if n == 1 else _("{n} exercises")
+            evidence.append(template.format(n=n))
         if m["hours_recorded"] is not None:
-            evidence.append(f"{_hours(m['hours_recorded'])} h recorded by the participant")
+            evidence.append(
+                _("{hours} h recorded by the participant").format(hours=_hours(m["hours_recorded"]))
+            )
         rows.append(
             "<tr>"
             f"<td>{e(m['title'])}</td>"
             f"<td class='num'>{_hours(m['hours'])}</td>"
-            f"<td class='date'>{e(str(m['completed_on']))}</td>"
+            f"<td class='date'>{e(format_date(str(m['completed_on'])))}</td>"
             f"<td>{e('; '.join(evidence))}</td>"
             "</tr>"
         )
-    plural = "s" if len(cert.modules) != 1 else ""
+    lead = (
+        _("has completed the following module of the course:")
+        if len(cert.modules) == 1
+        else _("has completed the following modules of the course:")
+    )
     code = (
-        f"<p class='code'>Participant code {e(cert.participant)}</p>"
+        "<p class='code'>" + _("Participant code {code}").format(code=e(cert.participant)) + "</p>"
         if cert.name != cert.participant
         else ""
     )
-    statement = (
-        f"<strong>What this certifies.</strong> The participant submitted the self-assessment "
-        f"of each module listed before and after the module and answered at least "
-        f"{cert.pass_score:.0%} of its quiz right afterwards. The hours are the module's "
-        f"continuing professional development (CPD) hours as designed in the course book "
-        f"(reading, worked examples and exercises, facilitated session), not hours measured "
-        f"by the trainer. <strong>This is not an accreditation by a professional body.</strong> "
-        f"It is not a credit of the Order of Architects of Romania (OAR), the Register of Urban "
-        f"Planners of Romania (RUR) or any other professional body unless that body has "
-        f"accredited or recognised this course; ask the body whether and how it counts these "
-        f"hours."
+    statement = _(
+        "<strong>What this certifies.</strong> The participant submitted the self-assessment "
+        "of each module listed before and after the module and answered at least "
+        "{pass_score} of its quiz right afterwards. The hours are the module's "
+        "continuing professional development (CPD) hours as designed in the course book "
+        "(reading, worked examples and exercises, facilitated session), not hours measured "
+        "by the trainer. <strong>This is not an accreditation by a professional body.</strong> "
+        "It is not a credit of the Order of Architects of Romania (OAR), the Register of Urban "
+        "Planners of Romania (RUR) or any other professional body unless that body has "
+        "accredited or recognised this course; ask the body whether and how it counts these "
+        "hours."
+    ).format(pass_score=number(cert.pass_score, ".0%"))
+    title = _("Certificate of completion: {name}").format(name=e(cert.name))
+    trainer = _("Trainer: {trainer}").format(trainer=e(cert.trainer))
+    organisation = _("Organisation: {organisation}").format(organisation=e(cert.organisation))
+    issued = _("Date of issue: {date}").format(date=e(format_date(cert.issued)))
+    number_line = _("Certificate {id}").format(id=e(cert.id))
+    words = {
+        "heading": _("Certificate of completion"),
+        "certifies": _("This certifies that"),
+        "module": _("Module"),
+        "hours": _("CPD hours"),
+        "on": _("Completed on"),
+        "evidence": _("Evidence of learning"),
+        "total": _("Total"),
+    }
+    thead = (
+        f'<thead><tr><th>{words["module"]}</th><th class="num">{words["hours"]}</th>'
+        f'<th class="date">{words["on"]}</th>\n'
+        f"<th>{words['evidence']}</th></tr></thead>"
     )
+    total = _hours(cert.hours)
     return f"""<!DOCTYPE html>
-<html lang="en">
+<html lang="{e(cert.lang)}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Certificate of completion: {e(cert.name)}</title>
+<title>{title}</title>
 <style>{_CSS}</style>
 </head>
 <body>
 <main class="sheet">
-<p class="course">{e(COURSE)}</p>
-<h1>Certificate of completion</h1>
-<p class="lead">This certifies that</p>
+<p class="course">{e(tr(COURSE))}</p>
+<h1>{words["heading"]}</h1>
+<p class="lead">{words["certifies"]}</p>
 <p class="name">{e(cert.name)}</p>
 {code}
-<p class="lead">has completed the following module{plural} of the course:</p>
+<p class="lead">{lead}</p>
 <table>
-<thead><tr><th>Module</th><th class="num">CPD hours</th><th class="date">Completed on</th>
-<th>Evidence of learning</th></tr></thead>
+{thead}
 <tbody>
 {chr(10).join(rows)}
 </tbody>
-<tfoot><tr><td>Total</td><td class="num">{_hours(cert.hours)}</td><td></td><td></td></tr></tfoot>
+<tfoot><tr><td>{words["total"]}</td><td class="num">{total}</td><td></td><td></td></tr></tfoot>
 </table>
 <p class="statement">{statement}</p>
 <div class="signatures">
-<div>Trainer: {e(cert.trainer)}</div>
-<div>Organisation: {e(cert.organisation)}</div>
-<div>Date of issue: {e(cert.issued)}</div>
+<div>{trainer}</div>
+<div>{organisation}</div>
+<div>{issued}</div>
 </div>
-<p class="id">Certificate {e(cert.id)}</p>
+<p class="id">{number_line}</p>
 </main>
 </body>
 </html>
 """
 
 
-def render_index(certs: list[Certificate]) -> str:
+def render_index(certs: list[Certificate], lang: str | None = None) -> str:
     """A page listing the certificates of a cohort, with links (escaped like the
-    certificates)."""
+    certificates), in ``lang`` (``None``: the certificates' language)."""
+    if lang is None:
+        lang = certs[0].lang if certs else None
+    with use_language(lang) as code:
+        return _render_index(certs, code)
+
+
+def _render_index(certs: list[Certificate], lang: str) -> str:
     e = html.escape
+    words = {
+        "heading": _("Certificates of completion"),
+        "name": _("Name"),
+        "code": _("Code"),
+        "modules": _("Modules"),
+        "hours": _("CPD hours"),
+        "id": _("Certificate"),
+    }
+    thead = (
+        f"<thead><tr><th>{words['name']}</th><th>{words['code']}</th><th>{words['modules']}</th>"
+        f'<th class="num">{words["hours"]}</th>\n'
+        f"<th>{words['id']}</th></tr></thead>"
+    )
     rows = "\n".join(
         f"<tr><td><a href='{e(c.file)}'>{e(c.name)}</a></td><td>{e(c.participant)}</td>"
         f"<td>{e(', '.join(m['title'] for m in c.modules))}</td>"
@@ -420,15 +532,14 @@ def render_index(certs: list[Certificate]) -> str:
         for c in certs
     )
     return f"""<!DOCTYPE html>
-<html lang="en">
-<head><meta charset="utf-8"><title>Certificates of completion</title>
+<html lang="{e(lang)}">
+<head><meta charset="utf-8"><title>{words["heading"]}</title>
 <style>{_CSS}</style></head>
 <body><main class="sheet">
-<p class="course">{e(COURSE)}</p>
-<h1>Certificates of completion</h1>
+<p class="course">{e(tr(COURSE))}</p>
+<h1>{words["heading"]}</h1>
 <table>
-<thead><tr><th>Name</th><th>Code</th><th>Modules</th><th class="num">CPD hours</th>
-<th>Certificate</th></tr></thead>
+{thead}
 <tbody>
 {rows}
 </tbody>

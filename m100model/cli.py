@@ -1155,6 +1155,45 @@ def _print_decomposition(dec, format: Format) -> None:
         out.print(_rich_table(dec.by_sector(), "By GPC sector (kt CO2e)", digits=3))
 
 
+class Lang(StrEnum):
+    en = "en"
+    ro = "ro"
+
+
+LANG_HELP = (
+    "Language of what the trainer reads: en or ro (default: the M100_LANG environment "
+    "variable, else English)."
+)
+
+
+def _print_warnings(warnings: list[str]) -> None:
+    """The warnings of a cohort's summary on standard error (in the current language)."""
+    from m100model.i18n import _
+
+    label = _("warning:")
+    for w in warnings:
+        err.print(f"[yellow]{label}[/] {_t(w)}", highlight=False, soft_wrap=True)
+
+
+def _display_table(df, title: str, *, digits: int = 2, max_rows: int = 40) -> Table:
+    """A table of the trainer's summary as :func:`_rich_table` draws it, with the numbers
+    in the current language's notation (Romanian "1.234,5")."""
+    from m100model.i18n import number
+
+    table = Table(title=title, title_justify="left")
+    for col in df.columns:
+        table.add_column(_t(col), justify="right" if df[col].dtype.kind in "fi" else "left")
+    for row in df.head(max_rows).itertuples(index=False):
+        cells = []
+        for v in row:
+            if isinstance(v, float):
+                cells.append("" if math.isnan(v) else number(v, f",.{digits}f"))
+            else:
+                cells.append(_t(v))
+        table.add_row(*cells)
+    return table
+
+
 @app.command()
 def assess(
     folder: Annotated[
@@ -1168,119 +1207,59 @@ def assess(
         Path | None, typer.Option("--out", help="Also write the tables as CSV to this folder.")
     ] = None,
     force: Annotated[bool, typer.Option(help="Replace an existing output folder.")] = False,
+    lang: Annotated[
+        Lang | None,
+        typer.Option(
+            "--lang",
+            help=LANG_HELP[:-1] + ": the printed summary's titles, headers, module titles and "
+            "warnings. The CSV and JSON columns and ids stay English: they are data.",
+        ),
+    ] = None,
 ) -> None:
     """Summarise a cohort's self-assessments (before and after each module): per
     participant, per question and per statement, as in the CPD evaluation framework."""
-    import pandas as pd
-
     from m100model.assessment import collect
+    from m100model.i18n import language, use_language
 
-    try:
-        cohort = collect(folder, modules=[module] if module else None)
-    except InputError as exc:
-        raise _bad_input(str(exc)) from None
-    tables = {
-        "by_participant": cohort.by_participant(),
-        "by_question": cohort.by_question(),
-        "by_statement": cohort.by_statement(),
-    }
-    if out_dir is not None:
-        target = _analysis_out(out_dir, out_dir, force, charts=False)
+    with use_language(lang.value if lang else None):
+        try:
+            cohort = collect(folder, modules=[module] if module else None)
+        except InputError as exc:
+            raise _bad_input(str(exc)) from None
+        tables = {
+            "by_participant": cohort.by_participant(),
+            "by_question": cohort.by_question(),
+            "by_statement": cohort.by_statement(),
+        }
+        if out_dir is not None:
+            target = _analysis_out(out_dir, out_dir, force, charts=False)
 
-        def fill(folder_out: Path) -> None:
+            def fill(folder_out: Path) -> None:
+                for name, df in tables.items():
+                    write_csv(folder_out / f"{name}.csv", df)
+                write_json(folder_out / "summary.json", cohort.summary())
+
+            _write_analysis(target, force, fill)
+        _print_warnings(cohort.warnings)
+        if format is Format.json:
+            _echo_json(cohort.summary(), default=str)
+            return
+        if format is Format.csv:
             for name, df in tables.items():
-                write_csv(folder_out / f"{name}.csv", df)
-            write_json(folder_out / "summary.json", cohort.summary())
+                typer.echo(f"# {name}")
+                typer.echo(df.to_csv(index=False, lineterminator="\n"), nl=False)
+            return
+        out.print(cohort.headline(_t(folder)))
+        if language() != "en":
+            out.print(_t(cohort.module_titles()))
+        for shown in cohort.display_tables():
+            out.print(_display_table(shown.table, shown.title, digits=shown.digits, max_rows=500))
+        for line in cohort.advice():
+            out.print(line)
+        if out_dir is not None:
+            from m100model.i18n import _
 
-        _write_analysis(target, force, fill)
-    for w in cohort.warnings:
-        err.print(f"[yellow]warning:[/] {_t(w)}", highlight=False, soft_wrap=True)
-    if format is Format.json:
-        _echo_json(cohort.summary(), default=str)
-        return
-    if format is Format.csv:
-        for name, df in tables.items():
-            typer.echo(f"# {name}")
-            typer.echo(df.to_csv(index=False, lineterminator="\n"), nl=False)
-        return
-    n = int(cohort.records["participant"].nunique()) if not cohort.records.empty else 0
-    out.print(f"{n} participant{'s' if n != 1 else ''} in {_t(folder)}")
-    by_p = tables["by_participant"]
-
-    def quiz(right: object, asked: int) -> str:
-        return "" if right is None or right != right else f"{int(right)}/{asked}"
-
-    out.print(
-        _rich_table(
-            pd.DataFrame(
-                {
-                    "participant": by_p["participant"],
-                    "module": by_p["module"],
-                    "quiz before": [
-                        quiz(r, a) for r, a in zip(by_p["right_before"], by_p["asked"], strict=True)
-                    ],
-                    "quiz after": [
-                        quiz(r, a) for r, a in zip(by_p["right_after"], by_p["asked"], strict=True)
-                    ],
-                    "conf. before": by_p["confidence_before"],
-                    "conf. after": by_p["confidence_after"],
-                    "hours": by_p["hours"],
-                    "exercises": [len(e.split(", ")) if e else 0 for e in by_p["exercises"]],
-                }
-            ),
-            "Per participant: quiz (right/asked) and confidence (1-5)",
-            digits=1,
-            max_rows=500,
-        )
-    )
-    by_q = tables["by_question"]
-    out.print(
-        _rich_table(
-            pd.DataFrame(
-                {
-                    "module": by_q["module"],
-                    "question": by_q["question"],
-                    "type": by_q["type"],
-                    "right before": by_q["right_before"],
-                    "right after": by_q["right_after"],
-                    "review": by_q["review"].map({True: "review", False: ""}),
-                }
-            ),
-            "Per question: share of participants answering right",
-            max_rows=500,
-        )
-    )
-    by_s = tables["by_statement"]
-    out.print(
-        _rich_table(
-            pd.DataFrame(
-                {
-                    "module": by_s["module"],
-                    "statement": by_s["statement"],
-                    "before": by_s["mean_before"],
-                    "after": by_s["mean_after"],
-                    "gain": by_s["gain"],
-                    "low gain": by_s["low_gain"].map({True: "low", False: ""}),
-                }
-            ),
-            "Per statement: mean confidence (1-5)",
-            max_rows=500,
-        )
-    )
-    review = tables["by_question"].query("review")
-    if not review.empty:
-        out.print(
-            "Questions most participants still miss after the module (review the unit): "
-            + ", ".join(f"{r.module} {r.question}" for r in review.itertuples())
-        )
-    low = tables["by_statement"].query("low_gain")
-    if not low.empty:
-        out.print(
-            "Statements with little gain in confidence (rewrite or give more time): "
-            + ", ".join(f"{r.module} {r.statement}" for r in low.itertuples())
-        )
-    if out_dir is not None:
-        out.print(f"Written to [bold]{_t(out_dir)}[/]")
+            out.print(_("Written to [bold]{folder}[/]").format(folder=_t(out_dir)))
 
 
 @app.command()
@@ -1316,12 +1295,41 @@ def certificates(
         typer.Option("--out", help="Folder to write (default: results/certificates)."),
     ] = None,
     force: Annotated[bool, typer.Option(help="Replace an existing output folder.")] = False,
+    lang: Annotated[
+        Lang | None,
+        typer.Option(
+            "--lang",
+            help=LANG_HELP[:-1] + ": the certificates, index.html (dates as '2 decembrie "
+            "2026', the bank's Romanian module titles, CPD = DPC) and the lines printed. The "
+            "columns of certificates.csv stay English: they are data.",
+        ),
+    ] = None,
 ) -> None:
     """Certificates of completion for a cohort: one printable HTML page per participant who
     completed a module (self-assessment before and after it, and at least --pass-score of
     its quiz right after it), with the module's CPD hours, the date, the trainer and the
     organisation, plus index.html and certificates.csv. A certificate is not a professional
     body's accreditation unless that body has accredited the course."""
+    from m100model.i18n import use_language
+
+    with use_language(lang.value if lang else None):
+        _certificates(
+            folder, trainer, organisation, date, names, module, pass_score, out_dir, force
+        )
+
+
+def _certificates(
+    folder: Path,
+    trainer: str | None,
+    organisation: str | None,
+    date: str | None,
+    names: Path | None,
+    module: str | None,
+    pass_score: float,
+    out_dir: Path | None,
+    force: bool,
+) -> None:
+    """``m100 certificates`` in the current language."""
     if not 0 < pass_score <= 1:
         raise _bad_input(f"--pass-score: expected a share in (0, 1], got {pass_score:g}")
     from m100model.assessment import collect
@@ -1333,6 +1341,7 @@ def certificates(
         read_names,
         write_certificates,
     )
+    from m100model.i18n import _, number
 
     trainer = clean_text(trainer, "--trainer")
     organisation = clean_text(organisation, "--organisation")
@@ -1340,8 +1349,7 @@ def certificates(
     people = read_names(names) if names is not None else {}
     target = _analysis_out(out_dir, Path("results") / "certificates", force, charts=False)
     cohort = collect(folder, modules=[module] if module else None)
-    for w in cohort.warnings:
-        err.print(f"[yellow]warning:[/] {_t(w)}", highlight=False, soft_wrap=True)
+    _print_warnings(cohort.warnings)
     certs = issue(
         cohort,
         trainer=trainer,
@@ -1358,23 +1366,45 @@ def certificates(
     if people:
         nameless = [c.participant for c in certs if c.participant not in people]
         if nameless:
-            err.print(
-                f"[yellow]warning:[/] no name in {_t(_shown(names))} for "
-                f"{_t(', '.join(nameless[:5]))}{' and more' if len(nameless) > 5 else ''}; "
-                "their certificates show the participant code",
-                highlight=False,
-                soft_wrap=True,
+            template = (
+                _(
+                    "no name in {file} for {codes} and more; their certificates show the "
+                    "participant code"
+                )
+                if len(nameless) > 5
+                else _(
+                    "no name in {file} for {codes}; their certificates show the participant code"
+                )
             )
+            _print_warnings([template.format(file=_shown(names), codes=", ".join(nameless[:5]))])
     _write_analysis(target, force, lambda where: write_certificates(where, certs))
     done = completions(cohort, pass_score=pass_score)
     not_done = done[~done["completed"]]
     for r in not_done.itertuples():
-        out.print(f"not completed: {_t(r.participant)} {_t(r.module)} ({_t(r.why_not)})")
+        out.print(
+            _("not completed: {participant} {module} ({why})").format(
+                participant=_t(r.participant), module=_t(r.module), why=_t(r.why_not)
+            )
+        )
     n = len(certs)
+    template = (
+        _(
+            "{n} certificate written to [bold]{folder}[/] ({completions} module completions, "
+            "{hours} CPD hours in all)"
+        )
+        if n == 1
+        else _(
+            "{n} certificates written to [bold]{folder}[/] ({completions} module completions, "
+            "{hours} CPD hours in all)"
+        )
+    )
     out.print(
-        f"{n} certificate{'s' if n != 1 else ''} written to [bold]{_t(target)}[/] "
-        f"({sum(len(c.modules) for c in certs)} module completions, "
-        f"{sum(c.hours for c in certs):g} CPD hours in all)"
+        template.format(
+            n=n,
+            folder=_t(target),
+            completions=sum(len(c.modules) for c in certs),
+            hours=number(sum(c.hours for c in certs), "g"),
+        )
     )
 
 
