@@ -3,7 +3,12 @@ each parses as XML, has a ``<title>`` and a ``<desc>`` for screen readers, loads
 outside (no http(s) link, no ``@import``, no script), names only generic font families (so it
 never asks the reader's browser for a font it may not have, nor a web font), holds its words as
 real SVG text, and is used by at least one page of the book. The three figures drawn by
-``scripts/make_figures.py`` must also be exactly what the script draws today."""
+``scripts/make_figures.py`` must also be exactly what the script draws today.
+
+Each figure has its Romanian copy, ``<name>.ro.svg`` beside it, which the Romanian edition
+shows in its place (Sphinx's ``figure_language_filename``): written by the same script from the
+catalogue ``m100model/locales/ro/scripts.make_figures.po``, with every text in Romanian (the
+script runs in strict mode: a text with no translation stops it), and held to the same checks."""
 
 from __future__ import annotations
 
@@ -55,9 +60,19 @@ def _styles(root: ET.Element) -> list[str]:
     return css
 
 
+DRAWN = {"gpc_scopes.svg", "ccc_structure.svg", "bundling_flow.svg"}
+TRANSLATED = DRAWN | {"renovation_section.svg"}
+
+
+def _ro(name: str) -> str:
+    """``gpc_scopes.svg`` -> ``gpc_scopes.ro.svg``: Sphinx's ``{root}.{language}{ext}``."""
+    return name.removesuffix(".svg") + ".ro.svg"
+
+
 def test_the_figures_exist() -> None:
     names = {f.name for f in FIGURES}
-    assert {"gpc_scopes.svg", "ccc_structure.svg", "bundling_flow.svg"} <= names
+    assert names >= DRAWN
+    assert {_ro(n) for n in TRANSLATED} <= names, "a figure has no Romanian copy"
 
 
 @pytest.mark.parametrize("path", FIGURES, ids=lambda p: p.name)
@@ -129,9 +144,28 @@ def _figure_paths() -> set[Path]:
 
 @pytest.mark.parametrize("path", FIGURES, ids=lambda p: p.name)
 def test_svg_is_used_by_a_book_page(path: Path) -> None:
-    assert path.resolve() in _figure_paths(), (
-        f"{path.name} is not shown by any {{figure}} directive in book/**/*.md"
+    # A translation (name.ro.svg) is shown in place of its English file (name.svg).
+    english = path.with_name(re.sub(r"\.[a-z]{2}\.svg$", ".svg", path.name))
+    assert english.exists(), f"{path.name} has no English file {english.name}"
+    assert english.resolve() in _figure_paths(), (
+        f"{english.name} is not shown by any {{figure}} directive in book/**/*.md"
     )
+
+
+def test_the_romanian_edition_picks_the_romanian_figures() -> None:
+    """Sphinx shows ``name.ro.svg`` in place of ``name.svg`` in the Romanian edition as long
+    as neither configuration changes ``figure_language_filename`` (its default is
+    ``{root}.{language}{ext}``)."""
+    spec = importlib.util.spec_from_file_location(
+        "book_edition", ROOT / "scripts" / "book_edition.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for lang in ("en", "ro"):
+        config = module.edition_config(lang)["sphinx"]["config"]
+        pattern = config.get("figure_language_filename", "{root}.{language}{ext}")
+        assert pattern == "{root}.{language}{ext}", f"{lang}: figure_language_filename {pattern}"
+    assert module.edition_config("ro")["sphinx"]["config"]["language"] == "ro"
 
 
 def _make_figures():
@@ -144,10 +178,60 @@ def _make_figures():
     return module
 
 
-def test_make_figures_reproduces_the_committed_files() -> None:
-    built = _make_figures().build()
-    assert set(built) == {"gpc_scopes.svg", "ccc_structure.svg", "bundling_flow.svg"}
+@pytest.fixture(scope="module")
+def built() -> dict[str, str]:
+    """What the script draws now, in strict mode: a text with no Romanian stops it."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("M100_I18N_STRICT", "1")
+        return _make_figures().build()
+
+
+def test_make_figures_reproduces_the_committed_files(built) -> None:
+    assert set(built) == DRAWN | {_ro(n) for n in TRANSLATED}
     stale = [
         n for n, text in built.items() if (FIGURES_DIR / n).read_text(encoding="utf-8") != text
     ]
     assert stale == [], f"run python scripts/make_figures.py and commit: {stale} are out of date"
+
+
+# Texts that are the same in both languages: reporting levels, GPC sectors' acronyms, the
+# kit's commands and file, the ventilation unit's acronym, step numbers, and one word.
+SAME_IN_ROMANIAN = {
+    "BASIC",
+    "BASIC+",
+    "IPPU",
+    "AFOLU",
+    "m100 inventory",
+    "m100 run",
+    "m100 monitor",
+    "investment_plan.xlsx",
+    "MVHR",
+    "Transport",
+    "1",
+    "2",
+    "3",
+    "4",
+}
+
+
+def _texts(svg: str) -> list[str]:
+    """The title, the description and every text of a figure."""
+    root = ET.fromstring(svg)
+    return [
+        (el.text or "").strip()
+        for el in root.iter()
+        if _local(el.tag) in {"title", "desc", "text"} and (el.text or "").strip()
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(TRANSLATED))
+def test_romanian_figure_has_no_english_left(name: str, built) -> None:
+    english = (FIGURES_DIR / name).read_text(encoding="utf-8")
+    romanian = built[_ro(name)]
+    assert ET.fromstring(romanian).attrib.get("lang") == "ro"
+    left = sorted(set(_texts(romanian)) & set(_texts(english)) - SAME_IN_ROMANIAN)
+    assert left == [], f"{_ro(name)} still says, in English: {left}"
+    text = " ".join(_texts(romanian))
+    assert not re.search("[\u015e\u015f\u0162\u0163]", text), "cedilla ş/ţ: use ș/ț"
+    assert "\u201c" not in text and '"' not in text, "Romanian quotation marks are „...”"
+    assert re.search("[ăâîșțĂÂÎȘȚ]", text), "no Romanian letter at all"
