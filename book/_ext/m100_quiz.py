@@ -13,6 +13,15 @@ feedback line and a hidden explanation that ``_static/m100-quiz.js`` fills and s
 learner answers. Nothing is loaded from elsewhere; the script is added only to the pages
 that hold a quiz.
 
+A unit page shows only its own questions of the module, in the order given::
+
+    ```{m100-quiz} mrv
+    :questions: q1 q2 q3
+    ```
+
+The same HTML, with the ids listed in ``data-questions``; an id the module's bank does not
+have (or one given twice) fails the build with a message naming it.
+
 The quiz is one raw HTML block, so Sphinx's gettext does not extract it: the bank is
 bilingual already and the page catalogues do not change.
 """
@@ -23,8 +32,10 @@ import html
 import json
 import math
 import re
+from typing import ClassVar
 
 from docutils import nodes
+from docutils.parsers.rst import directives
 from sphinx.util.docutils import SphinxDirective
 
 SCRIPT = "m100-quiz.js"
@@ -112,19 +123,48 @@ def _attr(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def quiz_html(quiz, lang: str) -> str:
-    """One module's quiz as an HTML block (every text escaped)."""
+def question_ids(text: str) -> list[str]:
+    """The ids of a ``:questions:`` option: separated by spaces or commas."""
+    return [qid for qid in re.split(r"[\s,]+", text or "") if qid]
+
+
+def pick_questions(quiz, ids: list[str]) -> list:
+    """The module's questions ``ids``, in that order. ValueError names an id the bank does not
+    have, an id given twice, or an empty list."""
+    if not ids:
+        raise ValueError(f"m100-quiz: no question ids given for module '{quiz.module}'")
+    known = {q.id: q for q in quiz.questions}
+    unknown = [qid for qid in ids if qid not in known]
+    if unknown:
+        raise ValueError(
+            f"m100-quiz: module '{quiz.module}' has no question "
+            + ", ".join(repr(qid) for qid in unknown)
+            + f" (its questions: {', '.join(known)})"
+        )
+    twice = sorted({qid for qid in ids if ids.count(qid) > 1})
+    if twice:
+        raise ValueError(
+            f"m100-quiz: question {', '.join(twice)} of module '{quiz.module}' is listed twice"
+        )
+    return [known[qid] for qid in ids]
+
+
+def quiz_html(quiz, lang: str, questions: list[str] | None = None) -> str:
+    """One module's quiz as an HTML block (every text escaped): all its questions, or only
+    ``questions`` (ids, in that order; see :func:`pick_questions`)."""
     words = WORDS.get(lang, WORDS["en"])
     esc = html.escape
     data = {k: words[k] for k in ("correct", "wrong", "invalid")}
+    chosen = quiz.questions if questions is None else pick_questions(quiz, questions)
+    subset = "" if questions is None else f' data-questions="{_attr(" ".join(questions))}"'
     out = [
         f'<div class="{QUIZ_CLASS}" id="m100-quiz-{_attr(quiz.module)}" '
-        f'data-module="{_attr(quiz.module)}" lang="{_attr(lang)}" '
+        f'data-module="{_attr(quiz.module)}"{subset} lang="{_attr(lang)}" '
         f"data-words='{_attr(json.dumps(data, ensure_ascii=False))}'>",
         f'<p class="m100-quiz-lead">{esc(words["lead"])}</p>',
         '<ol class="m100-quiz-questions">',
     ]
-    for q in quiz.questions:
+    for q in chosen:
         qid = f"m100-quiz-{quiz.module}-{q.id}"
         attrs = f'class="m100-quiz-question" id="{_attr(qid)}" data-type="{_attr(q.type)}"'
         if q.type == "numeric":
@@ -167,11 +207,13 @@ def quiz_html(quiz, lang: str) -> str:
 
 
 class QuizDirective(SphinxDirective):
-    """``{m100-quiz} <module>``: the module's self-check quiz from the bank."""
+    """``{m100-quiz} <module>``: the module's self-check quiz from the bank; with
+    ``:questions: q1 q2``, only those questions of the module."""
 
     required_arguments = 1
     optional_arguments = 0
     has_content = False
+    option_spec: ClassVar[dict] = {"questions": directives.unchanged_required}
 
     def run(self) -> list[nodes.Node]:
         from m100model.assessment import assessment_dir, load_assessment
@@ -190,7 +232,12 @@ class QuizDirective(SphinxDirective):
                 f"m100-quiz: module '{module}' has no Romanian for "
                 + ", ".join(quiz.missing_romanian())
             )
-        node = nodes.raw("", quiz_html(quiz, lang), format="html")
+        ids = question_ids(self.options["questions"]) if "questions" in self.options else None
+        try:
+            block = quiz_html(quiz, lang, ids)
+        except ValueError as exc:
+            raise self.error(str(exc)) from None
+        node = nodes.raw("", block, format="html")
         node["translatable"] = False
         return [node]
 
