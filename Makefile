@@ -95,10 +95,10 @@ lock:
 clean:
 	rm -rf $(VENV) results .pytest_cache .ruff_cache .hypothesis book/_build
 
-# The exercise notebooks (exercises/) written from their one source, and the worked solutions
-# re-executed in place (their stored outputs are what the nbval tests compare).
+# The exercise notebooks (exercises/, and their Romanian edition in exercises/ro/) written from
+# their one source, and the worked solutions of both re-executed in place (their stored outputs are what the nbval tests compare).
 exercise-notebooks: $(STAMP)
 	$(BIN)/python exercises/make_notebooks.py
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 		--ExecutePreprocessor.store_widget_state=False --ExecutePreprocessor.record_timing=False \
-		exercises/solutions/*.ipynb
+		exercises/solutions/*.ipynb exercises/ro/solutions/*.ipynb

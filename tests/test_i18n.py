@@ -131,3 +131,24 @@ def test_every_exercise_has_its_texts_in_romanian(ex, monkeypatch):
     if ex.slips:
         for _value, hint in ex.slips():
             assert i18n.tr(hint, "ro") != hint
+
+
+def test_answers_in_romanian_words_and_notation(monkeypatch):
+    """A Romanian learner's units ("pe an", "ani", "tone", "cenți pe euro", "milioane EUR")
+    are read, and "1.500" (the Romanian thousands dot, or Python's decimal point?) is refused
+    with a message saying how to write either, rather than guessed."""
+    from m100model.exercises.answers import AnswerError, read_quantity
+
+    monkeypatch.setenv("M100_I18N_STRICT", "1")
+    with i18n.use_language("ro"):
+        assert read_quantity("1,2 kt pe an", "t") == pytest.approx(1200)
+        assert read_quantity("25 de ani", "year") == 25
+        assert read_quantity("5 cenți pe euro", "%") == 5
+        assert read_quantity("45 milioane EUR", "MEUR") == 45
+        assert read_quantity("12,5 tone", "t") == 12.5
+        assert read_quantity("2.025,6 t", "t") == pytest.approx(2025.6)
+        assert read_quantity("1.234.567 t", "t") == 1234567
+        assert read_quantity(1.5, "t") == 1.5  # a Python number is a number
+        with pytest.raises(AnswerError, match="1500 pentru mii sau 1,500 pentru zecimale"):
+            read_quantity("1.500 t", "t")
+    assert read_quantity("1.500 t", "t") == 1.5  # English: a decimal point

@@ -44,6 +44,10 @@ class MissingAnswer(AnswerError):
     """The blank was not filled in (``...`` or ``None``)."""
 
 
+class AmbiguousNumber(ValueError):
+    """A number that reads two ways in the current language (Romanian "1.500")."""
+
+
 def is_missing(answer: object) -> bool:
     """True for the blanks of an exercise notebook: ``...``, ``None`` or an empty string."""
     return answer is None or answer is Ellipsis or (isinstance(answer, str) and not answer.strip())
@@ -112,8 +116,20 @@ _APPROX = re.compile(
 _CURRENCY_PREFIX = re.compile(r"^(€|EUR|eur|euro)\s*")
 _GAS_LABEL = re.compile(r"\s*CO2(?:[-\s]?e(?:q(?:uivalent)?)?\.?)?(?![A-Za-z0-9])", re.IGNORECASE)
 _PER_YEAR = re.compile(
-    r"\s*(?:/\s*(?:yr|year|y|a|annum)|\bper\s+(?:yr|year|annum)|\ba\s+year|\bannually|\byearly)\b",
+    r"\s*(?:/\s*(?:yr|year|y|a|annum|an)|\bper\s+(?:yr|year|annum)|\ba\s+year|\bannually|\byearly"
+    r"|\bpe\s+an|\banual)\b",
     re.IGNORECASE,
+)
+# Romanian words for the units the exercises ask for (a Romanian learner writes "1,2 kt pe
+# an", "25 de ani", "5 cenți pe euro", "45 milioane EUR"), read whatever the language.
+_ROMANIAN_UNITS = (
+    (re.compile(r"^de\s+", re.IGNORECASE), ""),
+    (re.compile(r"cen[țt]i\s*(?:/|pe)\s*(?:euro|eur|€)", re.IGNORECASE), "percent"),
+    (re.compile(r"\b(?:milioane|mil\.?)\s+(?:de\s+)?(?=EUR|euro)", re.IGNORECASE), "M "),
+    (re.compile(r"\bmii\s+(?:de\s+)?(?=EUR|euro)", re.IGNORECASE), "k "),
+    (re.compile(r"\b(?:ani|an)\b", re.IGNORECASE), "year"),
+    (re.compile(r"\b(?:tone|tonă|tona)\b", re.IGNORECASE), "tonne"),
+    (re.compile(r"\bprocente?\b", re.IGNORECASE), "percent"),
 )
 _TEXT_UNITS = (
     (re.compile(r"cents?\s*(?:/|per)\s*(?:euro|eur|€)", re.IGNORECASE), "percent"),
@@ -143,7 +159,11 @@ def _number(text: str) -> float:
     numbers: in English ``2,025`` is two thousand and twenty-five and ``2.025`` two and a
     bit; in Romanian the other way round."""
     s = re.sub(r"[\s'\u202f\u00a0]", "", text)
-    if language() == "ro":  # swap the roles of the two marks, then read it the English way
+    if language() == "ro":
+        if re.fullmatch(r"[-+]?\d{1,3}\.\d{3}(?:[eE][-+]?\d+)?", s):
+            # "1.500": the thousands dot of Romanian, or the decimal point of Python?
+            raise AmbiguousNumber(s)
+        # swap the roles of the two marks, then read it the English way
         s = s.replace(",", "\0").replace(".", ",").replace("\0", ".")
     mantissa, _, exp = s.replace("E", "e").partition("e")
     if "," in mantissa and "." in mantissa:
@@ -166,6 +186,8 @@ def _unit_text(text: str, *, yearly: bool) -> str:
     s = _GAS_LABEL.sub(" ", text)
     if yearly:
         s = _PER_YEAR.sub(" ", s)
+    for pattern, repl in _ROMANIAN_UNITS:
+        s = pattern.sub(repl, s.strip())
     for pattern, repl in _TEXT_UNITS:
         s = pattern.sub(repl, s)
     s = re.sub(r"\s*/\s*", "/", s.strip())
@@ -265,6 +287,14 @@ def read_quantity(answer: object, unit: str) -> float:
         )
     try:
         value = _number(match.group(0).strip())
+    except AmbiguousNumber as exc:
+        whole, _dot, part = str(exc).partition(".")
+        raise AnswerError(
+            _(
+                "'{text}' can be read two ways: write {whole}{part} for the thousands or "
+                "{whole},{part} for the decimals"
+            ).format(text=exc, whole=whole, part=part)
+        ) from None
     except ValueError as exc:
         raise AnswerError(
             _("could not read the number '{text}'").format(text=brief(match.group(0)))
