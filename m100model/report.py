@@ -349,36 +349,188 @@ COUNTABLE_UNITS = {
     "tree": "trees",
     "household": "households",
 }
+# Units that are a programme sized for a reference population (archetypes.csv: "one
+# programme is sized for a reference population of 50000 inhabitants"): 1.3 of them is one
+# programme for 1.3 times as many people, never "1.3 programme".
+SCALED_UNITS = {"programme": "programmes"}
+# The verb for a unit's kind: items are bought, trees planted, households reached,
+# programmes started, the rest built.
+_VERBS = {
+    **{u: "bought" for u in COUNTABLE_UNITS},
+    "tree": "planted",
+    "household": "reached",
+    **{u: "started" for u in SCALED_UNITS},
+}
 
 
-def _amount(v: float, unit: str) -> str:
-    """A quantity as a reader expects it: whole items for countable units, else three
-    significant figures at most one decimal."""
-    if unit in COUNTABLE_UNITS and abs(v) >= 0.5:
-        n = round(v)
-        return f"{n:,} {unit if n == 1 else COUNTABLE_UNITS[unit]}"
-    if unit.startswith("1000 "):  # 11.4 "1000 m2" reads as 11,400 m2
+def _whole(v: float) -> int:
+    """Rounded half up (Python's round() takes 0.5 to 0)."""
+    return math.floor(abs(v) + 0.5) * (1 if v >= 0 else -1)
+
+
+def _count(n: int, unit: str) -> str:
+    plural = COUNTABLE_UNITS.get(unit) or SCALED_UNITS.get(unit) or unit
+    return f"{n:,} {unit if n == 1 else plural}"
+
+
+def _measure(v: float, unit: str) -> str:
+    """A measured quantity (MWth, km, 1000 m2 ...): three significant figures at most one
+    decimal; 11.4 "1000 m2" reads as 11,400 m2."""
+    if unit.startswith("1000 "):
         v, unit = v * 1000, unit.removeprefix("1000 ")
-    return f"{v:,.0f} {unit}" if abs(v) >= 100 else f"{v:,.1f} {unit}"
+    if abs(v) >= 1000:  # three significant figures: 51,382 reads as 51,400
+        step = 10 ** (math.floor(math.log10(abs(v))) - 2)
+        return f"{round(v / step) * step:,.0f} {unit}"
+    if abs(v) >= 100:
+        return f"{v:,.0f} {unit}"
+    if 0 < abs(v) < 0.05:
+        return f"{v:.2g} {unit}"
+    return f"{v:,.1f} {unit}"
+
+
+def _people(v: float, people_per_unit: float | None) -> int | None:
+    """Inhabitants a programme of v reference sizes is meant for, to two significant
+    figures (the reference size is itself a round convention)."""
+    if not people_per_unit or people_per_unit <= 0 or v <= 0:
+        return None
+    n = v * people_per_unit
+    step = 10 ** max(0, math.floor(math.log10(n)) - 1)
+    return int(round(n / step) * step)
+
+
+def _is_whole(v: float) -> bool:
+    return v >= 0.95 and abs(v - round(v)) < 0.05
+
+
+def _amount(v: float, unit: str, people_per_unit: float | None = None) -> str:
+    """A total quantity as a reader expects it: whole items for countable units ("141
+    buses", or "30% of one train" below half an item); programmes by the people they serve
+    ("2 programmes", "programmes for about 65,000 inhabitants"); else a measure."""
+    if unit in COUNTABLE_UNITS:
+        if _whole(v) >= 1:
+            return _count(_whole(v), unit)
+        return f"{v:.0%} of one {unit}" if v >= 0.005 else f"less than 1% of one {unit}"
+    if unit in SCALED_UNITS:
+        if _is_whole(v):
+            return _count(round(v), unit)
+        people = _people(v, people_per_unit)
+        plural = SCALED_UNITS[unit] if v > 1 else unit
+        return (
+            f"{plural} for about {people:,} inhabitants"
+            if people
+            else f"{plural} of {v:,.1f} times the reference size"
+        )
+    return _measure(v, unit)
+
+
+def _project(size: float, unit: str, people_per_unit: float | None = None) -> str:
+    """One project of this size as a noun phrase to follow "one" or "of one": "67.1 MWth
+    project", "project of 12 buses", "programme for about 65,000 inhabitants (1.3 times the
+    reference size)"."""
+    if unit in SCALED_UNITS:
+        if abs(size - 1) < 0.05:
+            return f"{unit} of the reference size"
+        people = _people(size, people_per_unit)
+        times = f"{size:,.1f} times the reference size"
+        return (
+            f"{unit} for about {people:,} inhabitants ({times})" if people else f"{unit} of {times}"
+        )
+    if unit in COUNTABLE_UNITS:
+        if _whole(size) < 1:  # a town's share of a train: "share of a train (11%)"
+            return f"share of a {unit} ({max(size, 0.01):.0%})"
+        return f"project of {_amount(size, unit)}"
+    return f"{_measure(size, unit)} project"
+
+
+def _pace(per_year: float, unit: str, people_per_unit: float | None = None) -> str:
+    """The yearly pace of a programme in words: "about 16 buses a year", "about one bus
+    every 3 years", "about 51,400 m2 a year", "reaching about 22,000 more inhabitants a
+    year"."""
+    if unit in COUNTABLE_UNITS:
+        if _whole(per_year) >= 1:
+            return f"about {_count(_whole(per_year), unit)} a year"
+        return f"about one {unit} every {_whole(1 / per_year):,} years" if per_year > 0 else ""
+    if unit in SCALED_UNITS:
+        people = _people(per_year, people_per_unit)
+        if people:
+            return f"reaching about {people:,} more inhabitants a year"
+        return f"about {per_year:,.1f} times the reference size a year"
+    return f"about {_measure(per_year, unit)} " + ("added a year" if "/yr" in unit else "a year")
 
 
 def _runs(years: list[int]) -> str:
+    """Years as runs: "2027-2035", "2030, 2040 and 2050"."""
     runs: list[list[int]] = []
-    for y in sorted(years):
+    for y in sorted(set(years)):
         if runs and y == runs[-1][-1] + 1:
             runs[-1].append(y)
         else:
             runs.append([y])
-    return " and ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
+    parts = [f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def built_in_words(
+    unit: str,
+    *,
+    size: float,
+    units: float,
+    peak_share: float,
+    years: list[int],
+    whole: bool,
+    by_nature: bool = False,
+    people_per_unit: float | None = None,
+) -> str:
+    """What a project builds, in words. ``size`` is one project's size (its potential),
+    ``units`` what is commissioned over the horizon (replacements included),
+    ``peak_share`` the most in service at once as a share of ``size``, ``years`` the years
+    something is commissioned; ``whole`` if the run builds it whole, ``by_nature`` if the
+    archetype is indivisible but the scenario lets it be built in part;
+    ``people_per_unit`` the reference population of one unit of a programme."""
+    years = sorted(set(years))
+    verb = _VERBS.get(unit, "built")
+    if whole:
+        builds = max(1, round(units / size)) if size > 0 else 1
+        first, again = years[0], years[1:]
+        how = f"{verb} whole in" if verb in ("built", "bought") else f"{verb} in"
+        text = f"one {_project(size, unit, people_per_unit)}, {how} {first}"
+        if builds > 1 and again:
+            text += f" and renewed in {_runs(again)}"
+        elif builds > 1:
+            text += f" ({builds} times over the horizon)"
+        return text
+    if by_nature:
+        one = _project(size, unit, people_per_unit)
+        if peak_share >= 0.999:
+            return f"the whole {one}, {verb} {_runs(years)}"
+        return (
+            f"{peak_share:.0%} of one {one}, {verb} {_runs(years)} (this scenario lets "
+            "indivisible measures be built in part: indivisible: false)"
+        )
+    text = f"{_amount(units, unit, people_per_unit)}, {verb} {_runs(years)}"
+    if len(years) > 1 and not (unit in COUNTABLE_UNITS and _whole(units) < 1):
+        pace = _pace(units / len(years), unit, people_per_unit)
+        text += f" ({pace})" if pace else ""
+    in_service = peak_share * size
+    if units > in_service * 1.001:
+        most = _amount(in_service, unit, people_per_unit)
+        text += (
+            f"; at most {most.replace(' for about ', ' covering about ', 1)} at once"
+            if unit in SCALED_UNITS and not _is_whole(in_service)
+            else f"; at most {most} in service at once"
+        )
+    return text
 
 
 def what_is_built(out: RunOutput) -> pd.DataFrame:
     """One row per selected project (index ``project_id``): ``indivisible`` (built whole in
     this run), ``built`` (units commissioned over the horizon, replacements included; whole
     builds of an indivisible project), ``in_service`` (most units in service at once),
-    ``build_years`` and ``text``, the size in words: "1 x 67.1 MWth, built whole in 2032",
-    "141 buses, bought 2027-2035 (about 16 a year)", or for an indivisible measure the
-    scenario lets be built in part, the share of one installation."""
+    ``build_years`` and ``text``, the size in words (:func:`built_in_words`): "one 67.1
+    MWth project, built whole in 2032", "141 buses, bought 2027-2035 (about 16 buses a
+    year)", "one programme for about 65,000 inhabitants (1.3 times the reference size),
+    started in 2030 and renewed in 2040", or for an indivisible measure the scenario
+    lets be built in part, the share of one installation."""
     r, d = out.result, out.data
     pf = r.portfolio
     dep = r.deployment
@@ -397,32 +549,19 @@ def what_is_built(out: RunOutput) -> pd.DataFrame:
             if "indivisible" in (d.projects.columns) and p.project_id in d.projects.index
             else False
         )
-        by_nature = _archetype_indivisible(str(p.archetype_id))
-        size = _amount(float(p.max_units), unit)
+        text = built_in_words(
+            unit,
+            size=float(p.max_units),
+            units=float(p.units),
+            peak_share=float(p.peak_share),
+            years=years,
+            whole=whole,
+            by_nature=_archetype_indivisible(str(p.archetype_id)),
+            people_per_unit=reference_people(str(p.archetype_id)),
+        )
         if whole:
-            builds = max(1, round(float(p.units) / float(p.max_units)))
-            text = f"{builds} x {size}, built whole in {_runs(years)}" + (
-                " (renewed at the end of its life)" if builds > 1 else ""
-            )
-            built: float = builds
-        elif by_nature:
-            share = float(p.peak_share)
-            text = (
-                f"the whole project, {size}, built {_runs(years)}"
-                if share >= 0.999
-                else f"{share:.0%} of one {size} project, built {_runs(years)} (this scenario "
-                "lets indivisible measures be built in part: indivisible: false)"
-            )
-            built = float(p.units)
+            built: float = max(1, round(float(p.units) / float(p.max_units)))
         else:
-            per_year = float(p.units) / max(1, len(years))
-            verb = "bought" if unit in COUNTABLE_UNITS else "built"
-            pace = "added a year" if "/yr" in unit else "a year"
-            text = f"{_amount(float(p.units), unit)}, {verb} {_runs(years)}" + (
-                f" (about {_amount(per_year, unit)} {pace})" if len(years) > 1 else ""
-            )
-            if float(p.units) > in_service * 1.001:
-                text += f"; at most {_amount(in_service, unit)} in service at once"
             built = round(float(p.units)) if unit in COUNTABLE_UNITS else float(p.units)
         rows.append(
             dict(
@@ -450,6 +589,18 @@ def _archetype_indivisible(a: str) -> bool:
 
     arch = load_archetypes()
     return bool(arch.at[a, "indivisible"]) if a in arch.index else False
+
+
+def reference_people(a: str) -> float | None:
+    """Inhabitants one unit of an archetype is sized for (1000 / its ceiling per 1000
+    inhabitants): 50,000 for a programme; None without a per-person ceiling."""
+    from m100model.projects import load_archetypes
+
+    arch = load_archetypes()
+    if a not in arch.index or "max_units_per_1000_inhabitants" not in arch.columns:
+        return None
+    per_1000 = float(arch.at[a, "max_units_per_1000_inhabitants"])
+    return 1000 / per_1000 if per_1000 > 0 else None
 
 
 # ---------------------------------------------------------------------------------------

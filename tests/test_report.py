@@ -5,6 +5,7 @@ data's own flags, and fixed colours per theme and funding source in every chart.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 
@@ -13,12 +14,16 @@ import pandas as pd
 import pytest
 
 from m100model.cities import city_name
-from m100model.projects import THEME_NAMES, load_instruments
+from m100model.projects import THEME_NAMES, load_archetypes, load_instruments
 from m100model.report import (
+    COUNTABLE_UNITS,
     FUNDING_GROUPS,
     NO_PRICE,
+    SCALED_UNITS,
+    built_in_words,
     html_report,
     price_note,
+    reference_people,
     run_scenario,
     summary,
     what_is_built,
@@ -202,6 +207,174 @@ def test_workbook_text_is_neutralised(tmp_path):
 # ---------------------------------------------------------------------------------------
 # 2. Whole units for indivisible projects, programme sizes for divisible ones
 # ---------------------------------------------------------------------------------------
+# Countable nouns (items and programmes) in both numbers: never after a fractional count.
+_SINGULAR = {**COUNTABLE_UNITS, **SCALED_UNITS}
+_NOUNS = "|".join(sorted({*_SINGULAR, *_SINGULAR.values()}, key=len, reverse=True))
+_YEARS = [2027, 2028, 2029, 2030, 2031, 2035, 2040, 2041, 2050]
+
+
+def _misreadings(text: str) -> list[str]:
+    """What keeps a "What is built" phrase from reading as English: a fractional (or zero)
+    count of a countable noun ("1.3 programme", "139.7 buses", "0 trains"), a number that
+    disagrees with its noun ("1 buses", "3 bus"), two numbers in a row ("1.1 1000 PE"),
+    "1 x", "and ... and" lists, unbalanced brackets, stray spaces or missing values."""
+    bad = []
+    for m in re.finditer(rf"(\d[\d,]*(?:\.\d+)?)\s+({_NOUNS})\b", text):
+        count, noun = m.group(1).replace(",", ""), m.group(2)
+        if "." in count or float(count) == 0:
+            bad.append(f"a count of {m.group(0)!r}")
+        elif (float(count) == 1) != (noun in _SINGULAR):
+            bad.append(f"number and noun disagree: {m.group(0)!r}")
+    checks = {
+        "two numbers in a row": r"\d\s+\d",
+        "'1 x'": r"\b\d+ x\b",
+        "'and ... and'": r"\band\b[^;(]*\band\b",
+        "a missing value": r"\b(nan|None|inf)\b",
+        "stray spaces": r"  |\s[,;)]|\(\s",
+        "a word twice": r"\b(\w+) \1\b",
+        "'0.0' or '0%'": r"(?<![\d.,])0(\.0)?%?\s",
+    }
+    bad += [name for name, pattern in checks.items() if re.search(pattern, text)]
+    if text.count("(") != text.count(")"):
+        bad.append("unbalanced brackets")
+    if not re.search(r"\b(built|bought|planted|reached|started)\b", text):
+        bad.append("no verb")
+    return bad
+
+
+def _catalogue_sizes(a: str, arch: pd.DataFrame) -> list[float]:
+    """One project's size for an archetype: its ceiling in each bundled city, in a town of
+    20,000 and one of 150,000 people, and a third of each (a scenario with three phases)."""
+    from m100model.cities import load_cities
+    from m100model.projects import ceiling
+
+    sizes = [ceiling(arch.loc[a], c, float(r.population_2021)) for c, r in load_cities().iterrows()]
+    per_1000 = float(arch.at[a, "max_units_per_1000_inhabitants"])
+    sizes += [per_1000 * pop / 1000 for pop in (20_000, 150_000)]
+    return sorted({round(s * k, 6) for s in sizes if s > 0 for k in (1, 1 / 3)})
+
+
+def _phrases(unit: str, size: float, people: float | None) -> dict[str, str]:
+    """Every way a project of this size can be described: built whole once and renewed;
+    relaxed (an indivisible measure built whole, or in part); divisible (all of it over
+    years, part of it, a little in one year)."""
+    w = functools.partial(built_in_words, unit, people_per_unit=people)
+    return {
+        "whole": w(size=size, units=size, peak_share=1, years=[2030], whole=True),
+        "whole, renewed": w(
+            size=size, units=2 * size, peak_share=1, years=[2030, 2045], whole=True
+        ),
+        "relaxed, whole": w(
+            size=size,
+            units=3 * size,
+            peak_share=1,
+            years=[2030, 2040, 2050],
+            whole=False,
+            by_nature=True,
+        ),
+        "relaxed, part": w(
+            size=size,
+            units=0.95 * size,
+            peak_share=0.95,
+            years=[2030],
+            whole=False,
+            by_nature=True,
+        ),
+        "divisible, all": w(size=size, units=size, peak_share=1, years=_YEARS[:5], whole=False),
+        "divisible, part and replaced": w(
+            size=size, units=0.8 * size, peak_share=0.37, years=_YEARS, whole=False
+        ),
+        "divisible, a little": w(
+            size=size, units=0.02 * size, peak_share=0.02, years=[2031], whole=False
+        ),
+    }
+
+
+@pytest.mark.parametrize("archetype", sorted(load_archetypes().index))
+def test_every_archetype_s_size_reads_as_english(archetype):
+    """Over the whole catalogue: each archetype's "What is built", for each size a city can
+    have and whole, part and relaxed, has no fractional count of a countable noun ("1.3
+    programme", "139.7 buses") and reads as English."""
+    arch = load_archetypes()
+    unit = str(arch.at[archetype, "unit"])
+    people = reference_people(archetype)
+    if unit in SCALED_UNITS:
+        assert people == 50_000  # archetypes.csv: one programme per 50000 inhabitants
+    for size in _catalogue_sizes(archetype, arch):
+        for case, text in _phrases(unit, size, people).items():
+            assert not _misreadings(text), (archetype, size, case, text, _misreadings(text))
+            assert re.search(r"20[2-5]\d", text), text  # says when
+            if unit in SCALED_UNITS and case != "divisible, a little":
+                assert (
+                    "inhabitants" in text
+                    or "reference size" in text
+                    or re.search(r"\b\d+ programmes?\b", text)
+                ), text
+
+
+def test_programme_sizes_in_words():
+    """The phrases of the demo's governance and waste-prevention measures, and the three
+    kinds of unit: an indivisible project of 1.3 programmes, a divisible programme, whole
+    countable items."""
+    w = functools.partial(built_in_words, people_per_unit=50_000)
+    size = 0.02 * 64_227 / 1000  # Alba Iulia: 1.28 programmes
+    assert w(
+        "programme",
+        size=size,
+        units=3 * size,
+        peak_share=1,
+        years=[2030, 2040, 2050],
+        whole=False,
+        by_nature=True,
+    ) == (
+        "the whole programme for about 64,000 inhabitants (1.3 times the reference size), "
+        "started 2030, 2040 and 2050"
+    )
+    assert w(
+        "programme",
+        size=size,
+        units=0.95 * size,
+        peak_share=0.95,
+        years=[2030],
+        whole=False,
+        by_nature=True,
+    ).startswith(
+        "95% of one programme for about 64,000 inhabitants (1.3 times the reference size), "
+        "started 2030 (this scenario lets indivisible measures be built in part"
+    )
+    assert w(
+        "programme", size=size, units=2 * size, peak_share=1, years=[2030, 2040], whole=True
+    ) == (
+        "one programme for about 64,000 inhabitants (1.3 times the reference size), started "
+        "in 2030 and renewed in 2040"
+    )
+    assert w("programme", size=1.0, units=1.0, peak_share=1, years=[2027], whole=True) == (
+        "one programme of the reference size, started in 2027"
+    )
+    assert w("programme", size=2.6, units=2.6, peak_share=1, years=[2030, 2031], whole=False) == (
+        "programmes for about 130,000 inhabitants, started 2030-2031 (reaching about 65,000 "
+        "more inhabitants a year)"
+    )
+    assert w("programme", size=3.0, units=3.0, peak_share=1, years=[2030], whole=False) == (
+        "3 programmes, started 2030"
+    )
+    assert built_in_words(
+        "bus", size=141.3, units=139.7, peak_share=0.9, whole=False, years=list(range(2027, 2036))
+    ) == (
+        "140 buses, bought 2027-2035 (about 16 buses a year); at most 127 buses in service at once"
+    )
+    assert built_in_words(
+        "train", size=2.2, units=2.2, peak_share=1, whole=False, years=list(range(2027, 2033))
+    ) == ("2 trains, bought 2027-2032 (about one train every 3 years)")
+    assert built_in_words(
+        "MWth", size=67.1, units=134.2, peak_share=1, whole=True, years=[2030, 2045]
+    ) == ("one 67.1 MWth project, built whole in 2030 and renewed in 2045")
+    assert (
+        built_in_words("1000 PE", size=1.1, units=1.1, peak_share=1, whole=True, years=[2031])
+        == "one 1,100 PE project, built whole in 2031"
+    )
+
+
 def test_indivisible_projects_are_whole_and_programmes_have_a_pace():
     out = run_scenario(
         _scenario(
@@ -214,27 +387,54 @@ def test_indivisible_projects_are_whole_and_programmes_have_a_pace():
     pf = out.result.portfolio.set_index("project_id")
     whole = built[built["indivisible"]]
     assert len(whole), "gov_energy_mgmt is indivisible: it should be built whole"
-    for _p, row in whole.iterrows():
+    for p, row in whole.iterrows():
         assert float(row["built"]).is_integer() and row["built"] >= 1
-        assert "built whole" in row["text"]
+        assert row["text"].startswith("one ")
+        assert ("started in" if pf.at[p, "unit"] == "programme" else "built whole") in row["text"]
     for p, row in built[~built["indivisible"]].iterrows():
         if pf.at[p, "unit"] in ("bus", "luminaire"):  # countable: whole items
             assert float(row["built"]).is_integer()
             assert re.search(r"\d", row["text"]) and "bought" in row["text"]
-            assert not re.search(r"\d\.\d+ (buses|luminaires)", row["text"])
+    for p, row in built.iterrows():
+        assert not _misreadings(row["text"]), (p, row["text"])
     info = summary(out)
     for p in info["selected_projects"]:
         assert p["what_is_built"] and p["name"]
 
 
 def test_relaxed_indivisible_projects_say_so():
-    out = run_scenario(_scenario(cities=["resita"]))
+    """The demo's case: programmes of 1.3 reference sizes in a scenario that lets
+    indivisible measures be built in part (Alba Iulia, 64,227 people)."""
+    programmes = ["gov_energy_mgmt", "gov_one_stop_shop", "cir_waste_prevention"]
+    out = run_scenario(
+        _scenario(
+            cities=["alba_iulia"],
+            archetypes=["en_led", "bld_reno_public", "bld_reno_gas", *programmes],
+            horizon=2035,
+            target={"kind": "reduction", "year": 2035, "reduction": 0.1},
+        )
+    )
     built = what_is_built(out)
     pf = out.result.portfolio.set_index("project_id")
-    gov = [p for p in built.index if pf.at[p, "archetype_id"] == "gov_energy_mgmt"]
-    for p in gov:
+    chosen = [p for p in built.index if pf.at[p, "archetype_id"] in programmes]
+    assert chosen, "the renovation needs the one-stop-shop"
+    for p in chosen:
         text = built.at[p, "text"]
-        assert "whole project" in text or "built in part" in text
+        assert "whole programme" in text or "built in part" in text, text
+        assert "64,000 inhabitants (1.3 times the reference size)" in text, text
+    for p, row in built.iterrows():
+        assert not _misreadings(row["text"]), (p, row["text"])
+
+
+def test_workbook_and_report_say_what_is_built_in_english(written):
+    out, folder, info = written
+    wb = openpyxl.load_workbook(folder / "investment_plan.xlsx")
+    _header, body = _plan(wb["Portfolio"])
+    texts = list(body["What is built"].dropna())
+    assert texts and len(texts) == len(out.result.portfolio)
+    texts += [p["what_is_built"] for p in info["selected_projects"]]
+    for text in texts:
+        assert not _misreadings(text), text
 
 
 # ---------------------------------------------------------------------------------------
