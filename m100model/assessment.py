@@ -419,9 +419,10 @@ class Submission(_Strict):
     role: str | None = Field(default=None, max_length=200)
     organisation: str | None = Field(default=None, max_length=200)
     lang: Literal["en", "ro"] | None = None
-    """The language of the answers: a number such as ``1.010`` or ``1,010`` is read as
-    Romanian writes numbers (``1.010`` is one thousand and ten) in ``"ro"``, as English
-    does otherwise. It never depends on the language the summary is shown in."""
+    """The language the participant answered in: numbers are read as that language writes
+    them (in ``"ro"`` the comma is the decimal mark, ``1,010 kt`` is 1.01 kt; otherwise it
+    groups thousands, as in English; see :func:`m100model.exercises.answers.read_quantity`).
+    It never depends on the language the summary is shown in."""
     records: list[Record] = Field(default_factory=list)
 
 
