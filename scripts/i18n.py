@@ -105,7 +105,7 @@ def write(cat: Catalog, path: Path) -> None:
     """Write a catalogue with a header that does not change from one update to the next
     (no dates or placeholders: a catalogue changes only when its messages do)."""
     cat.header_comment = (
-        f"# Romanian translations of the m100model texts in {cat.domain}.\n"
+        f"# Romanian translations of the m100model texts in {path.stem}.\n"
         "# Kept in step with the code by scripts/i18n.py (see m100model/i18n.py)."
     )
     cat.fuzzy = False
