@@ -18,17 +18,25 @@ own choice file (see :mod:`m100model.workshop`).
 Everything runs offline: the chart widgets carry the Vega JavaScript that vl-convert ships
 (:meth:`LiveChart.enable_offline`) instead of loading it from a CDN.
 
+Each explorer and the team form take ``lang`` (``"en"``, ``"ro"``; ``None``: the current
+language when it is made, see :mod:`m100model.i18n`): their labels, buttons, status lines and
+charts are then in that language, names of cities, funding instruments and programmes too
+(their Romanian names are data: ``city_ro``, ``name_ro``); what the controls do is the same.
+
 Example (in a notebook)::
 
     from m100model.widgets import ScenarioExplorer
 
     explorer = ScenarioExplorer("data/scenarios/workshop.yaml")
     explorer  # shows the controls and charts
+
+    ScenarioExplorer("data/scenarios/workshop.yaml", lang="ro")  # the same, in Romanian
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import html
 import json
@@ -49,6 +57,7 @@ from m100model import charts
 from m100model.analysis.macc import compare_with_optimum, macc
 from m100model.cities import city_name, load_cities
 from m100model.factors import DEFAULT_GRID_METHOD, load_factors
+from m100model.i18n import N_, _, check_language, language, number, tr, use_language
 from m100model.inventory import TD_LOSSES_METHOD, Inventory, bundled_inventories, load_inventory
 from m100model.pathways import grid_trajectory
 from m100model.portfolio.data import PortfolioData, assemble
@@ -57,10 +66,65 @@ from m100model.portfolio.solve import PortfolioSolver
 from m100model.scenario import Scenario, TargetSpec, load_scenario
 from m100model.tables import data_dir
 
-ILLUSTRATIVE_NOTE = (
+ILLUSTRATIVE_NOTE = N_(
     "Illustrative data: the city inventories are derived from national statistics and many "
     "project costs are unsourced estimates (see data/*/README.md)."
 )
+"""The explorers' note on their data (English; ``tr(ILLUSTRATIVE_NOTE)`` in the current
+language)."""
+
+# What the solver's status and limits are called in the status line.
+SOLVER_WORDS = (
+    N_("optimal"),
+    N_("feasible"),
+    N_("no solution"),
+    N_("infeasible"),
+    N_("time limit"),
+    N_("iteration limit"),
+    N_("solution limit"),
+    N_("interrupt"),
+)
+
+
+def _lang(lang: str | None) -> str:
+    """The language a widget keeps: ``lang``, or the current one when it is made (its
+    callbacks run later, outside any ``use_language`` block)."""
+    return language() if lang is None else check_language(lang)
+
+
+def _city_name(city_id: str) -> str:
+    """A city's display name in the current language (Romanian: ``city_ro`` of
+    ``data/cities/cities.csv``, with its diacritics)."""
+    name = city_name(city_id)
+    if language() == "ro":
+        cities = load_cities()
+        if city_id in cities.index and "city_ro" in cities.columns:
+            ro = cities.at[city_id, "city_ro"]
+            if isinstance(ro, str) and ro.strip():
+                return ro.strip()
+    return name
+
+
+@functools.cache
+def _romanian_names(table: str, folder: str) -> dict[str, str]:
+    """``name_ro`` of the funding instruments or archetypes, by id (``folder``: the data
+    folder they were read from)."""
+    from m100model.projects import load_archetypes, load_instruments
+
+    df = load_instruments() if table == "instruments" else load_archetypes()
+    if "name_ro" not in df.columns:
+        return {}
+    return {
+        str(k): str(v).strip() for k, v in df["name_ro"].items() if isinstance(v, str) and v.strip()
+    }
+
+
+def _data_name(table: str, key: str, english: str) -> str:
+    """A funding instrument's or archetype's name (``table``: ``instruments`` or
+    ``archetypes``) in the current language: Romanian, its ``name_ro``; else ``english``."""
+    if language() == "ro":
+        return _romanian_names(table, str(data_dir())).get(key, english)
+    return english
 
 
 # ---------------------------------------------------------------------------------------
@@ -88,7 +152,7 @@ class Debouncer:
         except RuntimeError:
             self._loop = None
 
-    def __call__(self, *_: object) -> None:
+    def __call__(self, *_args: object) -> None:
         try:
             here: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
@@ -206,7 +270,7 @@ async function render({ model, el }) {
       result = await vegaEmbed(el, spec, structuredClone(model.get("embed_options") ?? {}));
     } catch (error) {
       if (mine === token) {
-        el.textContent = "Chart error: " + error.message;
+        el.textContent = (model.get("_error_text") || "Chart error:") + " " + error.message;
         el.style.color = "red";
       }
       return;
@@ -254,7 +318,9 @@ class LiveChart(anywidget.AnyWidget):
     by named dataset) and ``signals`` (parameter values, e.g. the title) are the chart's
     current state: a view applies them once Vega-Embed has drawn the chart, and again at
     each change. A view that is still drawing when new rows arrive, a second view of the
-    widget, or a page reloaded later all show the current state.
+    widget, or a page reloaded later all show the current state. ``lang`` is the language
+    of the one text the widget itself shows (a chart that fails to draw says why); the
+    chart's texts are those it was made with.
 
     The widget's ES module is small: the Vega JavaScript (about 0.9 MB) is widget state
     (``_vega_js``) that the page imports when the first chart draws, once. anywidget gives
@@ -278,14 +344,24 @@ class LiveChart(anywidget.AnyWidget):
     _vega_js = traitlets.Unicode("").tag(sync=True)  # the bundle, or "" (then _vega_url)
     _vega_url = traitlets.Unicode("").tag(sync=True)
     _vega_id = traitlets.Unicode("").tag(sync=True)  # the page loads each bundle once
+    _error_text = traitlets.Unicode("Chart error:").tag(sync=True)  # before Vega's message
 
     _bundle: str = ""  # set by enable_offline()
 
-    def __init__(self, chart: alt.TopLevelMixin, *, embed_options: dict | None = None) -> None:
+    def __init__(
+        self,
+        chart: alt.TopLevelMixin,
+        *,
+        embed_options: dict | None = None,
+        lang: str | None = None,
+    ) -> None:
         spec = chart.to_dict()
         bundle = type(self)._bundle
         url = "" if bundle else _cdn_url()
+        with use_language(lang):
+            error_text = _("Chart error:")
         super().__init__(
+            _error_text=error_text,
             spec=spec,
             datasets=dict(spec.get("datasets", {})),
             signals={p["name"]: p["value"] for p in spec.get("params", []) if "value" in p},
@@ -353,13 +429,17 @@ def json_rows(df: pd.DataFrame) -> list[dict]:
     return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
 
 
-def _live_chart(name: str, tables: dict[str, pd.DataFrame], title: str) -> alt.TopLevelMixin:
+def _live_chart(
+    name: str, tables: dict[str, pd.DataFrame], title: str, *, lang: str | None = None
+) -> alt.TopLevelMixin:
     """A chart whose tables are named datasets (``<name>_<table>``) and whose title is a
-    parameter (``<name>_title``), so that both can be replaced in the drawn chart."""
+    parameter (``<name>_title``), so that both can be replaced in the drawn chart (its texts
+    in ``lang``, as the tables' labels must be)."""
     param = f"{name}_title"
     chart = _DRAW[name](
         {t: alt.NamedData(f"{name}_{t}") for t in tables},
         alt.TitleParams(text=alt.ExprRef(expr=param)),
+        lang=lang,
     )
     return chart.properties(
         params=[alt.VariableParameter(name=param, value=title)],
@@ -487,6 +567,8 @@ def _with_note(widget: W.Widget, note: str, **kwargs) -> dict | None:
 
 
 RUN_TO_START = "run this cell in JupyterLab (with the notebook's kernel) to start it"
+"""What a notebook shows in place of a widget before its cell runs (English; each widget
+says it in its language)."""
 
 
 class ScenarioExplorer:
@@ -513,6 +595,9 @@ class ScenarioExplorer:
         (there 0 solves at every event).
     offline
         Inline the Vega JavaScript into the chart widgets (no CDN).
+    lang
+        The language of the labels, the status line and the charts (``"en"``, ``"ro"``;
+        ``None``: the current language).
 
     Attributes
     ----------
@@ -535,12 +620,25 @@ class ScenarioExplorer:
         debounce_s: float = 0.0,
         coalesce: bool = True,
         offline: bool = True,
+        lang: str | None = None,
+    ) -> None:
+        self.lang = _lang(lang)
+        with use_language(self.lang):
+            self._build(scenario, cities, debounce_s, coalesce, offline)
+
+    def _build(
+        self,
+        scenario: str | Path | Scenario,
+        cities: list[str] | None,
+        debounce_s: float,
+        coalesce: bool,
+        offline: bool,
     ) -> None:
         if not isinstance(scenario, Scenario):
             path = Path(scenario)
             scenario = load_scenario(path if path.is_absolute() else data_dir().parent / path)
         if len(scenario.cities) != 1:
-            raise ValueError("the scenario explorer takes a one-city scenario")
+            raise ValueError(_("the scenario explorer takes a one-city scenario"))
         self.scenario = scenario
         if offline:
             LiveChart.enable_offline()
@@ -564,16 +662,16 @@ class ScenarioExplorer:
         first = instruments[0] if instruments else ""
         c = self.controls = {
             "city": W.Dropdown(
-                options=[(city_name(x), x) for x in self.cities],
+                options=[(_city_name(x), x) for x in self.cities],
                 value=base_city,
-                description="City",
+                description=_("City"),
                 **_dropdown_style(),
             ),
             "target_year": W.IntSlider(
                 value=target_year,
                 min=max(scenario.first_year + 3, 2028),
                 max=scenario.horizon,
-                description="Target year",
+                description=_("Target year"),
                 **_slider_style(),
             ),
             "reduction": W.FloatSlider(
@@ -582,13 +680,16 @@ class ScenarioExplorer:
                 max=1.0,
                 step=0.05,
                 readout_format=".0%",
-                description="Reduction below the base year",
+                description=_("Reduction below the base year"),
                 **_slider_style(),
             ),
             "instrument": W.Dropdown(
-                options=[(cm.data.instruments.at[s, "name"], s) for s in instruments],
+                options=[
+                    (_data_name("instruments", s, cm.data.instruments.at[s, "name"]), s)
+                    for s in instruments
+                ],
                 value=first,
-                description="Funding instrument",
+                description=_("Funding instrument"),
                 **_dropdown_style(),
             ),
             "envelope": W.FloatSlider(
@@ -597,7 +698,7 @@ class ScenarioExplorer:
                 max=3.0,
                 step=0.1,
                 readout_format=".0%",
-                description="Its envelope (% of default)",
+                description=_("Its envelope (% of default)"),
                 **_slider_style(),
             ),
             "discount_rate": W.FloatSlider(
@@ -606,7 +707,7 @@ class ScenarioExplorer:
                 max=0.12,
                 step=0.005,
                 readout_format=".1%",
-                description="Discount rate",
+                description=_("Discount rate"),
                 **_slider_style(),
             ),
             "grid_speed": W.FloatSlider(
@@ -615,7 +716,9 @@ class ScenarioExplorer:
                 max=2.0,
                 step=0.1,
                 readout_format=".0%",
-                description=f"Grid decarbonisation ({scenario.grid_scenario} pace)",
+                description=_("Grid decarbonisation ({scenario} pace)").format(
+                    scenario=scenario.grid_scenario
+                ),
                 **_slider_style(),
             ),
             "price_factor": W.FloatSlider(
@@ -624,7 +727,7 @@ class ScenarioExplorer:
                 max=3.0,
                 step=0.05,
                 readout_format=".2f",
-                description="Energy prices (x scenario's)",
+                description=_("Energy prices (x scenario's)"),
                 **_slider_style(),
             ),
         }
@@ -640,9 +743,10 @@ class ScenarioExplorer:
                 ctrl.observe(self._debounced, names="value")
         self.views: dict[str, LiveChart] = {}
         self._build_charts_and_solve()
+        heading, note = _("Scenario explorer"), tr(ILLUSTRATIVE_NOTE)
         self.widget = W.VBox(
             [
-                W.HTML(f"<b>Scenario explorer</b> &middot; <i>{ILLUSTRATIVE_NOTE}</i>"),
+                W.HTML(f"<b>{heading}</b> &middot; <i>{note}</i>"),
                 W.HBox(
                     [
                         W.VBox(
@@ -672,7 +776,12 @@ class ScenarioExplorer:
     def _repr_mimebundle_(self, **kwargs):
         # Every display shows the same widgets: a chart view applies its widget's current
         # rows once drawn (LiveChart), so a later display starts from the current state.
-        return _with_note(self.widget, f"Scenario explorer: {RUN_TO_START}.", **kwargs)
+        with use_language(self.lang):
+            note = _(
+                "Scenario explorer: run this cell in JupyterLab (with the notebook's kernel) "
+                "to start it."
+            )
+        return _with_note(self.widget, note, **kwargs)
 
     # -- models ----------------------------------------------------------------------------
     def _model_for(self, city: str) -> CityModel:
@@ -779,11 +888,18 @@ class ScenarioExplorer:
         cm = self._models.get(self.controls["city"].value) or next(iter(self._models.values()))
         default = sum(cm.envelopes.get(s, {}).values())
         share = self._envelope_shares.get(s, 1.0)
-        name = str(cm.data.instruments.at[s, "name"]) if s in cm.data.instruments.index else s
-        self.envelope_label.value = (
-            f"<small>{html.escape(name)}: {default * share:,.2f} M EUR per year "
-            f"(default {default:,.2f})</small>"
-        )
+        with use_language(self.lang):
+            name = (
+                _data_name("instruments", s, str(cm.data.instruments.at[s, "name"]))
+                if s in cm.data.instruments.index
+                else s
+            )
+            text = _("{instrument}: {amount} M EUR per year (default {default})").format(
+                instrument=html.escape(name),
+                amount=number(default * share, ",.2f"),
+                default=number(default, ",.2f"),
+            )
+        self.envelope_label.value = f"<small>{text}</small>"
 
     def flush(self) -> None:
         """Solve now for a pending control change (instead of waiting for the debounce)."""
@@ -865,36 +981,43 @@ class ScenarioExplorer:
     # -- the charts ----------------------------------------------------------------------------
     def chart_titles(self) -> dict[str, str]:
         """The three charts' titles (they name the city)."""
-        city = city_name(self.controls["city"].value)
-        return {
-            "pathway": f"{city}: emissions against the target (illustrative data)",
-            "investment": f"{city}: investment plan by funding source (illustrative data)",
-            "macc": f"{city}: cost per tonne of each candidate, and what the optimum builds",
-        }
+        with use_language(self.lang):
+            city = _city_name(self.controls["city"].value)
+            titles = {
+                "pathway": _("{city}: emissions against the target (illustrative data)"),
+                "investment": _("{city}: investment plan by funding source (illustrative data)"),
+                "macc": _("{city}: cost per tonne of each candidate, and what the optimum builds"),
+            }
+            return {name: text.format(city=city) for name, text in titles.items()}
 
     def chart_data(self) -> dict[str, dict[str, pd.DataFrame]]:
         """The tables each chart draws, by chart and table name (see
-        :func:`~m100model.charts.pathway_data` and its siblings)."""
+        :func:`~m100model.charts.pathway_data` and its siblings), labelled in the
+        explorer's language."""
         r = self.result
         assert r is not None and self.curve is not None
         return {
-            "pathway": charts.pathway_data(r.emissions, r.wedges),
-            "investment": charts.investment_data(r.investment),
-            "macc": charts.macc_data(self.curve),
+            "pathway": charts.pathway_data(r.emissions, r.wedges, lang=self.lang),
+            "investment": charts.investment_data(r.investment, lang=self.lang),
+            "macc": charts.macc_data(self.curve, lang=self.lang),
         }
 
     def make_charts(self) -> dict[str, alt.TopLevelMixin]:
         """The three charts of the current result, as plain Altair charts (for export or a
         static page)."""
         data, titles = self.chart_data(), self.chart_titles()
-        return {name: draw(data[name], titles[name]) for name, draw in _DRAW.items()}
+        return {
+            name: draw(data[name], titles[name], lang=self.lang) for name, draw in _DRAW.items()
+        }
 
     def _new_views(self) -> None:
         """Build the chart widgets (their layout and the current rows)."""
         data, titles = self.chart_data(), self.chart_titles()
         self.views = {
             name: LiveChart(
-                _live_chart(name, data[name], titles[name]), embed_options=EMBED_OPTIONS
+                _live_chart(name, data[name], titles[name], lang=self.lang),
+                embed_options=EMBED_OPTIONS,
+                lang=self.lang,
             )
             for name in _DRAW
         }
@@ -948,43 +1071,71 @@ class ScenarioExplorer:
         }
 
     def _status_html(self) -> str:
+        with use_language(self.lang):
+            return self._status_text()
+
+    def _status_text(self) -> str:
+        """The status line, in the current language."""
         k = self.key_figures(prices=False)
+        year = k["target_year"]
         met = (
-            "<span style='color:#009E73'>target met every year</span>"
+            "<span style='color:#009E73'>" + _("target met every year") + "</span>"
             if k["targets_met"]
-            else f"<span style='color:#D55E00'>short by {k['shortfall_kt']:,.1f} kt in all</span>"
+            else "<span style='color:#D55E00'>"
+            + _("short by {kt} kt in all").format(kt=number(k["shortfall_kt"], ",.1f"))
+            + "</span>"
         )
-        price = k["carbon_price_eur_per_t"]
-        price_text = (
-            f"implied carbon price in {k['target_year']}: being computed"
-            if self.result is not None and self.result.prices_pending
-            else f"implied carbon price in {k['target_year']} {price:,.0f} EUR/t"
-            + (
-                f" (levelised over {k['carbon_price_basis'].removeprefix('flat ')}, a flat "
-                "target: only the sum of the yearly prices is determined)"
-                if k["carbon_price_basis"].startswith("flat")
-                else ""
+        price, basis = k["carbon_price_eur_per_t"], k["carbon_price_basis"]
+        if self.result is not None and self.result.prices_pending:
+            price_text = _("implied carbon price in {year}: being computed").format(year=year)
+        elif not math.isfinite(price):
+            price_text = _("no carbon price in {year} (the target is missed that year)").format(
+                year=year
             )
-            if math.isfinite(price)
-            else f"no carbon price in {k['target_year']} (the target is missed that year)"
-        )
+        elif basis.startswith("flat"):
+            price_text = _(
+                "implied carbon price in {year} {price} EUR/t (levelised over {period}, a flat "
+                "target: only the sum of the yearly prices is determined)"
+            ).format(year=year, price=number(price, ",.0f"), period=basis.removeprefix("flat "))
+        else:
+            price_text = _("implied carbon price in {year} {price} EUR/t").format(
+                year=year, price=number(price, ",.0f")
+            )
         limit = self.result.stats.get("limit") if self.result is not None else None
         stopped = (
-            f"<span style='color:#D55E00'><b>stopped on the {limit}</b>: the plan may not be "
-            "the least-cost one</span>; "
+            "<span style='color:#D55E00'>"
+            + _("<b>stopped on the {limit}</b>: the plan may not be the least-cost one").format(
+                limit=charts.translate_labels([limit], only=SOLVER_WORDS)[0]
+            )
+            + "</span>; "
             if limit
             else ""
         )
+        [status] = charts.translate_labels([k["status"]], only=SOLVER_WORDS)
+        text = _(
+            "{status}: {stopped}{met}; in {year} {emissions} kt CO2e against a target of "
+            "{target} kt; net present cost {npv} M EUR; investment {investment} M EUR in "
+            "{projects} projects; {price}."
+        ).format(
+            status=f"<b>{status}</b>",
+            stopped=stopped,
+            met=met,
+            year=year,
+            emissions=number(k["emissions_kt"], ",.1f"),
+            target=number(k["target_kt"], ",.1f"),
+            npv=number(k["npv_meur"], ",.1f"),
+            investment=number(k["investment_meur"], ",.1f"),
+            projects=k["projects"],
+            price=price_text,
+        )
+        answered = _("(answered in {ms} ms)").format(ms=number(self.timing.total_s * 1000, ",.0f"))
         return (
-            f"<b>{k['status']}</b>: {stopped}{met}; in {k['target_year']} "
-            f"{k['emissions_kt']:,.1f} kt CO2e against a target of {k['target_kt']:,.1f} kt; "
-            f"net present cost {k['npv_meur']:,.1f} M EUR; investment "
-            f"{k['investment_meur']:,.1f} M EUR in {k['projects']} projects; {price_text}. "
+            f"{text} "
             f"<small class='m100-answer' data-answer='{self.answers}' "
             f"data-kernel-ms='{self.timing.total_s * 1000:.1f}' "
             f"data-timing='{html.escape(json.dumps(self._timing_ms()))}' "
             f"data-settings='{html.escape(json.dumps(asdict(self.city_model.applied)))}'>"
-            f"(answered in {self.timing.total_s * 1000:,.0f} ms)</small>"
+            f"{answered}</small>"
         )
 
 
@@ -1002,9 +1153,18 @@ class InventoryExplorer:
         The chart widget (tCO2e by GPC sub-sector and scope), a :class:`LiveChart`.
     inventory
         The last computed :class:`Inventory`.
+
+    ``lang``: the language of the labels and the chart (``None``: the current language).
     """
 
-    def __init__(self, city: str = "cluj_napoca", *, offline: bool = True) -> None:
+    def __init__(
+        self, city: str = "cluj_napoca", *, offline: bool = True, lang: str | None = None
+    ) -> None:
+        self.lang = _lang(lang)
+        with use_language(self.lang):
+            self._build(city, offline)
+
+    def _build(self, city: str, offline: bool) -> None:
         if offline:
             LiveChart.enable_offline()
         self.files = bundled_inventories()
@@ -1012,9 +1172,9 @@ class InventoryExplorer:
         methods = [m for m in self.factors.grid_methods if m != TD_LOSSES_METHOD]
         self.controls = {
             "city": W.Dropdown(
-                options=[(city_name(c), c) for c in self.files],
+                options=[(_city_name(c), c) for c in self.files],
                 value=city,
-                description="City",
+                description=_("City"),
                 **_dropdown_style(),
             ),
             "gwp": W.ToggleButtons(
@@ -1026,19 +1186,19 @@ class InventoryExplorer:
             "grid_method": W.Dropdown(
                 options=methods,
                 value=DEFAULT_GRID_METHOD,
-                description="Grid factor",
+                description=_("Grid factor"),
                 **_dropdown_style(),
             ),
         }
         self.summary = W.HTML()
         self.inventory = self._compute()
-        self.view = LiveChart(self._chart())
+        self.view = LiveChart(self._chart(), lang=self.lang)
         self.summary.value = self._summary_html()
         for ctrl in self.controls.values():
-            ctrl.observe(lambda _: self.update(), names="value")
+            ctrl.observe(lambda _change: self.update(), names="value")
         self.widget = W.VBox(
             [
-                W.HTML(f"<i>{ILLUSTRATIVE_NOTE}</i>"),
+                W.HTML(f"<i>{tr(ILLUSTRATIVE_NOTE)}</i>"),
                 W.HBox(list(self.controls.values()), layout=W.Layout(flex_flow="row wrap")),
                 self.summary,
                 self.view,
@@ -1046,7 +1206,12 @@ class InventoryExplorer:
         )
 
     def _repr_mimebundle_(self, **kwargs):
-        return _with_note(self.widget, f"Inventory explorer: {RUN_TO_START}.", **kwargs)
+        with use_language(self.lang):
+            note = _(
+                "Inventory explorer: run this cell in JupyterLab (with the notebook's kernel) "
+                "to start it."
+            )
+        return _with_note(self.widget, note, **kwargs)
 
     def _compute(self) -> Inventory:
         c = self.controls
@@ -1059,19 +1224,24 @@ class InventoryExplorer:
 
     def _chart(self) -> alt.Chart:
         inv = self.inventory
-        return charts.inventory_chart(
-            inv.by_subsector(),
-            f"{city_name(inv.city)} {inv.year}: GPC inventory, {inv.gwp_set}, grid factor "
-            f"{inv.grid_method} (illustrative data)",
-        )
+        with use_language(self.lang):
+            title = _(
+                "{city} {year}: GPC inventory, {gwp}, grid factor {method} (illustrative data)"
+            ).format(
+                city=_city_name(inv.city), year=inv.year, gwp=inv.gwp_set, method=inv.grid_method
+            )
+            return charts.inventory_chart(inv.by_subsector(), title)
 
     def _summary_html(self) -> str:
         inv = self.inventory
-        return (
-            f"BASIC <b>{inv.basic_tco2e / 1000:,.1f} kt CO2e</b>, BASIC+ "
-            f"{inv.basic_plus_tco2e / 1000:,.1f} kt, territorial "
-            f"{inv.territorial_tco2e / 1000:,.1f} kt"
-        )
+        with use_language(self.lang):
+            return _(
+                "BASIC <b>{basic} kt CO2e</b>, BASIC+ {basic_plus} kt, territorial {territorial} kt"
+            ).format(
+                basic=number(inv.basic_tco2e / 1000, ",.1f"),
+                basic_plus=number(inv.basic_plus_tco2e / 1000, ",.1f"),
+                territorial=number(inv.territorial_tco2e / 1000, ",.1f"),
+            )
 
     def update(self) -> Inventory:
         """Recompute the inventory for the controls and redraw."""
@@ -1096,9 +1266,19 @@ class TeamForm:
         The team id (one of :data:`m100model.workshop.ROLES`).
     round
         The round number.
+    lang
+        The language of the form's labels, names and messages (``"en"``, ``"ro"``;
+        ``None``: the current language). The file it writes is the same in any language.
     """
 
-    def __init__(self, session: str | Path, team: str, round: int) -> None:
+    def __init__(
+        self, session: str | Path, team: str, round: int, *, lang: str | None = None
+    ) -> None:
+        self.lang = _lang(lang)
+        with use_language(self.lang):
+            self._build(session, team, round)
+
+    def _build(self, session: str | Path, team: str, round: int) -> None:
         from m100model.projects import load_archetypes, load_instruments
         from m100model.workshop import (
             ROLES,
@@ -1111,7 +1291,11 @@ class TeamForm:
         self.folder = Path(session)
         spec, scn = read_session_spec(self.folder)
         if team not in spec.teams:
-            raise ValueError(f"team '{team}' is not in this session ({', '.join(spec.teams)})")
+            raise ValueError(
+                _("team '{team}' is not in this session ({teams})").format(
+                    team=team, teams=", ".join(spec.teams)
+                )
+            )
         self.team, self.round = team, round
         self.archetypes, self.instruments = choice_options(scn)
         self.path = self.folder / f"round_{round}" / f"{team}.yaml"
@@ -1127,7 +1311,7 @@ class TeamForm:
             a for a in self.archetypes if a not in role.remit
         ]
         years = [
-            ("target year", 0),
+            (_("target year"), 0),
             *[(str(y), y) for y in range(scn.first_year + 1, scn.horizon + 1)],
         ]
         self.rows: dict[str, tuple[W.Checkbox, W.FloatSlider, W.Dropdown]] = {}
@@ -1136,7 +1320,8 @@ class TeamForm:
             p = chosen.get(a)
             tick = W.Checkbox(
                 value=p is not None,
-                description=f"{arch.at[a, 'name']} ({a})" + (" *" if a in role.remit else ""),
+                description=f"{_data_name('archetypes', a, arch.at[a, 'name'])} ({a})"
+                + (" *" if a in role.remit else ""),
                 indent=False,
                 layout=W.Layout(width="max-content", min_width="34rem"),  # never cut short
             )
@@ -1146,14 +1331,14 @@ class TeamForm:
                 max=1.0,
                 step=0.05,
                 readout_format=".0%",
-                description="share",
+                description=_("share"),
                 style={"description_width": "initial"},
                 layout=W.Layout(width="18rem"),
             )
             by = W.Dropdown(
                 options=years,
                 value=(p.by if p and p.by else 0),
-                description="ready by",
+                description=_("ready by"),
                 style={"description_width": "initial"},
                 layout=W.Layout(width="12rem"),
             )
@@ -1162,7 +1347,7 @@ class TeamForm:
         self.funding = {
             s: W.Checkbox(
                 value=s in choice.funding,
-                description=f"{inst.at[s, 'name']} ({s})",
+                description=f"{_data_name('instruments', s, inst.at[s, 'name'])} ({s})",
                 indent=False,
                 layout=W.Layout(width="max-content", min_width="40rem"),
             )
@@ -1171,23 +1356,30 @@ class TeamForm:
         }
         self.note = W.Textarea(
             value=choice.note,
-            placeholder="One sentence for the debrief",
+            placeholder=_("One sentence for the debrief"),
             layout=W.Layout(width="50rem"),
         )
-        self.button = W.Button(description="Save", button_style="primary", icon="save")
-        self.button.on_click(lambda _: self.save())
-        state = "(saved before; Save replaces it)" if self.path.exists() else "(new)"
-        self.status = W.HTML(f"<small>{self.path.name} in round_{round}/ {state}</small>")
+        self.button = W.Button(description=_("Save"), button_style="primary", icon="save")
+        self.button.on_click(lambda _button: self.save())
+        state = _("(saved before; Save replaces it)") if self.path.exists() else _("(new)")
+        where = _("{file} in {folder}/ {state}").format(
+            file=self.path.name, folder=f"round_{round}", state=state
+        )
+        self.status = W.HTML(f"<small>{where}</small>")
+        headline = _("{role}, round {round}: {interest}").format(
+            role=f"<b>{tr(role.name)}</b>", round=round, interest=tr(role.interest)
+        )
+        champions = _("(* programmes your role champions)")
         self.widget = W.VBox(
             [
-                W.HTML(
-                    f"<b>{role.name}</b>, round {round}: {role.interest} "
-                    "<small>(* programmes your role champions)</small>"
-                ),
-                W.HTML("<b>Programmes</b> (tick, then set the share of the city's maximum)"),
+                W.HTML(f"{headline} <small>{champions}</small>"),
+                W.HTML(_("<b>Programmes</b> (tick, then set the share of the city's maximum)")),
                 *boxes,
                 W.HTML(
-                    "<b>Funding instruments we apply to</b> (the municipal budget is always open)"
+                    _(
+                        "<b>Funding instruments we apply to</b> (the municipal budget is always "
+                        "open)"
+                    )
                 ),
                 *self.funding.values(),
                 self.note,
@@ -1196,9 +1388,12 @@ class TeamForm:
         )
 
     def _repr_mimebundle_(self, **kwargs):
-        return _with_note(
-            self.widget, f"The team's choice form: {RUN_TO_START} and fill it in.", **kwargs
-        )
+        with use_language(self.lang):
+            note = _(
+                "The team's choice form: run this cell in JupyterLab (with the notebook's "
+                "kernel) to start it and fill it in."
+            )
+        return _with_note(self.widget, note, **kwargs)
 
     def choice(self):
         """The choices the form holds now."""
@@ -1222,8 +1417,9 @@ class TeamForm:
 
         path = write_choice(self.path.parent, self.choice())
         read_choice(path, self.archetypes, self.instruments)
-        self.status.value = (
-            f"<span style='color:#009E73'>saved {path.parent.name}/{path.name}: "
-            f"{len(self.choice().projects)} programmes</span>"
-        )
+        with use_language(self.lang):
+            saved = _("saved {file}: {n} programmes").format(
+                file=f"{path.parent.name}/{path.name}", n=len(self.choice().projects)
+            )
+        self.status.value = f"<span style='color:#009E73'>{saved}</span>"
         return path
