@@ -77,7 +77,7 @@ chromium:
 notebooks: $(STAMP)
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 		--ExecutePreprocessor.store_widget_state=False --ExecutePreprocessor.record_timing=False \
-		notebooks/*.ipynb notebooks/workshop/*.ipynb
+		notebooks/*.ipynb notebooks/workshop/*.ipynb notebooks/workshop/ro/*.ipynb
 
 # Every benchmark (speed and memory beside HiGHS alone or `import pandas`), one JSON in
 # benchmarks/results/latest.json. Takes about half an hour; BENCH_ARGS=--quick for a short run.

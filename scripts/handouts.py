@@ -44,6 +44,7 @@ PAGES = [
     "book/mrv/07_monitoring",
     "book/workshop/role_cards",
     "book/workshop/agendas",
+    "book/workshop/facilitator_guide",
     "book/workshop/transition_lab",
     "book/glossary",
 ]
