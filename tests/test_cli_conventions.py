@@ -4,8 +4,12 @@ shell completion, output not wrapped when it goes to a file, `run --json`, `--qu
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import math
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -110,3 +114,125 @@ def test_python_interface_and_progress(small, tmp_path):
     assert json.loads((folder / "summary.json").read_text()) == json.loads(
         json.dumps(result.summary(), default=str)
     )
+
+
+# ---------------------------------------------------------------------------------------
+# The progress line of `m100 run` on a terminal (cli._solving), without a terminal: the
+# console is told it is one and writes to a string; HiGHS's reports are given.
+# ---------------------------------------------------------------------------------------
+_CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_ELAPSED = re.compile(r"\b\d+:\d\d:\d\d\b")
+
+
+def _frames(monkeypatch, title: str, reports: list[dict], *, width: int, terminal=True):
+    """The frames `m100 run` draws of its progress line on a terminal ``width`` columns
+    wide while HiGHS reports ``reports``, control codes removed."""
+    from rich.console import Console
+
+    import m100model.portfolio.solve as solve
+    from m100model import cli
+
+    buf = io.StringIO()
+    console = Console(file=buf, force_terminal=terminal, width=width, color_system=None)
+    monkeypatch.setattr(cli, "out", console)
+
+    @contextlib.contextmanager
+    def observe(progress=None, *, verbose=False):
+        for r in reports:
+            if progress is not None:
+                progress(r)
+        yield
+
+    monkeypatch.setattr(solve, "observe", observe)
+    with cli._solving(title):
+        pass
+    return [f for f in (_CONTROL.sub("", x) for x in re.split(r"[\r\n]", buf.getvalue())) if f]
+
+
+def _progress_line(monkeypatch, name: str, report: dict, width: int) -> str:
+    title = f"Solving {name} (13 cities, 2025-2050)"  # as `m100 run` titles it
+    frames = _frames(monkeypatch, title, [report], width=width)
+    assert len(frames) > 1, frames  # the title, then the line with HiGHS's report
+    return frames[-1]
+
+
+SMALL = dict(gap=0.0123, primal=2345.6, dual=2300.1, nodes=321)
+LARGE = dict(gap=0.1234, primal=12345.6, dual=10822.1, nodes=12345)  # all 13 cities
+NO_PLAN_YET = dict(gap=math.inf, primal=math.inf, dual=10822.1, nodes=0)  # HiGHS before one
+_CUT = "the line is 80 columns or more: rich cuts the elapsed time first (cli._solving)"
+
+
+@pytest.mark.parametrize(
+    ("name", "report"),
+    [
+        pytest.param("small", SMALL, id="small"),
+        pytest.param("small", LARGE, id="small, large figures"),
+        pytest.param("m100_2035", SMALL, id="m100_2035"),
+        pytest.param(
+            "m100_2035",
+            LARGE,
+            id="m100_2035, large figures",
+            marks=pytest.mark.xfail(strict=True, reason=_CUT),
+        ),
+        pytest.param(
+            "cluj_napoca_2030",
+            SMALL,
+            id="cluj_napoca_2030",
+            marks=pytest.mark.xfail(strict=True, reason=_CUT),
+        ),
+        pytest.param(
+            "small",
+            NO_PLAN_YET,
+            id="no plan yet",
+            marks=pytest.mark.xfail(
+                strict=True, reason="before HiGHS's first plan the line says 'gap inf% (plan inf'"
+            ),
+        ),
+    ],
+)
+def test_the_progress_line_shows_elapsed_time_gap_and_bound(monkeypatch, name, report):
+    """One line under 80 columns: the elapsed time, the scenario, HiGHS's gap, the plan's
+    cost and the bound (M EUR) and the nodes explored; on an 80-column terminal nothing of
+    it is cut. The scenario names are bundled ones (data/scenarios)."""
+    wide = _progress_line(monkeypatch, name, report, width=300)
+    assert len(wide) < 80, (len(wide), wide)
+    assert _ELAPSED.search(wide), wide
+    assert name in wide  # which scenario
+    assert not re.search(r"\b(inf|nan)\b", wide), wide
+    if math.isfinite(report["gap"]):
+        assert re.search(r"gap \d+(\.\d+)?%", wide), wide
+        assert f"{report['primal']:,.0f}" in wide
+    assert f"bound {report['dual']:,.0f}" in wide
+    assert f"{report['nodes']:,} nodes" in wide
+    narrow = _progress_line(monkeypatch, name, report, width=80)
+    assert narrow.rstrip() == wide.rstrip() and "\u2026" not in narrow  # nothing cut
+
+
+def test_the_progress_line_of_a_real_solve(monkeypatch, small):
+    """The line as HiGHS fills it while it solves the small scenario (a MIP): first the
+    title with the elapsed time, then the gap and bound, each frame under 80 columns."""
+    from rich.console import Console
+
+    from m100model import cli
+    from m100model.report import run_scenario
+    from m100model.scenario import load_scenario
+
+    buf = io.StringIO()
+    monkeypatch.setattr(
+        cli, "out", Console(file=buf, force_terminal=True, width=300, color_system=None)
+    )
+    scn = load_scenario(small)
+    with cli._solving(f"Solving {scn.name} (1 cities, {scn.first_year}-{scn.horizon})"):
+        run_scenario(scn)
+    frames = [f for f in (_CONTROL.sub("", x) for x in re.split(r"[\r\n]", buf.getvalue())) if f]
+    assert frames and all(len(f.rstrip()) < 80 for f in frames), frames
+    assert _ELAPSED.search(frames[0]) and "Solving small (1 cities, 2025-2030)" in frames[0]
+    later = [f for f in frames if not f.rstrip().endswith("...")]  # after the title
+    assert later, frames  # HiGHS reported at least once (its first report comes at once)
+    # (A solve this short shows only that first report, made before any plan or bound:
+    # "gap inf% (plan inf, bound -inf)"; the "no plan yet" case above expects better words.)
+    assert all(_ELAPSED.search(f) and "small" in f and "nodes" in f for f in later), later
+
+
+def test_no_progress_line_when_not_on_a_terminal(monkeypatch):
+    assert _frames(monkeypatch, "Solving small", [SMALL], width=80, terminal=False) == []
