@@ -238,7 +238,8 @@ def test_every_page_works_offline_in_chromium(book_html: Path) -> None:
         finally:
             browser.close()
     assert not problems, json.dumps(problems, indent=1, ensure_ascii=False)
-    # Six CPD modules and the MRV module, in both editions.
-    assert len(quiz_pages) == 14, quiz_pages
+    # Six CPD modules, the MRV module and its four unit pages (their own questions), in both
+    # editions.
+    assert len(quiz_pages) == 22, quiz_pages
     for page in PAGES_WITH_CHARTS:
         assert chart_counts[page] >= 1, f"{page} should show at least one chart"

@@ -3,9 +3,10 @@
 The bank is ``exercises/assessment/<module>.yaml`` (the questions ``m100 assess`` grades);
 every question and statement has its Romanian. The ``{m100-quiz}`` directive
 (``book/_ext/m100_quiz.py``) writes each module's questions into its page in the build's
-language, and ``book/_static/m100-quiz.js`` checks a numeric answer with the same rule as
-the Python in the extension (run here on the same inputs with Node.js, when it is installed)
-and as :meth:`m100model.assessment.Question.grade`. The browser test
+language (a unit page of the MRV module: only its own questions, ``:questions:``); no page
+keeps a static quiz of its own. ``book/_static/m100-quiz.js`` checks a numeric answer with
+the same rule as the Python in the extension (run here on the same inputs with Node.js, when
+it is installed) and as :meth:`m100model.assessment.Question.grade`. The browser test
 (``tests/test_book_offline.py``) answers the quizzes in both editions.
 """
 
@@ -30,7 +31,7 @@ JS = ROOT / "book" / "_static" / "m100-quiz.js"
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
 import m100_quiz  # noqa: E402
 
-# The page of each module's quiz (the `book:` of its bank file).
+# The page of each module's whole quiz (the `book:` of its bank file).
 PAGES = {
     "mrv": "book/mrv/index.html",
     "mobility": "book/cpd/01_mobility.html",
@@ -40,6 +41,36 @@ PAGES = {
     "circular": "book/cpd/05_circular.html",
     "governance": "book/cpd/06_governance.html",
 }
+# The MRV units' pages and the questions of their quiz (`:questions:`), in order.
+UNIT_PAGES = {
+    "book/mrv/01_frameworks.html": ["q1", "q2", "q8", "q4", "q3"],
+    "book/mrv/02_emission_profile.html": ["q9", "q10", "q11"],
+    "book/mrv/03_targets_timeframes.html": ["q12", "q13", "q14", "q5"],
+    "book/mrv/04_achievements.html": ["q6", "q15", "q16"],
+}
+
+
+BOOK = ROOT / "book"
+# A {m100-quiz} directive in a page's source: its module and its `:questions:` (or None).
+_DIRECTIVE = re.compile(
+    r"^```\{m100-quiz\}[ \t]+(\S+)[ \t]*\n(?::questions:[ \t]*([^\n]*)\n)?```[ \t]*$", re.M
+)
+
+
+def _sources() -> list[Path]:
+    return sorted(p for p in BOOK.rglob("*.md") if "_build" not in p.relative_to(BOOK).parts)
+
+
+def _quizzes_in_sources() -> dict[str, tuple[str, list[str] | None]]:
+    """Each page with a quiz (``book/...html``): its module and its question ids (None: all)."""
+    found = {}
+    for path in _sources():
+        hits = _DIRECTIVE.findall(path.read_text(encoding="utf-8"))
+        assert len(hits) <= 1, path
+        for module, ids in hits:
+            page = path.relative_to(ROOT).with_suffix(".html").as_posix()
+            found[page] = (module, m100_quiz.question_ids(ids) if ids else None)
+    return found
 
 
 def _romanian_texts(quiz) -> list[str]:
@@ -125,6 +156,60 @@ def test_the_form_in_romanian():
 
 
 # ---------------------------------------------------------------------------------------
+# The pages: one quiz each, from the bank, and no static quiz left
+# ---------------------------------------------------------------------------------------
+def _section(text: str, heading: str) -> str | None:
+    """The text under a ``## heading`` up to the next heading of level 1 or 2."""
+    found = re.search(rf"^## {re.escape(heading)}[ \t]*\n(.*?)(?=^#{{1,2}} |\Z)", text, re.M | re.S)
+    return found.group(1) if found else None
+
+
+def test_no_page_keeps_a_static_quiz():
+    """A page's 'Self-check quiz' section holds the {m100-quiz} directive and nothing else:
+    no numbered questions, no dropdown answers (a second bank that would drift)."""
+    sections = 0
+    for path in _sources():
+        text = path.read_text(encoding="utf-8")
+        assert text.count("## Self-check quiz") <= 1, path
+        body = _section(text, "Self-check quiz")
+        if body is None:
+            continue
+        sections += 1
+        assert _DIRECTIVE.fullmatch(body.strip()), (path, body[:200])
+        assert "dropdown" not in body and "admonition" not in body, path
+    assert sections == len(_quizzes_in_sources())
+
+
+def test_every_quiz_page_and_its_questions():
+    """Each module's whole quiz is on its `book:` page; the MRV units' pages show their own
+    questions (every question whose statement belongs to the unit), ids known to the bank,
+    each once; every question of the bank is on some unit page or is for a unit without a
+    quiz."""
+    quizzes = load_assessments()
+    on_pages = _quizzes_in_sources()
+    whole = {page: module for page, (module, ids) in on_pages.items() if ids is None}
+    assert whole == {page: module for module, page in PAGES.items()}
+    units = {page: ids for page, (module, ids) in on_pages.items() if ids is not None}
+    assert set(units) == set(UNIT_PAGES)
+    assert {on_pages[page][0] for page in units} == {"mrv"}
+    mrv = quizzes["mrv"]
+    unit_of = {
+        q.id: {st.id: st.unit for st in mrv.statements}.get(q.statement) for q in mrv.questions
+    }
+    for page, ids in units.items():
+        assert ids == UNIT_PAGES[page], page
+        assert m100_quiz.pick_questions(mrv, ids)  # known ids, each once
+        unit = page.removeprefix("book/").removesuffix(".html")
+        own = {qid for qid, of in unit_of.items() if of == unit}
+        assert own <= set(ids), (page, own - set(ids))
+        assert sum(q.type == "choice" for q in m100_quiz.pick_questions(mrv, ids)) >= 2, page
+    listed = {qid for ids in units.values() for qid in ids}
+    with_quiz = {p.removeprefix("book/").removesuffix(".html") for p in units}
+    for qid, unit in unit_of.items():
+        assert qid in listed or unit not in with_quiz, qid
+
+
+# ---------------------------------------------------------------------------------------
 # The directive's HTML
 # ---------------------------------------------------------------------------------------
 def test_quiz_html_escapes_the_bank_text():
@@ -152,6 +237,76 @@ def test_quiz_html_has_every_question_in_the_language(lang):
                 assert html.escape(text) in out
 
 
+def test_a_subset_of_the_questions_in_the_language():
+    """``:questions:`` shows those questions only, in the order given, with the same HTML as
+    the whole quiz (what the script and the browser test look for), in either language."""
+    quiz = load_assessment("mrv")
+    for lang in ("en", "ro"):
+        whole = m100_quiz.quiz_html(quiz, lang)
+        part = m100_quiz.quiz_html(quiz, lang, ["q3", "q1", "q8"])
+        assert 'data-questions="q3 q1 q8"' in part and "data-questions" not in whole
+        shown = re.findall(r'id="m100-quiz-mrv-(q\d+)" data-type', part)
+        assert shown == ["q3", "q1", "q8"]
+        for qid in ("q3", "q1", "q8"):
+            q = quiz.question(qid)
+            assert html.escape(q.text_in(lang)) in part
+            assert html.escape(q.explanation_in(lang)) in part
+            item = re.search(rf'<li [^>]*id="m100-quiz-mrv-{qid}".*?</li>', whole, re.S)
+            assert item and item.group(0) in part  # the same markup as in the whole quiz
+        for q in quiz.questions:
+            if q.id not in ("q3", "q1", "q8"):
+                assert html.escape(q.text_in(lang)) not in part, q.id
+        assert m100_quiz.WORDS[lang]["lead"] in part
+
+
+def test_unknown_or_repeated_ids_are_refused():
+    quiz = load_assessment("mrv")
+    assert m100_quiz.question_ids(" q1, q2\tq5 ") == ["q1", "q2", "q5"]
+    with pytest.raises(
+        ValueError, match=r"module 'mrv' has no question 'q99', 'Q1' \(its questions: q1, q2"
+    ):
+        m100_quiz.quiz_html(quiz, "en", ["q1", "q99", "Q1"])
+    with pytest.raises(ValueError, match="question q2 of module 'mrv' is listed twice"):
+        m100_quiz.pick_questions(quiz, ["q2", "q1", "q2"])
+    with pytest.raises(ValueError, match="no question ids given"):
+        m100_quiz.pick_questions(quiz, [])
+
+
+def _sphinx(tmp_path: Path, page: str, lang: str = "en") -> subprocess.CompletedProcess:
+    """Build one page with the quiz directive (Sphinx, warnings as errors)."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "conf.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(ROOT / 'book' / '_ext')!r})\n"
+        f"extensions = ['m100_quiz']\nlanguage = {lang!r}\n",
+        encoding="utf-8",
+    )
+    (src / "index.rst").write_text(page, encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, "-m", "sphinx", "-W", "-q", "-b", "html", str(src), str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.mark.parametrize("lang", ["en", "ro"])
+def test_the_directive_builds_a_unit_quiz(tmp_path, lang):
+    page = "Quiz\n====\n\n.. m100-quiz:: mrv\n   :questions: q9 q3\n"
+    run = _sphinx(tmp_path, page, lang)
+    assert run.returncode == 0, run.stderr
+    out = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    assert re.findall(r'id="m100-quiz-mrv-(q\d+)" data-type', out) == ["q9", "q3"]
+    assert html.escape(load_assessment("mrv").question("q9").text_in(lang)) in out
+    assert f'lang="{lang}"' in out and "m100-quiz.js" in out
+
+
+def test_an_unknown_id_fails_the_build(tmp_path):
+    run = _sphinx(tmp_path, "Quiz\n====\n\n.. m100-quiz:: mrv\n   :questions: q1 q99\n")
+    assert run.returncode != 0
+    assert "m100-quiz: module 'mrv' has no question 'q99'" in run.stderr
+
+
 def _built(page: str) -> str:
     if not (HTML / "index.html").exists():
         subprocess.run(["make", "book"], cwd=ROOT, check=True)
@@ -162,7 +317,8 @@ def _built(page: str) -> str:
 @pytest.mark.parametrize("lang", ["en", "ro"])
 def test_built_pages_hold_their_module_quiz_in_the_edition_language(lang):
     """Every bank question is on its module's page of both editions, in the edition's
-    language, with the quiz script; no other page loads the script."""
+    language, with the quiz script; each MRV unit page has its own questions and no others;
+    no other page loads the script."""
     prefix = "ro/" if lang == "ro" else ""
     other = "en" if lang == "ro" else "ro"
     for module, quiz in load_assessments().items():
@@ -176,6 +332,20 @@ def test_built_pages_hold_their_module_quiz_in_the_edition_language(lang):
             if q.text_in(other) != q.text_in(lang):
                 assert html.escape(q.text_in(other)) not in page, (lang, module, q.id)
         assert re.search(r'<script src="[./]*_static/m100-quiz\.js', page)
+    mrv = load_assessment("mrv")
+    for unit, ids in UNIT_PAGES.items():
+        page = _built(prefix + unit)
+        assert page.count('class="m100-quiz"') == 1, (lang, unit)
+        assert f'id="m100-quiz-mrv" data-module="mrv" data-questions="{" ".join(ids)}"' in page
+        assert re.findall(r'id="m100-quiz-mrv-(q\d+)" data-type', page) == ids, (lang, unit)
+        assert m100_quiz.WORDS[lang]["lead"] in page
+        for q in mrv.questions:
+            shown = html.escape(q.text_in(lang)) in page
+            assert shown is (q.id in ids), (lang, unit, q.id)
+            if q.id in ids:
+                assert html.escape(q.explanation_in(lang)) in page, (lang, unit, q.id)
+        assert re.search(r'<script src="[./]*_static/m100-quiz\.js', page)
+        assert "dropdown" not in page.split('id="self-check-quiz"')[-1].split("</section>")[0]
     root = HTML / prefix if prefix else HTML
     with_script = {
         p.relative_to(root).as_posix()
@@ -185,7 +355,7 @@ def test_built_pages_hold_their_module_quiz_in_the_edition_language(lang):
     }
     if lang == "en":
         with_script = {p for p in with_script if not p.startswith("ro/")}
-    assert with_script == set(PAGES.values())
+    assert with_script == set(PAGES.values()) | set(UNIT_PAGES)
 
 
 # ---------------------------------------------------------------------------------------
