@@ -59,7 +59,7 @@ def test_example_cohort_summary():
     part = cohort.by_participant()
     assert set(part["participant"]) == {"P01", "P02", "P03", "P04"}
     p04 = part[(part["participant"] == "P04") & (part["module"] == "mrv")].iloc[0]
-    assert p04["right_before"] == 0 and p04["right_after"] == 5 and p04["asked"] == 7
+    assert p04["right_before"] == 0 and p04["right_after"] == 11 and p04["asked"] == 16
     assert p04["confidence_gain"] > 0
     ques = cohort.by_question()
     assert set(ques["module"]) == {"mrv", "mobility"}
