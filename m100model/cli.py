@@ -476,13 +476,24 @@ def _solving(title: str, *, verbose: bool = False) -> Iterator[None]:
     ) as bar:
         task = bar.add_task(f"{title} ...", total=None)
 
+        name = title.split(" (")[0].removeprefix("Solving ")
+
         def report(p: dict) -> None:
             # Objective values include the shortfall penalty (M EUR), as HiGHS sees them.
-            bar.update(
-                task,
-                description=f"{title.split(' (')[0]}: gap {p['gap']:.2%} (plan "
-                f"{p['primal']:,.0f}, bound {p['dual']:,.0f}), {p['nodes']:,} nodes",
-            )
+            # Before HiGHS has a plan there is no gap to show (it reports infinities).
+            if math.isfinite(p["gap"]) and math.isfinite(p["primal"]):
+                parts = [f"gap {p['gap']:.1%}", f"plan {p['primal']:,.0f}"]
+            else:
+                parts = ["no plan yet"]
+            if math.isfinite(p["dual"]):
+                parts.append(f"bound {p['dual']:,.0f}")
+            parts.append(f"{p['nodes']:,} nodes")
+            rest = ", ".join(parts)
+            # The line stays under 80 columns (spinner and elapsed time take 11): a long
+            # scenario name is shortened rather than the time cut.
+            room = 80 - 12 - len(rest) - 2
+            shown = name if len(name) <= room else name[: max(room - 1, 8)] + "\u2026"
+            bar.update(task, description=f"{shown}: {rest}")
 
         with observe(report):
             yield
