@@ -113,6 +113,21 @@ def test_the_romanian_of_the_bank_follows_the_style_rules():
             assert not re.search(r"\bscope\b", text), where
 
 
+def test_the_right_answers_are_spread_over_the_positions():
+    """A learner cannot pass a module's quiz by always picking the same letter: in every
+    module no key is the right one in more than 60% of its choice questions (true/false
+    questions keep True before False, ordered scales stay in order; the others balance)."""
+    for module, quiz in load_assessments().items():
+        keys = [str(q.answer) for q in quiz.questions if q.type == "choice"]
+        assert keys, module
+        for q in quiz.questions:
+            if q.type == "choice":
+                assert str(q.answer) in q.choices, (module, q.id)
+        for key in set(keys):
+            share = keys.count(key) / len(keys)
+            assert share <= 0.6, (module, key, f"{keys.count(key)} of {len(keys)}", keys)
+
+
 def test_incomplete_romanian_is_refused():
     base = {
         "id": "q1",
