@@ -34,6 +34,7 @@ from m100model.io import (
     check_renderer,
     check_writable,
     finite,
+    tidy,
     write_csv,
     write_json,
     write_results_dir,
@@ -154,9 +155,15 @@ class Format(StrEnum):
 
 
 def _normalised(path: Path | None) -> Path | None:
-    """An output folder as the file system will see it ("missing/../v" is "v"), so that the
-    check for an existing folder and the write agree."""
-    return None if path is None else Path(os.path.normpath(path))
+    """An output folder as the file system will see it ("missing/../v" is "v"), and with
+    what a killed run left there put right (its previous results back in place, its hidden
+    temporary folders removed: :func:`m100model.io.tidy`), so that the check for an existing
+    folder and the write agree."""
+    if path is None:
+        return None
+    path = Path(os.path.normpath(path))
+    tidy(path)
+    return path
 
 
 def _echo_json(data: object, **kwargs: object) -> None:

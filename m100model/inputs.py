@@ -11,10 +11,15 @@ user files goes through this module, which refuses such a file with one line (an
 * YAML is parsed with the safe loader, at most :data:`MAX_DEPTH` levels deep, with at most
   :data:`MAX_NODES` values once aliases are expanded (an "alias bomb" is refused before it is
   built) and no repeated key in a mapping;
-* JSON at most :data:`MAX_DEPTH` levels deep;
-* tables (CSV, Excel) at most :data:`MAX_ROWS` rows and :data:`MAX_COLUMNS` columns; a
-  workbook at most :data:`MAX_UNZIPPED_BYTES` once unpacked, read in openpyxl's streaming mode
-  (stored values only: formulas are never evaluated).
+* JSON at most :data:`MAX_DEPTH` levels deep, with at most :data:`MAX_NODES` lists and
+  objects;
+* tables (CSV, Excel) at most :data:`MAX_ROWS` rows, :data:`MAX_COLUMNS` columns and
+  :data:`MAX_CELLS` cells; a workbook at most :data:`MAX_UNZIPPED_BYTES` once unpacked and
+  :data:`MAX_WORKBOOK_TAGS` XML tags in the parts that are read, read in openpyxl's streaming
+  mode (stored values only: formulas are never evaluated).
+
+These bounds are also bounds on time: at its limits each reader answers in a few seconds
+(tests/test_hardening_bounds.py measures them).
 """
 
 from __future__ import annotations
@@ -44,6 +49,16 @@ MAX_ROWS = 100_000
 """Most rows in a table (header excluded)."""
 MAX_COLUMNS = 200
 """Most columns in a table."""
+MAX_CELLS = 2_000_000
+"""Most cells in a table, empty ones included (rows times columns): 100,000 rows of 20
+columns. A table of 200 columns by 100,000 rows is 20 million cells, which takes the readers
+downstream a quarter of a minute and gigabytes; a stray cell far out in a workbook makes one
+of a few kB."""
+MAX_WORKBOOK_TAGS = 300_000
+"""Most XML tags in the parts of a workbook that are read (the sheet, shared strings,
+styles, ...). openpyxl takes 10 to 20 microseconds for each, so this keeps a workbook (which
+a zip packs a hundredfold: 12 kB held 700,000 tags) to a few seconds; some 7,000 rows of a
+12-column inventory as Excel writes it."""
 MAX_DEPTH = 32
 """Deepest nesting of lists and mappings in a YAML or JSON file."""
 MAX_NODES = 100_000
@@ -228,10 +243,12 @@ def _mapping(loader, node):
 
 
 def _check_events(events, name: str) -> None:
-    """Depth of nesting, from the parser's events (which need no recursion)."""
+    """Depth of nesting, from the parser's events (which need no recursion), and the number
+    of values written (before any alias is expanded: a flat list of a million values is
+    refused before its nodes are built, which takes longer than reading it)."""
     import yaml
 
-    depth = 0
+    depth = values = 0
     for event in events:
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
@@ -240,6 +257,15 @@ def _check_events(events, name: str) -> None:
                 raise InputError(name, f"is nested more than {MAX_DEPTH} levels deep (line {line})")
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
+            continue
+        elif not isinstance(event, yaml.ScalarEvent):
+            continue
+        values += 1
+        if values > MAX_NODES:
+            line = event.start_mark.line + 1 if event.start_mark else "?"
+            raise InputError(
+                name, f"holds more than {MAX_NODES:,} values (line {line}); the kit reads fewer"
+            )
 
 
 def _check_expansion(root, name: str) -> None:
@@ -287,38 +313,46 @@ def _children(node) -> list:
 
 
 def read_json(path: str | Path, *, limit: int = MAX_FILE_BYTES) -> object:
-    """A JSON file (UTF-8), at most :data:`MAX_DEPTH` levels deep."""
+    """A JSON file (UTF-8), at most :data:`MAX_DEPTH` levels deep, with at most
+    :data:`MAX_NODES` lists and objects (32 MB of ``[[[...]]]`` are 16 million lists: 13 s
+    and 1.6 GB to build)."""
     name = shown(path)
     text = read_text(path, limit=limit)
-    depth = _json_depth(text)
+    depth, containers = _json_depth(text)
     if depth > MAX_DEPTH:
         raise InputError(name, f"is nested more than {MAX_DEPTH} levels deep")
+    if containers > MAX_NODES:
+        raise InputError(
+            name,
+            f"holds more than {MAX_NODES:,} lists and objects ({containers:,}); the kit "
+            "reads fewer",
+        )
     try:
         return json.loads(text)
     except ValueError as exc:
         raise InputError(name, f"is not valid JSON: {exc}") from None
 
 
-def _json_depth(text: str) -> int:
-    """The deepest nesting of brackets outside strings (an upper bound for invalid JSON)."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for ch in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif ch in "]}":
-            depth -= 1
-    return deepest
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_A_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def _json_depth(text: str) -> tuple[int, int]:
+    """The deepest nesting of brackets outside strings (an upper bound for invalid JSON),
+    and the number of opening brackets (lists and objects).
+
+    In C, not character by character in Python (which took 40 s for 32 MB): strings are cut
+    out with a regular expression, every byte but the brackets dropped, and the depth is the
+    highest running sum of +1 (opening) and -1 (closing)."""
+    import numpy as np
+
+    brackets = _JSON_STRING.sub("", text).encode("utf-8").translate(None, _NOT_A_BRACKET)
+    if not brackets:
+        return 0, 0
+    codes = np.frombuffer(brackets, dtype=np.uint8)
+    opening = (codes == ord("[")) | (codes == ord("{"))
+    steps = np.where(opening, 1, -1).astype(np.int64)
+    return max(int(np.cumsum(steps).max()), 0), int(opening.sum())
 
 
 # ---------------------------------------------------------------------------------------
@@ -344,6 +378,10 @@ def read_table(path: str | Path, *, sheet: str | None = None) -> pd.DataFrame:
         raise InputError(name, f"expected a .csv or .xlsx file, got '{Path(path).suffix}'")
     if suffix == ".csv":
         text, encoding = _decode_table(read_bytes(path), name)
+        # Lines end as Windows (CR LF), Unix (LF) or classic Mac (CR: Excel's "CSV
+        # (Macintosh)") write them; one convention from here on, so that lines are counted
+        # and the header is found whichever it was.
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
         separator = _separator(text.split("\n", 1)[0])
         df = _csv_frame(text, name, separator)
         header = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), delimiter=separator), [])
@@ -451,7 +489,20 @@ def _csv_frame(text: str, name: str, separator: str = ",") -> pd.DataFrame:
         raise InputError(name, f"cannot be read as CSV: {_first_line(exc)}") from None
     if df.shape[1] > MAX_COLUMNS:
         raise InputError(name, f"has {df.shape[1]:,} columns; the kit reads up to {MAX_COLUMNS}")
+    if len(df) > MAX_ROWS:
+        raise InputError(name, f"has {len(df):,} rows; the kit reads tables of up to {MAX_ROWS:,}")
+    _check_cells(len(df), df.shape[1], name)
     return df
+
+
+def _check_cells(rows: int, columns: int, name: str, where: str = "") -> None:
+    if rows * columns > MAX_CELLS:
+        raise InputError(
+            name,
+            f"{where}has {rows:,} rows of {columns:,} columns ({rows * columns:,} cells); the kit "
+            f"reads tables of up to {MAX_CELLS:,} cells (delete the empty rows and columns, or "
+            "what lies beyond the table)",
+        )
 
 
 def _first_line(exc: Exception) -> str:
@@ -473,11 +524,14 @@ def _xlsx_frame(data: bytes, name: str, sheet: str | None = None) -> pd.DataFram
             f"unpacks to {_size(unpacked)}; the kit reads workbooks of up to "
             f"{_size(MAX_UNZIPPED_BYTES)} unpacked",
         )
+    tags = _workbook_tags(data, name)  # of the parts openpyxl parses when it opens a workbook
     import openpyxl
     from openpyxl.utils import get_column_letter
 
     try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        wb = openpyxl.load_workbook(
+            io.BytesIO(data), read_only=True, data_only=True, keep_links=False
+        )
     except Exception as exc:  # openpyxl raises many kinds on a damaged workbook
         raise InputError(name, f"cannot be read as a workbook: {_first_line(exc)}") from None
     try:
@@ -491,6 +545,9 @@ def _xlsx_frame(data: bytes, name: str, sheet: str | None = None) -> pd.DataFram
             raise InputError(
                 name, f"has no sheet '{sheet}' (its sheets: {', '.join(wb.sheetnames)})"
             )
+        part = getattr(ws, "_worksheet_path", None)
+        if part is not None:
+            _workbook_tags(data, name, part, before=tags)
         cells = {}  # (row, column) -> value, only the cells that hold one
         for r, row in _sheet_rows(ws):
             for c, value in row:
@@ -516,9 +573,109 @@ def _xlsx_frame(data: bytes, name: str, sheet: str | None = None) -> pd.DataFram
         raise InputError(name, f"sheet '{ws.title}' has no header row (row 1 is empty)")
     width = max(c for _, c in cells)
     height = max(r for r, _ in cells)
+    if width * (height - 1) > MAX_CELLS:  # the frame is dense: every cell up to the last one
+        right = min((c, r) for r, c in cells if c == width)[::-1]
+        below = min((r, c) for r, c in cells if r == height)
+        far = sorted({f"{get_column_letter(c)}{r}" for r, c in (right, below)})
+        _check_cells(
+            height - 1,
+            width,
+            name,
+            where=f"sheet '{ws.title}', with values as far out as {' and '.join(far)}, ",
+        )
     columns = [str(header[c]) if c in header else f"unnamed: {c - 1}" for c in range(1, width + 1)]
     rows = [[cells.get((r, c)) for c in range(1, width + 1)] for r in range(2, height + 1)]
     return pd.DataFrame(rows, columns=columns, dtype=object)
+
+
+# Parts of a workbook that openpyxl does not parse when it reads one sheet's values (in
+# read-only mode, without external links): pivot caches and tables, comments, the
+# calculation chain and the theme (kept as bytes). Of every sheet it parses the beginning,
+# up to the sheet's <dimension> element (all of it when there is none).
+_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+_DIMENSION = re.compile(rb"<(?:[\w.-]+:)?dimension[\s/>]")
+_UNREAD_PARTS = frozenset(
+    "application/vnd.openxmlformats-officedocument." + t
+    for t in (
+        "spreadsheetml.pivotCacheRecords+xml",
+        "spreadsheetml.pivotCacheDefinition+xml",
+        "spreadsheetml.pivotTable+xml",
+        "spreadsheetml.table+xml",
+        "spreadsheetml.comments+xml",
+        "spreadsheetml.calcChain+xml",
+        "spreadsheetml.externalLink+xml",
+        "theme+xml",
+    )
+)
+_CONTENT_TYPES = "[Content_Types].xml"
+
+
+def _workbook_tags(data: bytes, name: str, part: str | None = None, *, before: int = 0) -> int:
+    """The XML tags (``<``) of the parts of a workbook that are parsed: with ``part``, that
+    one (a sheet); without, all that openpyxl parses when it opens the workbook. Refused
+    when they and ``before`` (the tags counted already) are more than
+    :data:`MAX_WORKBOOK_TAGS`: that is what bounds the time a workbook takes."""
+    import xml.etree.ElementTree as ET
+
+    def tags(zf: zipfile.ZipFile, member: str, *, until: re.Pattern | None = None) -> int:
+        n = 0
+        with zf.open(member) as fh:
+            tail = b""
+            while chunk := fh.read(2**20):
+                if until is not None and (found := until.search(tail + chunk)):
+                    return n + chunk[: max(found.start() - len(tail), 0)].count(b"<")
+                n += chunk.count(b"<")
+                tail = chunk[-64:]
+        return n
+
+    def refuse(n: int) -> InputError:
+        return InputError(
+            name,
+            f"holds {n:,} XML tags in the parts that are read (cells, strings, styles); the kit "
+            f"reads workbooks of up to {MAX_WORKBOOK_TAGS:,} (a few tens of thousands of "
+            "cells): keep the table in a workbook of its own",
+        )
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            if part is not None:
+                n = before + (tags(zf, part) if part in zf.namelist() else 0)
+                if n > MAX_WORKBOOK_TAGS:
+                    raise refuse(n)
+                return n
+            names = zf.namelist()
+            types: dict[str, str] = {}
+            total = 0
+            if _CONTENT_TYPES in names:
+                total = tags(zf, _CONTENT_TYPES)
+                if total > MAX_WORKBOOK_TAGS:
+                    raise refuse(total)
+                ns = "{http://schemas.openxmlformats.org/package/2006/content-types}"
+                root = ET.fromstring(zf.read(_CONTENT_TYPES))
+                defaults = {
+                    e.get("Extension", "").lower(): e.get("ContentType", "")
+                    for e in root.iter(f"{ns}Default")
+                }
+                types = {
+                    m: defaults.get(m.rsplit(".", 1)[-1].lower(), "") if "." in m else ""
+                    for m in names
+                }
+                for e in root.iter(f"{ns}Override"):
+                    types[e.get("PartName", "").lstrip("/")] = e.get("ContentType", "")
+            for member in names:
+                if member == _CONTENT_TYPES:
+                    continue
+                kind = types.get(member, "")
+                xml = kind.endswith("xml") or (not kind and member.endswith((".xml", ".rels")))
+                if xml and kind not in _UNREAD_PARTS:
+                    total += tags(zf, member, until=_DIMENSION if kind == _WORKSHEET else None)
+                    if total > MAX_WORKBOOK_TAGS:
+                        raise refuse(total)
+            return total
+    except InputError:
+        raise
+    except Exception as exc:  # a damaged package: zipfile, zlib and XML errors
+        raise InputError(name, f"cannot be read as a workbook: {_first_line(exc)}") from None
 
 
 def _sheet_rows(ws):

@@ -120,6 +120,17 @@ def write_results_dir(
     return target
 
 
+def tidy(target: str | Path) -> None:
+    """Put right what a killed writer of ``target`` left (see :func:`_recover`) before
+    anyone looks at it: a command checks whether its output folder exists before it works,
+    and must see the folder the write will see. Nothing is done where the folder that holds
+    ``target`` is missing or cannot be changed (the write will say why)."""
+    target = Path(os.path.normpath(target))
+    if target.parent.is_dir():
+        with contextlib.suppress(OSError), _swap_lock(target):
+            _recover(target)
+
+
 @contextlib.contextmanager
 def _swap_lock(target: Path) -> Iterator[None]:
     """An exclusive lock on the folder that holds ``target`` (``flock`` on the folder
@@ -136,14 +147,17 @@ def _swap_lock(target: Path) -> Iterator[None]:
 
 def _recover(target: Path) -> None:
     """Undo what a killed writer left: the previous results parked as ``.NAME.old`` by a
-    run killed between the two renames come back as ``NAME``; temporary folders
-    ``.NAME.<pid>.*`` of writers that are no longer running are removed (those of a running
-    writer are left alone)."""
+    run killed between the two renames come back as ``NAME``, and are removed when ``NAME``
+    is there (a run killed after its swap, before it removed them: under the lock, nothing
+    else leaves both); temporary folders ``.NAME.<pid>.*`` of writers that are no longer
+    running are removed (those of a running writer are left alone)."""
     if not target.parent.is_dir():
         return
     old = target.with_name(f".{target.name}.old")
     if old.is_dir() and not target.exists():
         old.rename(target)
+    elif old.is_dir():
+        shutil.rmtree(old, ignore_errors=True)
     prefix = f".{target.name}."
     for tmp in target.parent.glob(f"{glob.escape(prefix)}*"):
         pid = tmp.name[len(prefix) :].split(".", 1)[0]
