@@ -1116,12 +1116,16 @@ exercises teach the method, not a plan for the city named.
 :tags: [remove-input]
 
 from m100model.exercises import MODULES, exercises
+from m100model.i18n import N_, _, tr
 
-table = exercises()
-table = table.assign(module=table["module"].map(MODULES), level=table["level"].str.capitalize())
+LEVELS = {"guided": N_("Guided"), "structured": N_("Structured"), "open": N_("Open")}
+table = exercises()  # the titles in the page's language
+table = table.assign(
+    module=table["module"].map(MODULES).map(tr), level=table["level"].map(LEVELS).map(tr)
+)
 table = table[["id", "module", "title", "level", "minutes"]]
-table.columns = ["Exercise", "Module", "Title", "Level", "Minutes"]
-table.style.hide(axis="index").set_caption("The exercises, by module")
+table.columns = [_("Exercise"), _("Module"), _("Title"), _("Level"), _("Minutes")]
+table.style.hide(axis="index").set_caption(_("The exercises, by module"))
 ```
 
 ```{code-cell} ipython3
@@ -1132,27 +1136,45 @@ from myst_nb import glue
 
 from m100model.exercises import all_exercises, data, expected
 from m100model.exercises.answers import format_number
+from m100model.i18n import N_, _, number, tr
+from m100model.workshop import unit_name
 
+# The answers' units written in words (the exercises' unit_label), shown in the page's language.
+UNIT_WORDS = (
+    N_("t CO2 per year"),
+    N_("EUR per t CO2e"),
+    N_("years"),
+    N_("t CO2 per MWh"),
+    N_("m³ per year"),
+    N_("t CO2e per t of waste"),
+    N_("kt CO2e per year"),
+    N_("EUR per EUR borrowed"),
+)
 
 def solution_text(ex):
-    \"\"\"The expected answer, as the checker computes it, for the dropdown solution.\"\"\"
+    \"\"\"The expected answer, as the checker computes it, for the dropdown solution (in the
+    page's language: the checker's numbers, the programmes' units).\"\"\"
     value = expected(ex.id)
     if ex.numeric:
-        return format_number(float(value), ex.unit_label)
+        label = tr(ex.unit_label) if ex.unit_label in UNIT_WORDS else ex.unit_label
+        return format_number(float(value), label)
     if ex.id == "ghg-5":
-        return f"{len(value)} gaps to close"
+        return _("{n} gaps to close").format(n=len(value))
     unit = data(ex.id)["candidates"].set_index("archetype")["unit"]
     units = "; ".join(
-        f"{a} {format_number(u)} {'× ' if unit[a][0].isdigit() else ''}{unit[a]}"
+        f"{a} {format_number(u)} {'× ' if unit[a][0].isdigit() else ''}{unit_name(unit[a])}"
         for a, u in value["units"].items()
         if u > 1e-6
     )
     if "npv_meur" in value:
-        return (
-            f"{units} (investment {value['investment_meur']:,.1f} M EUR, net present cost "
-            f"{value['npv_meur']:,.1f} M EUR)"
+        return _("{units} (investment {investment} M EUR, net present cost {npc} M EUR)").format(
+            units=units,
+            investment=number(value["investment_meur"], ",.1f"),
+            npc=number(value["npv_meur"], ",.1f"),
         )
-    return f"{units} (net cost {value['net_cost_meur_per_year']:,.3f} M EUR a year)"
+    return _("{units} (net cost {cost} M EUR a year)").format(
+        units=units, cost=number(value["net_cost_meur_per_year"], ",.3f")
+    )
 
 
 for ex in all_exercises():
