@@ -733,8 +733,19 @@ def show(chart: alt.TopLevelMixin, *, width: int | None = BOOK_WIDTH) -> BookCha
     plot, so that it fits the book's text column (``width=None`` keeps the chart as it is).
     """
     if width is not None and isinstance(chart, alt.Chart | alt.LayerChart):
-        chart = chart.properties(width=width).configure_legend(orient="bottom", columns=2)
-    return BookChart(chart)
+        chart = chart.properties(width=width)
+    book = BookChart(chart)
+    config = book.spec.setdefault("config", {})
+    if width is not None and isinstance(chart, alt.Chart | alt.LayerChart):
+        config.setdefault("legend", {}).update(orient="bottom", columns=2)
+    if language() == "ro":
+        # A chart drawn on the page itself (not by a chart function) gets the Romanian
+        # number format too, and the room for longer labels that _localised gives.
+        config.setdefault("locale", ROMANIAN_NUMBERS.to_dict())
+        config.setdefault("legend", {}).setdefault("titleLimit", 260)
+        config["legend"].setdefault("labelLimit", 260)
+        config.setdefault("axis", {}).setdefault("labelLimit", 220)
+    return book
 
 
 # ---------------------------------------------------------------------------------------

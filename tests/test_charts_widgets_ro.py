@@ -310,6 +310,42 @@ def test_book_chart_message_in_romanian(chart_inputs):
     )
 
 
+def test_a_chart_drawn_on_a_romanian_page_gets_romanian_numbers():
+    """A book page draws some charts itself (alt.Chart, then charts.show): in the Romanian
+    edition they get the decimal comma and thousands dot and the wider label limits too, the
+    legend still below the plot; in English the spec is as before (no locale)."""
+    import altair as alt
+    import vl_convert as vlc
+
+    df = pd.DataFrame({"year": ["2025", "2030"], "t": [200000.0, 1234.5], "s": ["a", "b"]})
+    chart = alt.Chart(df).mark_bar().encode(x="year:O", y="t:Q", color="s:N")
+    en = charts.show(chart).spec
+    assert "locale" not in en["config"]
+    assert en["config"]["legend"] == {"orient": "bottom", "columns": 2}
+    with i18n.use_language("ro"):
+        ro = charts.show(chart).spec
+    assert ro["config"]["locale"]["number"] == {
+        "decimal": ",",
+        "thousands": ".",
+        "grouping": [3],
+        "currency": ["", " EUR"],
+    }
+    assert ro["config"]["legend"]["orient"] == "bottom"
+    assert ro["config"]["legend"]["labelLimit"] == 260
+    assert ro["config"]["axis"]["labelLimit"] == 220
+    svg = vlc.vegalite_to_svg(ro)
+    assert "200.000" in svg and "200,000" not in svg
+
+
+def test_a_configured_romanian_chart_keeps_its_config_in_the_book(chart_inputs):
+    """A chart function's Romanian chart is configured already: the book keeps its locale and
+    label limits and adds the legend's place."""
+    chart = _draw("lmdi", chart_inputs["lmdi"], lang="ro")
+    spec = charts.show(chart).spec
+    assert spec["config"]["locale"]["number"]["decimal"] == ","
+    assert spec["config"]["legend"]["titleLimit"] == 260
+
+
 # ---------------------------------------------------------------------------------------
 # The widgets
 # ---------------------------------------------------------------------------------------
