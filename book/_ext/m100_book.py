@@ -12,6 +12,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from sphinx.transforms import SphinxTransform
+from sphinx.util.nodes import get_node_line, get_node_source
+from sphinx_exercise.nodes import exercise_subtitle
+
 BUNDLE = "vega-bundle.js"
 CHART_CLASS = "m100-chart"
 
@@ -213,8 +217,105 @@ def translate_toc_captions(app, doctree) -> None:
         node["caption"] = node["rawcaption"] = catalog.gettext(node["caption"])
 
 
+class ExerciseSubtitles(SphinxTransform):
+    """Make the titles of ``{exercise}`` boxes translatable.
+
+    sphinx-exercise builds the title ("Exercise 3 (A school roof)") from its directive's
+    argument without a source, and Sphinx skips a node without a source as a built-in
+    message: the subtitle stayed English in the Romanian edition. This gives it its page and
+    line before Sphinx translates the page's messages (priority 20), and notes the message on
+    the exercise for :func:`extract_exercise_subtitles`.
+    """
+
+    default_priority = 5
+
+    def apply(self, **kwargs) -> None:
+        for node in self.document.findall(exercise_subtitle):
+            if node.source:
+                continue
+            node.source = get_node_source(node.parent)
+            try:
+                node.line = get_node_line(node.parent)
+            except ValueError:
+                node.line = 0
+            node.rawsource = node.astext()
+            node.parent.parent["m100_subtitle"] = (node.rawsource, node.source, node.line)
+
+
+class ExerciseSubtitlesInSolutions(SphinxTransform):
+    """Give the solutions the translated exercise titles.
+
+    sphinx-exercise titles a solution ("Solution to Exercise 3 (A school roof)") from the copy
+    of the exercise it keeps from when the directive ran, before Sphinx translated the page;
+    this refreshes that copy after the translation (priority 20).
+    """
+
+    default_priority = 25
+
+    def apply(self, **kwargs) -> None:
+        registry = getattr(self.env, "sphinx_exercise_registry", {})
+        for node in self.document.findall(_has_subtitle):
+            entry = registry.get(node.get("label"))
+            if entry is not None and entry.get("docname") == self.env.docname:
+                entry["node"] = node.deepcopy()
+
+
+def _has_subtitle(node) -> bool:
+    return "m100_subtitle" in getattr(node, "attributes", {})
+
+
+def extract_exercise_subtitles(app, doctree, docname) -> None:
+    """Add the exercises' titles to the page's message catalogue (gettext builder only).
+
+    Sphinx extracts a page's messages from the resolved page, where sphinx-exercise has
+    already melted the subtitle into a plain title ("Exercise 3 (A school roof)"); the
+    message noted by :class:`ExerciseSubtitles` is added here instead.
+    """
+    from sphinx.builders.gettext import I18nBuilder, MsgOrigin
+    from sphinx.util.i18n import docname_to_domain
+
+    if not isinstance(app.builder, I18nBuilder):
+        return
+    catalog = app.builder.catalogs[docname_to_domain(docname, app.config.gettext_compact)]
+    for node in doctree.findall(_has_subtitle):
+        msg, source, line = node["m100_subtitle"]
+        catalog.add(msg, MsgOrigin(source, line))
+
+
+def exercise_words_in_language(app, config) -> None:
+    """sphinx-exercise's own words ("Exercise", "Solution to") from the kit's catalogue
+    ``_ext/locales/<language>/exercise.po`` first, sphinx-exercise's after (a fallback).
+
+    Connected before sphinx-exercise reads them (``config-inited``, early priority).
+    """
+    po = Path(__file__).parent / "locales" / str(config.language) / "exercise.po"
+    if not po.is_file():
+        return
+    import gettext
+    import io
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+    from sphinx import locale
+
+    with po.open("rb") as fh:
+        catalogue = read_po(fh)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalogue)
+    buffer.seek(0)
+    ours = gettext.GNUTranslations(buffer)
+    theirs = locale.translators.get(("general", "exercise"))
+    if theirs is not None:
+        ours.add_fallback(theirs)
+    locale.translators["general", "exercise"] = ours
+
+
 def setup(app):
     app.add_config_value("m100_editions", [], "html")
+    app.connect("config-inited", exercise_words_in_language, priority=400)
+    app.add_transform(ExerciseSubtitles)
+    app.add_transform(ExerciseSubtitlesInSolutions)
+    app.connect("doctree-resolved", extract_exercise_subtitles)
     app.connect("doctree-read", translate_toc_captions)
     app.connect("config-inited", glue_in_translations)
     app.connect("config-inited", glue_numbers_in_language)
