@@ -222,3 +222,53 @@ def test_tables_name_their_columns_for_people(pages):
             if bad:
                 found.append(f"{name}: {bad}")
     assert not found, "tables headed by internal names: " + "; ".join(found)
+
+
+class _Blocks(HTMLParser):
+    """The text of each paragraph, list item and table cell of a page, in order."""
+
+    BLOCKS = ("p", "li", "td", "th")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.blocks: list[str] = []
+        self._open: list[list[str]] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.BLOCKS:
+            self._open.append([])
+
+    def handle_endtag(self, tag):
+        if tag in self.BLOCKS and self._open:
+            self.blocks.append(" ".join(" ".join(self._open.pop()).split()))
+
+    def handle_data(self, data):
+        for block in self._open:  # an item's text includes its nested paragraphs
+            block.append(data)
+
+
+SUCEAVA_TARGET = re.compile(
+    r"(\d+)\s*%\s*(?:cut\s+)?(?:below|sub nivelul din)\s+2021\s+(?:by|până în)\s+(20\d\d)"
+)
+
+
+def test_suceava_targets_other_than_the_contracts_are_called_teaching_targets(pages):
+    """Suceava's Climate City Contract aims at about 80% below 2021 by 2030. Any other target
+    the book sets for Suceava (a workshop's, an exercise's, a module's) says it is a teaching
+    target, in the same paragraph, in both editions: a learner must never read two different
+    targets as the city's. A target counts as Suceava's when its paragraph, or the one before
+    it (a list's previous item), names Suceava."""
+    bad = []
+    for name, html in pages.items():
+        parser = _Blocks()
+        parser.feed(html)
+        previous = ""
+        for block in parser.blocks:
+            if "Suceava" in block or "Suceava" in previous:
+                for m in SUCEAVA_TARGET.finditer(block):
+                    contract = m.group(2) == "2030" and int(m.group(1)) == 80
+                    labelled = "teaching target" in block or "țintă didactică" in block
+                    if not (contract or labelled):
+                        bad.append(f"{name}: {m.group(0)!r} in {block[:80]!r}")
+            previous = block
+    assert not bad, "Suceava targets not called teaching targets:\n" + "\n".join(bad)
