@@ -69,7 +69,7 @@ from pydantic import (
     model_validator,
 )
 
-from m100model.errors import InputError
+from m100model.errors import InputError, pydantic_message
 from m100model.i18n import N_, _, number, tr, use_language
 from m100model.inputs import read_json, read_yaml
 from m100model.tables import display_path
@@ -333,7 +333,7 @@ def _schema_error(shown: str, exc: ValidationError) -> InputError:
     """The first problem pydantic found, as one line naming the field."""
     err = exc.errors()[0]
     where = ".".join(_one_line(p, 40) for p in err["loc"]) or None
-    message = _one_line(str(err["msg"]).removeprefix("Value error, "), 200)
+    message = _one_line(pydantic_message(err), 200)
     return InputError(shown, message, field=where)
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from m100model.errors import InputError
+from m100model.errors import InputError, pydantic_message
 from m100model.tables import data_dir, read_table
 
 if TYPE_CHECKING:
@@ -172,9 +172,7 @@ def read_city_details(path: str | Path) -> list[CityDetails]:
         except ValidationError as exc:
             err = exc.errors()[0]
             column = str(err["loc"][0]) if err["loc"] else None
-            message = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "missing":
-                message = "missing: every city needs it"
+            message = pydantic_message(err, {"missing": "missing: every city needs it"})
             raise InputError(name, message, row=i + 2, column=column) from None
     if not cities:
         raise InputError(name, "holds no city (expected a row of city details)")

@@ -26,7 +26,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from m100model.errors import InputError, one_line
+from m100model.errors import InputError, one_line, pydantic_message
 from m100model.io import (
     OutputExistsError,
     OutputNotWritableError,
@@ -1466,9 +1466,7 @@ def new_city(
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"])
         option = {"city_id": "--id", "city": "NAME", "target_year": "--target-year"}
-        raise _bad_input(
-            f"{option.get(field, '--' + field)}: {err['msg'].removeprefix('Value error, ')}"
-        ) from None
+        raise _bad_input(f"{option.get(field, '--' + field)}: {pydantic_message(err)}") from None
     if not 1990 <= year <= 2100:
         raise _bad_input(f"--year: expected 1990 to 2100, got {year}")
     target = _normalised(folder or Path(cid))

@@ -141,7 +141,11 @@ def _open_error(exc: OSError) -> str:
 
 
 def _size(n: int) -> str:
-    return f"{n / 2**20:,.1f} MB" if n >= 2**20 else f"{n:,} bytes"
+    """A file size as a person reads it; in bytes where MB would round two sizes alike
+    (a file one byte over the 32 MB cap is not "32.0 MB")."""
+    if n < 2**20 or (n % 2**20 and round(n / 2**20, 1) == round(n / 2**20)):
+        return f"{n:,} bytes"
+    return f"{n / 2**20:,.1f} MB"
 
 
 def read_text(path: str | Path, *, limit: int = MAX_FILE_BYTES) -> str:

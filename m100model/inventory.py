@@ -26,7 +26,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from m100model import inputs
-from m100model.errors import InputError
+from m100model.errors import InputError, pydantic_message
 from m100model.factors import DEFAULT_GRID_METHOD, DEFAULT_GWP, FactorLibrary, load_factors
 from m100model.tables import QUALITY_FLAGS, data_dir, display_path, read_table, sheet_row
 
@@ -121,25 +121,10 @@ class ActivityRow(BaseModel):
         return value
 
 
-_MESSAGES = {
-    "greater_than_equal": "expected a number >= {ge}, got {input!r}",
-    "less_than_equal": "expected a number <= {le}, got {input!r}",
-    "float_parsing": "expected a number such as 1234.5, got {input!r}",
-    "int_parsing": "expected a whole number, got {input!r}",
-    "int_from_float": "expected a whole number, got {input!r}",
-    "finite_number": "expected a finite number, got {input!r}",
-    "string_too_short": "must not be empty",
+_MESSAGES = {  # a row's cells, where errors.PYDANTIC_MESSAGES words it otherwise
+    "float_parsing": "expected a number such as 1234.5, got {input}",
     "missing": "must not be empty",
-    "literal_error": "expected one of {expected}, got {input!r}",
 }
-
-
-def _pydantic_message(err: dict) -> str:
-    template = _MESSAGES.get(err["type"])
-    if template is None:
-        return err["msg"]
-    ctx = dict(err.get("ctx") or {})
-    return template.format(input=err.get("input"), **ctx)
 
 
 def _read_raw(path: Path) -> pd.DataFrame:
@@ -203,7 +188,9 @@ def read_activity(path: str | Path, factors: FactorLibrary | None = None) -> pd.
         except ValidationError as exc:
             err = exc.errors()[0]
             column = str(err["loc"][0]) if err["loc"] else None
-            raise InputError(shown, _pydantic_message(err), row=row_no, column=column) from None
+            raise InputError(
+                shown, pydantic_message(err, _MESSAGES), row=row_no, column=column
+            ) from None
         _check_row(rec, gpc, lib, shown, row_no)
         key = (rec.gpc_ref, rec.fuel, rec.ef_id, rec.vehicle)
         if key in seen:

@@ -44,7 +44,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from m100model.errors import InputError
+from m100model.errors import InputError, pydantic_message
 from m100model.i18n import N_, _, check_language, language, number, tr, use_language
 from m100model.inputs import read_yaml
 from m100model.io import write_csv, write_json
@@ -219,7 +219,7 @@ def _read_yaml(path: Path, model: type[BaseModel]) -> BaseModel:
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"]) or _("(top level)")
-        msg = _("unknown field") if err["type"] == "extra_forbidden" else err["msg"]
+        msg = _("unknown field") if err["type"] == "extra_forbidden" else pydantic_message(err)
         raise InputError(shown, msg, field=where) from None
 
 

@@ -210,7 +210,14 @@ def test_an_inventory_over_32_mib_is_not_read(work):
     with path.open("wb") as fh:
         fh.write(INVENTORY.read_bytes())
         fh.truncate(inputs.MAX_FILE_BYTES + 1)  # sparse: nothing more is written
-    refused(["inventory", path, "--out", work / "o"], work, "big.csv", "32.0 MB", out=work / "o")
+    refused(
+        ["inventory", path, "--out", work / "o"],
+        work,
+        "big.csv",
+        "33,554,433 bytes",
+        "up to 32.0 MB",
+        out=work / "o",
+    )
 
 
 @pytest.mark.parametrize("where", ["top", "distribution"])

@@ -49,7 +49,7 @@ BAD = [
     (
         "name: x\ncities: [resita]\ntarget: {reduction: 1.5}\n",
         "target.reduction",
-        "less than or equal to 1",
+        "expected a number <= 1.0, got 1.5",
     ),
     (
         "name: x\ncities: [resita]\ninstruments: [money_tree]\n",
@@ -63,7 +63,11 @@ BAD = [
     ),
     ("name: x\ncities: [resita]\ncolour: blue\n", "colour", "unknown field"),
     ("cities: [resita]\n", "name", "missing (required)"),
-    ("name: x\ncities: [resita]\nhorizon: 2020\n", "horizon", "greater than or equal to 2023"),
+    (
+        "name: x\ncities: [resita]\nhorizon: 2020\n",
+        "horizon",
+        "expected a number >= 2023, got 2020",
+    ),
     (
         "name: x\ncities: [resita]\nfirst_year: 2030\nhorizon: 2028\n",
         "horizon",
@@ -76,7 +80,16 @@ BAD = [
     ),
     ("name: x\ncities: [resita]\ntarget: {kind: custom}\n", "target", "custom target needs points"),
     ("name: x\ncities: [resita, resita]\n", "cities", "listed twice"),
-    ("name: x\ncities: [resita]\ndiscount_rate: abc\n", "discount_rate", "valid number"),
+    (
+        "name: x\ncities: [resita]\ndiscount_rate: abc\n",
+        "discount_rate",
+        "expected a number, got 'abc'",
+    ),
+    (
+        "name: x\ncities: [resita]\nfirst_year: soon\n",
+        "first_year",
+        "expected a whole number, got 'soon'",
+    ),
     # the name becomes results/<name>: it must not lead out of results/
     ("name: ../../x\ncities: [resita]\n", "name", "plain name for the results folder"),
     ("name: /tmp/x\ncities: [resita]\n", "name", "plain name for the results folder"),
