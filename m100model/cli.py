@@ -252,15 +252,16 @@ def _fmt(value: float) -> str:
     )
 
 
-def render_gpc_table(inv: Inventory) -> Table:
-    """The GPC reporting table as a rich table (scope cells show tCO2e or a notation key)."""
+def render_gpc_table(inv: Inventory, name: str | None = None) -> Table:
+    """The GPC reporting table as a rich table (scope cells show tCO2e or a notation key),
+    titled with the city's ``name`` (default: the kit's name for the inventory's city)."""
     label = (
         " [bold yellow](ILLUSTRATIVE data, not a published inventory)[/]"
         if inv.illustrative
         else ""
     )
     table = Table(
-        title=f"GPC inventory: {_t(city_name(inv.city))} {inv.year}{label}\n"
+        title=f"GPC inventory: {_t(name or city_name(inv.city))} {inv.year}{label}\n"
         f"[dim]t CO2e, GWP {inv.gwp_set}, grid factor: {inv.grid_method}[/]",
         title_justify="left",
         show_footer=False,
@@ -283,27 +284,29 @@ def render_gpc_table(inv: Inventory) -> Table:
     return table
 
 
-def _plausibility(inv: Inventory, file: Path, city_details: Path | None) -> list[str]:
-    """Plausibility warnings, with the population from --city-details, else the workbook's
-    own sheet 'city' when it is filled in, else the kit's cities."""
+def _details(inv: Inventory, file: Path, city_details: Path | None):
+    """The inventory's city as --city-details gives it, else the workbook's own sheet 'city'
+    when it is filled in, else None (one of the kit's cities, or not given)."""
     from m100model.cities import read_city_details
-    from m100model.plausibility import population_of, warnings
 
-    population = None
     if city_details is not None:
         details = {c.city_id: c for c in read_city_details(city_details)}
         if inv.city not in details:
             raise InputError(
                 _shown(city_details), f"has no row for the inventory's city '{inv.city}'"
             )
-        population = float(details[inv.city].population)
-    elif file.suffix.lower() in (".xlsx", ".xlsm"):
+        return details[inv.city]
+    if file.suffix.lower() in (".xlsx", ".xlsm"):
         with contextlib.suppress(InputError):  # no sheet 'city', or not filled in yet
-            details = {c.city_id: c for c in read_city_details(file)}
-            if inv.city in details:
-                population = float(details[inv.city].population)
-    if population is None:
-        population = population_of(inv.city)
+            return {c.city_id: c for c in read_city_details(file)}.get(inv.city)
+    return None
+
+
+def _plausibility(inv: Inventory, details) -> list[str]:
+    """Plausibility warnings, with the population of the city's details, else the kit's."""
+    from m100model.plausibility import population_of, warnings
+
+    population = float(details.population) if details is not None else population_of(inv.city)
     return warnings(inv, population)
 
 
@@ -365,7 +368,11 @@ def inventory(
         inv = load_inventory(file, gwp=gwp.value, grid_method=grid_method)
     except InputError as exc:
         raise _bad_input(str(exc)) from None
-    inv.warnings = _plausibility(inv, file, city_details)
+    try:
+        details = _details(inv, file, city_details)
+    except InputError as exc:
+        raise _bad_input(str(exc)) from None
+    inv.warnings = _plausibility(inv, details)
     for w in inv.warnings:
         err.print(f"[yellow]warning:[/] {_t(w)}", highlight=False, soft_wrap=True)
     summary = inv.summary()
@@ -386,7 +393,7 @@ def inventory(
     elif format is Format.csv:
         typer.echo(inv.gpc_table().to_csv(index=False, lineterminator="\n"), nl=False)
     else:
-        out.print(render_gpc_table(inv))
+        out.print(render_gpc_table(inv, details.city if details is not None else None))
         _print_totals(inv)
         if out_dir is not None:
             out.print(f"Written to [bold]{_t(out_dir)}[/]")
@@ -626,6 +633,8 @@ def _print_run(info: dict, stats: dict, target: Path) -> None:
     for s, by_year in sorted(info["investment_meur"].items(), key=lambda kv: -sum(kv[1].values())):
         invest.add_row(_t(names.get(s, {}).get("name", s)), f"{sum(by_year.values()):,.1f}")
     out.print(invest)
+    if info.get("totals_note"):
+        out.print(_t(info["totals_note"]))
     out.print(
         f"{len(info['selected_projects'])} projects selected; "
         f"{sum(b['selected'] for b in info['bundles'])} of {len(info['bundles'])} bundles."

@@ -87,6 +87,27 @@ def aggregate_groups(groups: list[str]) -> list[str]:
     return list(groups)
 
 
+def counted_investment(out: RunOutput) -> pd.DataFrame:
+    """The investment plan's rows that scenario totals add up: those of the groups in
+    :func:`aggregate_groups`. Bucharest's plan cuts the emissions of the whole city, Sector 2's
+    included, so Sector 2's own plan (shown on its own) is not added to it, as its emissions
+    are not."""
+    inv = out.result.investment
+    return inv[inv["city"].isin(aggregate_groups(list(out.data.groups)))]
+
+
+def totals_note(out: RunOutput) -> str:
+    """A sentence naming the groups left out of the totals ('' when none is)."""
+    left = [g for g in out.data.groups if g not in aggregate_groups(list(out.data.groups))]
+    if not left:
+        return ""
+    names = ", ".join(city_name(g) for g in left)
+    return (
+        f"{names} lies inside Bucharest: its plan is shown on its own and left out of the "
+        "totals (Bucharest's plan covers the whole city)."
+    )
+
+
 # ---------------------------------------------------------------------------------------
 # Data quality: what the data's own flags say (one function for every output)
 # ---------------------------------------------------------------------------------------
@@ -255,13 +276,19 @@ def archetype_name(a: str) -> str:
 
 
 def _pool_name(pool: str) -> str:
-    """``I.1|district_heat`` -> "district heat in residential buildings (I.1)"."""
+    """``III.1|msw`` -> "municipal solid waste to landfill in solid waste disposal (III.1)":
+    the fuel's and the sub-sector's names (fuels.csv, the GPC reference), never their ids."""
+    from m100model.factors import load_factors
     from m100model.inventory import gpc_reference
 
     sub, _, fuel = pool.partition("|")
     ref = gpc_reference().drop_duplicates("subsector").set_index("subsector")
     where = str(ref.at[sub, "subsector_name"]).lower() if sub in ref.index else sub
-    return f"{fuel.replace('_', ' ')} in {where} ({sub})"
+    fuels = load_factors().fuels
+    what = str(fuels.at[fuel, "name"]) if fuel in fuels.index else fuel.replace("_", " ")
+    if len(what) > 1 and what[1].islower():  # "Natural gas" -> "natural gas"; "BOD" stays
+        what = what[0].lower() + what[1:]
+    return f"{what} in {where} ({sub})"
 
 
 def _some(names: list[str], n: int = 4) -> str:
@@ -701,7 +728,7 @@ def summary(out: RunOutput) -> dict:
     price_max = sp.groupby("year")["eur_per_t"].max() if not sp.empty else pd.Series(dtype=float)
     budget_price = r.shadow_carbon[r.shadow_carbon["year"].isna()]
     missed = r.shadow_carbon[r.shadow_carbon["shortfall"].astype(bool)]
-    inv = r.investment.groupby(["instrument", "year"])["meur"].sum()
+    inv = counted_investment(out).groupby(["instrument", "year"])["meur"].sum()
     quality = data_quality(out)
     sources = funding_sources()
     built = what_is_built(out)
@@ -722,6 +749,7 @@ def summary(out: RunOutput) -> dict:
         "cities": scn.cities,
         "city_names": {c: city_name(c) for c in scn.cities},
         "totals_exclude": sorted(set(d.groups) - set(counted)),
+        "totals_note": totals_note(out),
         "emissions_kt": {int(y): _r(v) for y, v in total["emissions_kt"].items()},
         "target_kt": {int(y): _r(v) for y, v in total["target_kt"].items()},
         "baseline_kt": {int(y): _r(v) for y, v in total["baseline_kt"].items()},
@@ -894,7 +922,7 @@ def report_charts(out: RunOutput, quality: dict | None = None) -> dict[str, alt.
     return {
         "pathway": charts.pathway_chart(em, wedges, f"{name}: emissions against the target{tag}"),
         "investment": charts.investment_chart(
-            r.investment, f"{name}: investment plan by funding source"
+            counted_investment(out), f"{name}: investment plan by funding source"
         ),
         "macc": charts.macc_chart(
             out.macc,
@@ -907,12 +935,26 @@ def _e(v: object) -> str:
     return html.escape(str(v))
 
 
+_NUMBER_CELL = re.compile(r"[-+\u2212]?[\d.,\s]*\d[\d.,\s]*%?|[-\u2013\u2014]?")
+
+
 def _html_table(rows: list[list[str]], header: list[str], bold: set[int] | None = None) -> str:
-    """A table of already escaped cells (``bold``: row numbers shown bold)."""
-    head = "".join(f"<th>{h}</th>" for h in header)
+    """A table of already escaped cells (``bold``: row numbers shown bold). Numbers (and a
+    dash for none) are right-aligned, text left-aligned; a column's header follows its
+    cells."""
+    numeric = [
+        all(_NUMBER_CELL.fullmatch(str(row[j]).strip()) for row in rows if j < len(row))
+        for j in range(len(header))
+    ]
+    head = "".join(
+        f'<th class="n">{h}</th>' if numeric[j] else f"<th>{h}</th>" for j, h in enumerate(header)
+    )
     body = "".join(
         ("<tr class='b'>" if bold and i in bold else "<tr>")
-        + "".join(f"<td>{c}</td>" for c in row)
+        + "".join(
+            f'<td class="n">{c}</td>' if _NUMBER_CELL.fullmatch(str(c).strip()) else f"<td>{c}</td>"
+            for c in row
+        )
         + "</tr>"
         for i, row in enumerate(rows)
     )
@@ -966,7 +1008,7 @@ def _cities_html(info: dict) -> str:
 
 
 def _funding_html(out: RunOutput) -> str:
-    inv = out.result.investment
+    inv = counted_investment(out)
     if inv.empty:
         return "<p>No investment.</p>"
     src = funding_sources()
@@ -1059,7 +1101,12 @@ def html_report(out: RunOutput, info: dict) -> str:
         if solver.get("limit")
         else ""
     )
-    total_inv = float(r.investment["meur"].sum()) if len(r.investment) else 0.0
+    counted_inv = counted_investment(out)
+    total_inv = float(counted_inv["meur"].sum()) if len(counted_inv) else 0.0
+    totals = f". {html.escape(info['totals_note'])}" if info.get("totals_note") else ""
+    npv_scope = (
+        " (the model's objective, every city's plan included)" if info.get("totals_note") else ""
+    )
     bundle = vega_bundle()
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -1068,10 +1115,9 @@ def html_report(out: RunOutput, info: dict) -> str:
 color:#222}} .warn{{background:#fff4d6;border-left:4px solid #E69F00;padding:.6rem 1rem}}
 .note{{background:#eef5fb;border-left:4px solid #0072B2;padding:.6rem 1rem}}
 table.t{{border-collapse:collapse;font-size:.9rem;margin:.5rem 0 1.5rem}}
-table.t td,table.t th{{padding:.2rem .5rem;border-bottom:1px solid #ddd;text-align:right;
+table.t td,table.t th{{padding:.2rem .5rem;border-bottom:1px solid #ddd;text-align:left;
 vertical-align:top}} table.t tr.b td{{font-weight:bold}} .chart{{margin:1.5rem 0}}
-table.t td:first-child,table.t th:first-child{{text-align:left}}
-table.t td:last-child{{text-align:left}}</style>
+table.t td.n,table.t th.n{{text-align:right;font-variant-numeric:tabular-nums}}</style>
 <script>{bundle}</script></head><body>
 <h1>Scenario <code>{html.escape(out.scenario.name)}</code></h1>
 <p>{html.escape(out.scenario.description)}</p>
@@ -1081,9 +1127,9 @@ table.t td:last-child{{text-align:left}}</style>
 <b>{"yes" if info["targets_met"] else "no"}</b></li>
 <li>Net present cost ({html.escape(info["perspective"])} perspective, discount rate
 {info["discount_rate"]:.1%}): <b>{info["npv_meur"]:,.1f} M EUR</b>; negative means the
-energy savings outweigh the costs</li>
+energy savings outweigh the costs{npv_scope}</li>
 <li>Investment {years_label(out)}: <b>{total_inv:,.1f} M EUR</b> (money of each year; by
-funding source below and in <code>investment_plan.xlsx</code>)</li>
+funding source below and in <code>investment_plan.xlsx</code>){totals}</li>
 <li>Shortfall penalty (a price on missing the target that steers the model, not a cost
 anyone pays): {info["shortfall_penalty_meur"]:,.1f} M EUR</li>
 <li>Cities: {html.escape(", ".join(city_name(c) for c in info["cities"]))}</li></ul>
@@ -1357,7 +1403,7 @@ def excel_plan(out: RunOutput, path: Path, info: dict | None = None) -> None:
     info = info or summary(out)
     years = list(d.years)
     src = funding_sources()
-    used = r.investment.groupby("instrument")["meur"].sum()
+    used = r.investment.groupby("instrument")["meur"].sum()  # every city's sheet's rows
     sources = [s for s in src.index if s in used.index and used[s] > 1e-9]
     sources += [s for s in used.index if s not in sources and used[s] > 1e-9]
     quality = info["data_quality_detail"]
@@ -1371,12 +1417,14 @@ def excel_plan(out: RunOutput, path: Path, info: dict | None = None) -> None:
         f"M EUR per year, money of each year (not discounted), {span}. Funding sources as "
         "the model finances the capital spending; a dash is zero."
     )
+    counted = aggregate_groups(list(d.groups))
+    left_out = totals_note(out)
     _plan_sheet(
         wb.create_sheet("Investment plan"),
-        plan_rows(r.investment, years, sources, _opex_by_year(out)),
+        plan_rows(counted_investment(out), years, sources, _opex_by_year(out, counted)),
         years,
         f"Investment plan, all cities: {scn.name}",
-        note,
+        f"{note} {left_out}".strip(),
     )
     for c, title in city_sheets.items():
         inv_c = r.investment[r.investment["city"] == c]
@@ -1385,7 +1433,7 @@ def excel_plan(out: RunOutput, path: Path, info: dict | None = None) -> None:
             plan_rows(inv_c, years, sources, _opex_by_year(out, [c])),
             years,
             f"Investment plan, {city_name(c)}: {scn.name}",
-            note,
+            note if c in counted else f"{note} {left_out}",
         )
     _portfolio_sheet(wb.create_sheet("Portfolio"), out, info)
     _emissions_sheet(wb.create_sheet("Emissions"), out)

@@ -330,6 +330,20 @@ def _city_details(path: Path, population: int, quality: str = "sourced") -> Path
     return path
 
 
+def test_the_inventory_is_titled_with_the_citys_own_name(tmp_path):
+    """A city the kit does not know is titled by the name its details give ("Târgu Mureș"),
+    not by its id; without details the id is all there is."""
+    path = tmp_path / "activity.csv"
+    _activity("targu_mures").to_csv(path, index=False)
+    details = _city_details(tmp_path / "city.csv", 134_290)
+    p = m100("inventory", path, "--city-details", details, cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert "GPC inventory: Târgu Mureș 20" in p.stdout
+    p = m100("inventory", path, cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert "GPC inventory: targu_mures 20" in p.stdout
+
+
 @pytest.mark.parametrize("per_person", [0.4, 60.0, 8.0], ids=["too low", "too high", "likely"])
 def test_emissions_per_person_outside_1_to_30_t_are_a_warning(tmp_path, per_person):
     """The same inventory with a population that makes it 0.4 t or 60 t CO2e per person:

@@ -80,6 +80,41 @@ def _plan(ws) -> tuple[list, pd.DataFrame]:
 # ---------------------------------------------------------------------------------------
 # 1. The investment plan workbook
 # ---------------------------------------------------------------------------------------
+def test_sector_2_is_left_out_of_the_money_totals_as_of_the_emissions(tmp_path):
+    """Bucharest's plan cuts the emissions of the whole city, Sector 2's included: with both
+    in a scenario, Sector 2's own plan is shown on its sheet and left out of every money total
+    (workbook, summary, report, command line), as its emissions are left out of the emissions
+    totals; its sheet and the total say so."""
+    both = ["bucharest", "bucharest_sector_2"]
+    out = run_scenario(_scenario(cities=both, archetypes=["en_led", "en_pv_public", "mob_ebus"]))
+    info = write_outputs(out, tmp_path)
+    inv = out.result.investment
+    assert set(inv["city"]) == set(both)  # both cities invest
+    city_only = inv[inv["city"] == "bucharest"]
+    # summary.json: by instrument, Bucharest's money only
+    got = {s: sum(by_year.values()) for s, by_year in info["investment_meur"].items()}
+    expect = city_only.groupby("instrument")["meur"].sum()
+    assert got == pytest.approx(expect.round(3).to_dict(), abs=2e-3)
+    assert "Sector 2" in info["totals_note"] and info["totals_exclude"] == ["bucharest_sector_2"]
+    # the workbook's total sheet is Bucharest's sheet; Sector 2's sheet has its own plan
+    wb = openpyxl.load_workbook(tmp_path / "investment_plan.xlsx")
+    whole = _plan(wb["Investment plan"])[1].set_index("Funding source")
+    assert float(whole.loc["Total financing", "Total (M EUR)"]) == pytest.approx(
+        city_only["meur"].sum(), abs=1e-9
+    )
+    sector = _plan(wb[city_name("bucharest_sector_2")])[1].set_index("Funding source")
+    assert float(sector.loc["Total financing", "Total (M EUR)"]) == pytest.approx(
+        inv[inv["city"] == "bucharest_sector_2"]["meur"].sum(), abs=1e-9
+    )
+    for sheet in ("Investment plan", city_name("bucharest_sector_2")):
+        assert "left out of the totals" in str(wb[sheet]["A2"].value), sheet
+    assert "left out" not in str(wb[city_name("bucharest")]["A2"].value)
+    # the report's investment line
+    page = _body((tmp_path / "report.html").read_text(encoding="utf-8"))
+    assert f"<b>{city_only['meur'].sum():,.1f} M EUR</b>" in page
+    assert "left out of the totals" in page
+
+
 def test_workbook_sheets_headers_and_layout(written):
     out, folder, _info = written
     wb = openpyxl.load_workbook(folder / "investment_plan.xlsx")
@@ -463,6 +498,43 @@ def test_missed_target_diagnosis_in_names_and_no_price(tmp_path):
     for _city, year, price, note in rows:
         if year in missed:
             assert price == NO_PRICE and note.startswith("no price"), (year, price)
+
+
+def test_a_used_up_pool_is_named_by_its_fuel_and_sub_sector_never_their_ids():
+    """The diagnosis says which emission pool is used up ("nothing is left to cut in ...") by
+    the fuel's name from fuels.csv and the GPC sub-sector's name: 'msw' read as an id."""
+    from m100model.factors import load_factors
+    from m100model.report import _pool_name
+
+    fuels = load_factors().fuels
+    assert _pool_name("III.1|msw") == (
+        "municipal solid waste to landfill in solid waste disposal (III.1)"
+    )
+    assert _pool_name("I.1|natural_gas") == "natural gas in residential buildings (I.1)"
+    for fuel, name in fuels["name"].items():
+        words = _pool_name(f"I.2|{fuel}")
+        if fuel.lower() not in name.lower():  # an id that is not also a word of the name
+            assert fuel not in words.split(), words
+        assert name[1:] in words and words.endswith("(I.2)"), words
+
+
+def test_report_tables_align_numbers_right_and_text_left(written):
+    """In every table of report.html a cell that is a number (or a dash for none) is
+    right-aligned, text left-aligned; "Largest projects" had its names right-aligned and
+    its capital spending left-aligned."""
+    _out, folder, _info = written
+    whole = (folder / "report.html").read_text(encoding="utf-8")
+    page = _body(whole)
+    largest = page.split("<h2>Largest projects", 1)[1].split("</table>", 1)[0]
+    header = re.findall(r"<th( class=\"n\")?>([^<]*)</th>", largest)
+    aligned = {name: bool(cls) for cls, name in header}
+    assert aligned["City"] is False and aligned["Measure"] is False
+    assert aligned["What is built"] is False
+    assert aligned["First in service"] is True and aligned["Capital spending (M EUR)"] is True
+    first = re.search(r"<tbody><tr>(.*?)</tr>", largest).group(1)
+    cells = re.findall(r"<td( class=\"n\")?>([^<]*)</td>", first)
+    assert [bool(c) for c, _v in cells] == [False, False, False, False, True, True, True]
+    assert "text-align:right" in whole.split("</style>")[0].split("td.n")[1]
 
 
 def test_price_note_for_a_city_short_in_another_year():
