@@ -363,6 +363,25 @@ def test_an_unwritable_out_is_refused_before_solving(work):
     assert time.perf_counter() - started < TIMEOUT
 
 
+def test_an_unwritable_out_is_refused_before_the_model_is_assembled(work, monkeypatch):
+    """The order, not the time: with the model's assembly made to fail loudly, the run still
+    ends with the one line about the folder, so the folder is checked before any work."""
+    from typer.testing import CliRunner
+
+    import m100model.report
+    from m100model.cli import app
+
+    def assembled(*args, **kwargs):
+        raise AssertionError("the model was assembled before the output folder was checked")
+
+    monkeypatch.setattr(m100model.report, "run_scenario", assembled)
+    folder = _unwritable(work)
+    result = CliRunner().invoke(app, ["run", str(WORKSHOP), "--out", str(folder / "res")])
+    assert result.exit_code == 2, result.output
+    assert "cannot be written" in result.stderr
+    assert not isinstance(result.exception, AssertionError)
+
+
 def test_a_concurrent_writer_never_loses_the_rename_race(tmp_path):
     """Many writers of one folder at once, with --force: each finishes without error and
     the folder holds one writer's complete results; without --force the later ones are
