@@ -131,3 +131,27 @@ def test_exercise_titles_are_translated_on_the_built_pages(templates):
             assert f"({title})" not in ro, f"{page}: {title!r} left in English"
             checked += 1
     assert checked >= 28, checked
+
+
+SWITCH = re.compile(r'<p class="m100-edition-switch"><a href="([^"]+)" hreflang="(en|ro)"')
+
+
+def test_every_page_links_to_the_same_page_in_the_other_edition(templates):
+    """Each page of each edition has one link to the other language's edition, and it leads
+    to the same page there (which exists)."""
+    editions = {"en": HTML, "ro": HTML / "ro"}
+    checked = 0
+    for lang, root in editions.items():
+        other = "ro" if lang == "en" else "en"
+        for page in sorted((root / "book").rglob("*.html")):
+            if "_sources" in page.parts:
+                continue
+            links = SWITCH.findall(page.read_text(encoding="utf-8"))
+            assert len(links) == 1, f"{page}: {len(links)} edition links"
+            href, hreflang = links[0]
+            assert hreflang == other, page
+            target = (page.parent / href).resolve()
+            assert target == (editions[other] / page.relative_to(root)).resolve(), page
+            assert target.is_file(), target
+            checked += 1
+    assert checked >= 60, checked
