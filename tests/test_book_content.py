@@ -92,7 +92,9 @@ def _exercise_numbers(html: str) -> list[int]:
     return [
         int(n)
         for n in re.findall(
-            r'<p class="admonition-title"><span class="caption-number">Exercise (\d+) </span>', html
+            r'<p class="admonition-title"><span class="caption-number">'
+            r"(?:Exercise|Exercițiul) (\d+) </span>",
+            html,
         )
     ]
 
@@ -112,7 +114,8 @@ def test_the_text_names_only_exercises_the_page_has(pages):
     wrong = []
     # "Exercise 2", "exercises 1 and 2"; not "a transition-lab exercise 9 h" (a duration).
     mention = re.compile(
-        r"\b[Ee]xercises? (\d+)(?:\s*(?:and|to|-|–|,)\s*(\d+))?(?!\d|\.\d|\s*(?:h\b|hours?|min))"
+        r"\b(?:[Ee]xercises?|[Ee]xercițiu(?:l|lui)?|[Ee]xercițiile(?:lor)?) (\d+)"
+        r"(?:\s*(?:and|și|to|-|–|,)\s*(\d+))?(?!\d|[.,]\d|\s*(?:h\b|hours?|min|ore|de ore))"
     )
     for name, html in pages.items():
         count = len(_exercise_numbers(html))
