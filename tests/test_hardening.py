@@ -563,9 +563,34 @@ def test_neutralised_tables_in_excel_stay_text(tmp_path):
 # ---------------------------------------------------------------------------------------
 # vl-convert under an address-space limit: a message, not a SIGTRAP
 # ---------------------------------------------------------------------------------------
-def test_charts_under_an_address_space_limit_give_a_message(work):
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["alternatives", WORKSHOP],
+        ["tornado", WORKSHOP],
+        ["pareto", WORKSHOP],
+        ["ensemble", WORKSHOP, "--samples", "2"],
+    ],
+    ids=lambda c: c[0],
+)
+def test_charts_under_an_address_space_limit_give_a_message(work, command):
+    """Every command that draws charts says so in one line under an address-space limit
+    (RLIMIT_AS, which V8 aborts under) before any work; nothing is written."""
     refused(
-        ["alternatives", WORKSHOP, "--out", work / "o"],
+        [*command, "--out", work / "o"],
+        work,
+        "charts cannot be drawn here",
+        "ulimit -v",
+        out=work / "o",
+    )
+
+
+def test_a_report_under_an_address_space_limit_gives_a_message(work, monkeypatch):
+    """m100 run draws the report's charts unless the Vega bundle is cached already: with no
+    cache (an empty M100_CACHE_DIR) it too says so in one line under the limit."""
+    monkeypatch.setenv("M100_CACHE_DIR", str(work / "empty-cache"))
+    refused(
+        ["run", WORKSHOP, "--out", work / "o"],
         work,
         "charts cannot be drawn here",
         "ulimit -v",
