@@ -620,6 +620,69 @@ def test_m100_inventory_killed_at_any_moment_loses_nothing(work):
     assert leftovers(work, "res") == []
 
 
+def _lines(path: Path) -> int:
+    try:
+        return len(path.read_bytes().splitlines())
+    except FileNotFoundError:
+        return 0
+
+
+def _ensemble_result(folder: Path) -> tuple[list, dict, dict]:
+    """A finished ensemble's samples (by id), summary and tables, without its timings."""
+    samples = sorted(
+        (json.loads(line) for line in (folder / "samples.jsonl").read_text().splitlines()),
+        key=lambda r: r["sample_id"],
+    )
+    for record in samples:
+        record.pop("seconds", None)
+        for run in record.get("runs", {}).values():
+            run.pop("seconds", None)
+    summary = json.loads((folder / "summary.json").read_text())
+    summary.pop("timing", None)
+    tables = {p.name: p.read_text() for p in sorted(folder.glob("*.csv"))}
+    return samples, summary, tables
+
+
+@pytest.mark.slow
+def test_m100_ensemble_killed_mid_way_resumes_to_the_same_result(work):
+    """`m100 ensemble`, SIGKILLed while its samples stream in: the rerun with the same
+    settings resumes where it stopped (it does not start again) and ends with the samples,
+    summary and tables of a run never interrupted; nothing hidden is left beside them."""
+    args = ["ensemble", WORKSHOP, "--serial", "--no-progress", "--mode", "fixed"]
+    args += ["--samples", "120"]
+    p = m100([*args, "--out", "whole"], work, limit="data")
+    assert p.returncode == 0, p.stderr[-2000:]
+    killed = subprocess.Popen(
+        [*M100, *map(str, args), "--out", "res"],
+        cwd=work,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        preexec_fn=bounded("data"),
+    )
+    end = time.monotonic() + TIMEOUT
+    while _lines(work / "res" / "samples.jsonl") < 20:
+        assert killed.poll() is None, killed.communicate()
+        assert time.monotonic() < end, "no sample was written"
+        time.sleep(0.02)
+    kill(killed)
+    written = (work / "res" / "samples.jsonl").read_bytes()
+    kept = written[: written.rfind(b"\n") + 1]  # the whole lines (a last one may be cut)
+    done = len(kept.splitlines())
+    assert 20 <= done < 120, done  # killed mid-way
+    assert not (work / "res" / "summary.json").exists()
+    p = m100([*args, "--out", "res"], work, limit="data")  # no --force: it resumes
+    assert p.returncode == 0, p.stderr[-2000:]
+    # the samples written before the kill are kept as they were (their own timings), and
+    # only the rest are sampled
+    assert (work / "res" / "samples.jsonl").read_bytes().startswith(kept)
+    timing = json.loads((work / "res" / "summary.json").read_text())["timing"]
+    assert (timing["resumed_samples"], timing["new_samples"]) == (done, 120 - done)
+    resumed = _ensemble_result(work / "res")
+    assert resumed[1]["finished"] == 120
+    assert resumed == _ensemble_result(work / "whole")
+    assert leftovers(work, "res") == [] and not list((work / "res").glob(".*"))
+
+
 # ---------------------------------------------------------------------------------------
 # Two processes writing one folder at once
 # ---------------------------------------------------------------------------------------
