@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from m100model.cli import app
 from m100model.errors import InputError
-from m100model.scenario import load_scenario
+from m100model.scenario import load_scenario, resolve_path
 from m100model.tables import data_dir
 
 runner = CliRunner()
@@ -328,3 +328,25 @@ def test_out_path_is_normalised_before_the_existence_check(tmp_path, monkeypatch
     assert result.exit_code == 2 and "use --force" in result.stderr
     assert (keep / "precious.txt").read_text(encoding="utf-8") == "keep me"
     assert not (tmp_path / "missing").exists()
+
+
+def test_a_path_in_a_scenario_resolves_next_to_it_first_then_in_the_kit(tmp_path):
+    """A relative path in a scenario is read next to the scenario file when a file is there
+    (the analyst's own data), else from the kit's bundled data (``data/...``); absolute
+    paths stay as written; a path that is in neither place names the scenario's folder."""
+    bundled = "data/inventories/suceava_2021.csv"
+    assert resolve_path(bundled, tmp_path) == data_dir().parent / bundled
+    own = tmp_path / "data" / "inventories" / "suceava_2021.csv"
+    own.parent.mkdir(parents=True)
+    own.write_text("city\n", encoding="utf-8")
+    assert resolve_path(bundled, tmp_path) == own  # the scenario's own file wins
+    assert resolve_path(str(own), None) == own
+    assert resolve_path("nosuch.csv", tmp_path) == tmp_path / "nosuch.csv"
+    # a scenario in another folder that names the bundled inventory reads it
+    (tmp_path / "elsewhere").mkdir()
+    path = write(
+        tmp_path / "elsewhere",
+        "name: x\ncities: [suceava]\ninventories: {suceava: data/inventories/suceava_2021.csv}\n",
+    )
+    scn = load_scenario(path)
+    assert Path(scn.inventories["suceava"]) == data_dir().parent / bundled
