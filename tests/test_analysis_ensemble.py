@@ -330,3 +330,14 @@ def _svg(text: str):
         path.write_text(text)
 
     return write
+
+
+def test_the_ensemble_shows_its_progress(capsys) -> None:
+    """run_ensemble(progress=True) shows a tqdm bar (a widget in a notebook, text on standard
+    error elsewhere) that counts the samples to the end; progress=False shows nothing."""
+    spec = spec_of(6)
+    run_ensemble(data=hand_instance(), spec=spec, scheduler="serial", progress=True)
+    bar = capsys.readouterr().err
+    assert "ensemble" in bar and "6/6" in bar and "sample" in bar
+    run_ensemble(data=hand_instance(), spec=spec, scheduler="serial", progress=False)
+    assert capsys.readouterr().err == ""
